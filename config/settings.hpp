@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orderd::config {
+
+/// Every setting of orderd with its default. Each field can be given as a command-line flag
+/// (`--http-threads 4`), an environment variable (`ORDERD_HTTP_THREADS=4`) or a config-file
+/// key (`http-threads = 4`); precedence is flag > environment > file > default.
+struct settings {
+  // -- network
+  std::string host = "127.0.0.1";          ///< --host: address to listen on
+  uint16_t port = 8080;                    ///< --port: 0 picks a free port and logs it
+  size_t http_threads = 1;                 ///< --http-threads: Beast I/O threads
+  size_t caf_threads = 0;                  ///< --caf-threads: actor scheduler threads (0 = cores)
+  size_t max_body_bytes = 1 << 20;         ///< --max-body-bytes: larger bodies get 413
+  size_t max_connections = 10000;          ///< --max-connections: further ones are refused
+  uint32_t request_timeout_ms = 10000;     ///< --request-timeout-ms: actor reply deadline (503)
+  uint32_t idle_timeout_ms = 60000;        ///< --idle-timeout-ms: keep-alive idle close
+
+  // -- storage
+  std::string data_dir = "./data";         ///< --data-dir: SQLite file and other local state
+  std::string store = "sqlite";            ///< --store: sqlite | memory
+  std::string sqlite_synchronous = "FULL"; ///< --sqlite-synchronous: FULL | NORMAL
+  size_t writer_max_batch = 512;           ///< --writer-max-batch: change sets per transaction
+  size_t reader_threads = 2;               ///< --reader-threads: read-only store connections
+
+  // -- actors
+  uint32_t order_idle_timeout_ms = 30000;  ///< --order-idle-timeout-ms: passivate idle orders
+  uint32_t stock_idle_timeout_ms = 600000; ///< --stock-idle-timeout-ms: passivate idle stock
+  uint32_t restart_budget = 5;             ///< --restart-budget: restarts allowed per window
+  uint32_t restart_window_ms = 10000;      ///< --restart-window-ms
+  uint32_t restart_backoff_ms = 50;        ///< --restart-backoff-ms: first backoff, doubles
+
+  // -- order lifecycle
+  double grace_period = 300;               ///< --grace-period SECONDS: PENDING before PROCESSING
+  uint32_t processor_interval_ms = 1000;   ///< --processor-interval-ms: how often to look
+  size_t processor_batch = 500;            ///< --processor-batch: orders moved per tick
+  uint32_t idempotency_ttl_hours = 24;     ///< --idempotency-ttl-hours: keep keys at least this
+
+  // -- operations
+  std::string log_level = "info";          ///< --log-level: trace|debug|info|warn|error|off
+  std::string log_format = "text";         ///< --log-format: text | json
+  bool demo_catalogue = false;             ///< --demo-catalogue: load demo products if empty
+  bool enable_fault_injection = false;     ///< --enable-fault-injection: POST /api/v1/admin/faults
+  std::string config_file;                 ///< --config FILE
+};
+
+/// The outcome of parsing: either settings, or a message naming the bad key, or a request for
+/// help/version output (already rendered into `message`).
+struct parse_result {
+  enum class kind { run, help, version, error } what = kind::run;
+  settings values;
+  std::string message;
+};
+
+/// Parses flags, then `ORDERD_*` variables from `environ`, then the config file they name.
+/// Validates every value; the first invalid one yields kind::error with a message naming the key.
+parse_result parse(int argc, const char* const* argv, const char* const* environ);
+
+/// The text of `orderd --help`: every setting, its default, env name and meaning.
+std::string help_text();
+
+/// A commented example config file documenting every key (written to config/orderd.example.conf).
+std::string example_config_file();
+
+} // namespace orderd::config

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "domain/time.hpp"
+
+namespace orderd {
+
+/// Stock figures of one SKU. `available` is sellable now, `reserved` is held by open
+/// orders, `sold` belongs to confirmed orders. Every change bumps `version`, so a newer
+/// snapshot can always be told from an older one.
+struct stock_level {
+  std::string sku;
+  int64_t available = 0;
+  int64_t reserved = 0;
+  int64_t sold = 0;
+  int64_t version = 0;
+
+  friend bool operator==(const stock_level&, const stock_level&) = default;
+};
+
+/// A catalogue entry with its stock. Prices are integer minor units (cents).
+struct product {
+  std::string sku;
+  std::string name;
+  std::string description;
+  std::string category;
+  int64_t price_cents = 0;
+  std::string currency = "USD";
+  int64_t available = 0;
+  int64_t reserved = 0;
+  int64_t sold = 0;
+  int64_t low_stock_threshold = 0;
+  int64_t version = 0;
+  timestamp_ms created_at = 0;
+  timestamp_ms updated_at = 0;
+
+  /// True when available stock is at or below the threshold.
+  bool is_low_on_stock() const noexcept { return available <= low_stock_threshold; }
+
+  stock_level stock() const { return {sku, available, reserved, sold, version}; }
+
+  void apply(const stock_level& s) {
+    available = s.available;
+    reserved = s.reserved;
+    sold = s.sold;
+    version = s.version;
+  }
+
+  friend bool operator==(const product&, const product&) = default;
+};
+
+/// The descriptive fields of a product that `PUT /products/{sku}` may change.
+struct product_details {
+  std::string name;
+  std::string description;
+  std::string category;
+  int64_t price_cents = 0;
+  std::string currency;
+  int64_t low_stock_threshold = 0;
+
+  friend bool operator==(const product_details&, const product_details&) = default;
+};
+
+} // namespace orderd

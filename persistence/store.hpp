@@ -1,0 +1,192 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "domain/errc.hpp"
+#include "domain/order.hpp"
+#include "domain/product.hpp"
+#include "domain/time.hpp"
+
+namespace orderd::persistence {
+
+// -- write side: change sets ------------------------------------------------------------------
+//
+// Every durable change is a `change_set`: a list of operations that commit together or not at
+// all. The single store writer groups many change sets into one transaction (group commit),
+// each inside its own savepoint, so one refused change set never spoils its neighbours.
+
+/// Insert a new product. Fails with `conflict` if the sku exists.
+struct insert_product {
+  product item;
+};
+
+/// Replace the descriptive fields of a product. Fails with `not_found`.
+struct update_product {
+  std::string sku;
+  product_details details;
+  timestamp_ms updated_at = 0;
+};
+
+/// Delete a product. Fails with `not_found`, or `conflict` while units are reserved.
+struct delete_product {
+  std::string sku;
+};
+
+/// Set `available` to an absolute value. Fails with `not_found`.
+struct set_available {
+  std::string sku;
+  int64_t available = 0;
+  timestamp_ms updated_at = 0;
+};
+
+/// Add the deltas to a product's stock figures. Guarded: fails with `insufficient_stock` if any
+/// figure would drop below zero, `not_found` (or `unknown_sku`) if the sku does not exist.
+/// This guard is the last line of defence against overselling.
+struct adjust_stock {
+  std::string sku;
+  int64_t available_delta = 0;
+  int64_t reserved_delta = 0;
+  int64_t sold_delta = 0;
+  timestamp_ms updated_at = 0;
+};
+
+/// Insert a new order with its lines. Fails with `conflict` if the id exists.
+struct insert_order {
+  order item;
+};
+
+/// Move an order from `from` to `to`. Guarded: fails with `illegal_transition` if the stored
+/// status is not `from` (someone else moved it first), `not_found` if there is no such order.
+struct transition_order {
+  std::string order_id;
+  order_status from = order_status::pending;
+  order_status to = order_status::pending;
+  timestamp_ms updated_at = 0;
+};
+
+/// The stored outcome of a request made with an `Idempotency-Key`.
+struct idempotency_record {
+  std::string key;
+  std::string request_hash;  ///< fingerprint of method + path + body
+  int status_code = 0;       ///< HTTP status of the original response
+  std::string response_body; ///< original response body (JSON)
+  timestamp_ms created_at = 0;
+
+  friend bool operator==(const idempotency_record&, const idempotency_record&) = default;
+};
+
+/// Save an idempotency record. Fails with `conflict` if the key exists.
+struct save_idempotency {
+  idempotency_record record;
+};
+
+using store_op = std::variant<insert_product, update_product, delete_product, set_available,
+                              adjust_stock, insert_order, transition_order, save_idempotency>;
+
+/// Operations that commit together. `tag` is free for the caller (the writer uses it to route
+/// replies); stores ignore it.
+struct change_set {
+  std::vector<store_op> ops;
+  uint64_t tag = 0;
+};
+
+/// The outcome of one change set.
+struct change_result {
+  errc code = errc::ok;
+  std::string detail; ///< human-readable reason when code != ok, naming the sku/order
+  /// Stock figures after the change set, for every sku it touched (insert/update/set/adjust;
+  /// empty for a deleted product). Read inside the same transaction, so they are exact.
+  std::vector<stock_level> stock_after;
+
+  bool ok() const noexcept { return code == errc::ok; }
+};
+
+// -- read side ----------------------------------------------------------------------------------
+
+/// A page of a keyset-paginated listing. `next_cursor` is empty on the last page.
+template <class T>
+struct page {
+  std::vector<T> items;
+  std::string next_cursor;
+};
+
+struct product_query {
+  std::string category; ///< empty: any
+  size_t limit = 50;
+  std::string cursor;   ///< from a previous page; empty: first page
+};
+
+struct order_query {
+  std::optional<order_status> status;
+  std::string customer_id; ///< empty: any
+  size_t limit = 50;
+  std::string cursor;
+};
+
+/// The durable store. One instance is one connection: it is used by one thread at a time.
+/// Implementations: sqlite_store (embedded default), memory_store (tests), pg_store (cluster).
+class store {
+public:
+  virtual ~store() = default;
+
+  /// Applies the change sets in one transaction, each in its own savepoint, and returns one
+  /// result per change set (same order). When this returns, every ok change set is durable.
+  /// Throws store_error only if the transaction as a whole failed (nothing was committed).
+  virtual std::vector<change_result> apply(const std::vector<change_set>& batch) = 0;
+
+  virtual std::optional<product> find_product(const std::string& sku) = 0;
+
+  /// Products ordered by sku. Throws store_error(invalid_input) on a malformed cursor.
+  virtual page<product> list_products(const product_query& q) = 0;
+
+  /// Products with available <= low_stock_threshold, ordered by sku, at most `limit`.
+  virtual std::vector<product> low_stock_products(size_t limit) = 0;
+
+  virtual std::optional<order> find_order(const std::string& id) = 0;
+
+  /// Orders newest first (by insertion). Throws store_error(invalid_input) on a bad cursor.
+  virtual page<order> list_orders(const order_query& q) = 0;
+
+  /// PENDING orders created at or before `created_before`, oldest first, at most `limit`.
+  virtual std::vector<order> due_pending_orders(timestamp_ms created_before, size_t limit) = 0;
+
+  virtual std::optional<idempotency_record> find_idempotency(const std::string& key) = 0;
+
+  /// Deletes idempotency records created before `cutoff`; returns how many.
+  virtual size_t purge_idempotency(timestamp_ms cutoff) = 0;
+
+  /// Number of products and orders (for logs and the demo loader).
+  virtual int64_t count_products() = 0;
+  virtual int64_t count_orders() = 0;
+
+  /// Cheap round trip to the database, for readiness probes.
+  virtual bool ping() = 0;
+};
+
+/// A failure of the store as a whole (I/O error, corrupt file, bad cursor).
+class store_error : public std::runtime_error {
+public:
+  store_error(errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  errc code() const noexcept { return code_; }
+
+private:
+  errc code_;
+};
+
+/// Opens connections to one database. Every actor that touches the store owns its own.
+class store_factory {
+public:
+  virtual ~store_factory() = default;
+  /// Opens a new connection (applying schema migrations on first use).
+  virtual std::unique_ptr<store> open() = 0;
+  /// Backend name for logs and /ready, e.g. "sqlite".
+  virtual std::string backend() const = 0;
+};
+
+} // namespace orderd::persistence
