@@ -1,1 +1,195 @@
-int main() { return 0; }
+// orderd: wiring only. settings -> logging -> store -> actor system -> supervision tree ->
+// HTTP server -> wait for a signal (or the tree giving up) -> graceful shutdown.
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/root_supervisor.hpp"
+#include "app/demo_catalogue.hpp"
+#include "app/logging.hpp"
+#include "config/settings.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "persistence/memory/memory_store.hpp"
+#include "persistence/sqlite/sqlite_store.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace orderd;
+using namespace std::chrono;
+
+std::shared_ptr<persistence::store_factory> make_store(const config::settings& s) {
+  if (s.store == "memory")
+    return std::make_shared<persistence::memory_store_factory>();
+  std::filesystem::create_directories(s.data_dir);
+  persistence::sqlite_options opts;
+  opts.synchronous = s.sqlite_synchronous;
+  auto path = (std::filesystem::path{s.data_dir} / "orderd.db").string();
+  return std::make_shared<persistence::sqlite_store_factory>(path, opts);
+}
+
+void load_demo_catalogue(persistence::store_factory& factory) {
+  auto db = factory.open();
+  if (db->count_products() > 0) {
+    spdlog::info("demo catalogue: store has products already, leaving them alone");
+    return;
+  }
+  persistence::change_set cs;
+  for (auto& p : app::demo_catalogue(system_now_ms()))
+    cs.ops.emplace_back(persistence::insert_product{p});
+  auto n = cs.ops.size();
+  auto results = db->apply({std::move(cs)});
+  if (!results.front().ok())
+    throw std::runtime_error("demo catalogue: " + results.front().detail);
+  spdlog::info("demo catalogue: loaded {} products", n);
+}
+
+runtime_options runtime_options_from(const config::settings& s) {
+  runtime_options o;
+  o.request_timeout = milliseconds{s.request_timeout_ms};
+  o.order_idle_timeout = milliseconds{s.order_idle_timeout_ms};
+  o.writer_max_batch = s.writer_max_batch;
+  o.restarts.max_restarts = s.restart_budget;
+  o.restarts.window = milliseconds{s.restart_window_ms};
+  o.restarts.first_backoff = milliseconds{s.restart_backoff_ms};
+  o.grace_period = milliseconds{static_cast<int64_t>(s.grace_period * 1000.0)};
+  o.processor_interval = milliseconds{s.processor_interval_ms};
+  o.processor_batch = s.processor_batch;
+  o.idempotency_ttl = hours{s.idempotency_ttl_hours};
+  o.reader_count = s.reader_threads;
+  o.bridge_count = std::max<size_t>(1, s.http_threads);
+  o.detach_blocking_actors = true;
+  return o;
+}
+
+int run(const config::settings& s) {
+  auto store = make_store(s);
+  store->open(); // applies migrations now, so a broken database fails before we listen
+  if (s.demo_catalogue)
+    load_demo_catalogue(*store);
+
+  caf::actor_system_config cfg;
+  if (s.caf_threads > 0)
+    cfg.set("scheduler.max-threads", s.caf_threads);
+  caf::actor_system sys{cfg};
+
+  auto svc = std::make_shared<services>(runtime_options_from(s), store, system_now_ms);
+  auto root = sys.spawn(root_supervisor_impl, svc);
+  svc->root.set(root);
+
+  // Either a signal or the supervision tree giving up ends the run.
+  auto stop = std::make_shared<std::promise<int>>();
+  auto stopped = stop->get_future();
+  auto once = std::make_shared<std::once_flag>();
+  auto finish = [stop, once](int code) { std::call_once(*once, [&] { stop->set_value(code); }); };
+  root->attach_functor([finish](const caf::error& reason) {
+    if (reason && reason != caf::exit_reason::user_shutdown) {
+      spdlog::critical("supervision tree failed ({}); exiting", caf::to_string(reason));
+      finish(1);
+    }
+  });
+  std::thread{[finish] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    finish(0);
+  }}.detach();
+
+  http::api_options api_opts;
+  api_opts.enable_fault_injection = s.enable_fault_injection;
+  api_opts.request_timeout = milliseconds{s.request_timeout_ms};
+  api_opts.store_backend = store->backend();
+  auto routes = std::make_shared<http::api>(svc, api_opts);
+  if (s.enable_fault_injection)
+    spdlog::warn("fault injection is enabled: POST /api/v1/admin/faults crashes actors on demand");
+
+  http::server_options http_opts;
+  http_opts.host = s.host;
+  http_opts.port = s.port;
+  http_opts.threads = s.http_threads;
+  http_opts.max_body_bytes = s.max_body_bytes;
+  http_opts.max_connections = s.max_connections;
+  http_opts.idle_timeout = milliseconds{s.idle_timeout_ms};
+  http_opts.response_timeout = milliseconds{s.request_timeout_ms * 3};
+  http::server server{http_opts, [routes](http::request&& req, http::responder reply) {
+                        routes->handle(std::move(req), std::move(reply));
+                      }};
+  uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& ex) {
+    spdlog::critical("cannot listen on {}:{}: {}", s.host, s.port, ex.what());
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    return 2;
+  }
+  spdlog::info("orderd {} listening on http://{}:{} (store {}, data dir {}, grace period {} s)",
+               ORDERD_VERSION, s.host, port, store->backend(), s.data_dir, s.grace_period);
+  spdlog::default_logger()->flush();
+
+  int code = stopped.get();
+
+  // Stop taking work, let in-flight requests finish (their writes commit before they answer),
+  // then stop the actors.
+  server.stop_accepting();
+  if (!server.drain(seconds{10}))
+    spdlog::warn("shutdown: some requests did not finish within 10 s");
+  server.stop();
+  caf::scoped_actor self{sys};
+  self->monitor(root);
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {}, caf::after(seconds{10}) >> [] {
+    spdlog::warn("shutdown: actors did not stop within 10 s");
+  });
+  spdlog::info("orderd stopped");
+  spdlog::default_logger()->flush();
+  return code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the termination signals in every thread; one thread waits for them with sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto parsed = orderd::config::parse(argc, argv, environ);
+  using kind = orderd::config::parse_result::kind;
+  switch (parsed.what) {
+    case kind::help:
+    case kind::version:
+      std::cout << parsed.message << std::endl;
+      return 0;
+    case kind::error:
+      std::cerr << "orderd: " << parsed.message << "\n(see orderd --help)" << std::endl;
+      return 64; // EX_USAGE
+    case kind::run:
+      break;
+  }
+  auto& s = parsed.values;
+  orderd::app::setup_logging(s.log_level, s.log_format);
+  try {
+    return run(s);
+  } catch (const std::exception& ex) {
+    spdlog::critical("orderd failed to start: {}", ex.what());
+    spdlog::default_logger()->flush();
+    return 1;
+  }
+}

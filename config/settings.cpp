@@ -1,1 +1,597 @@
-// placeholder
+#include "config/settings.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#ifndef ORDERD_VERSION
+#define ORDERD_VERSION "0.1.0"
+#endif
+
+namespace orderd::config {
+
+namespace {
+
+// -- the table -------------------------------------------------------------------------------
+
+using member = std::variant<std::string settings::*, bool settings::*, uint16_t settings::*,
+                           uint32_t settings::*, size_t settings::*, double settings::*>;
+
+/// One setting: everything needed to read it from any source and to document it. The flag is
+/// `--name`, the file key `name`, the environment variable `ORDERD_` + upper-snake name; the
+/// default is read from a default-constructed `settings`.
+struct option {
+  std::string_view name;
+  std::string_view metavar = {};  // placeholder in --help; empty for booleans
+  std::string_view section;  // heading in --help and the example file
+  std::string_view meaning;  // one line
+  member field;
+  uint64_t min = 0;          // integers and decimals: inclusive bounds
+  uint64_t max = 0;          // 0: the field type's maximum
+  std::string_view choices = {};  // "a|b|c": the only accepted strings (case-insensitive)
+  bool non_empty = false;    // strings: refuse ""
+  bool file_key = true;      // false: flag and environment only
+};
+
+constexpr std::string_view network = "network";
+constexpr std::string_view storage = "storage";
+constexpr std::string_view actors = "actors";
+constexpr std::string_view lifecycle = "order lifecycle";
+constexpr std::string_view operations = "operations";
+
+constexpr uint64_t max_threads = 1024;
+
+// The one list of settings; flags, environment names, file keys, --help and the example file
+// are all derived from it.
+constexpr std::array options{
+  // -- network
+  option{.name = "host", .metavar = "ADDR", .section = network,
+         .meaning = "address to listen on", .field = &settings::host, .non_empty = true},
+  option{.name = "port", .metavar = "PORT", .section = network,
+         .meaning = "TCP port to listen on; 0 picks a free port and logs it",
+         .field = &settings::port},
+  option{.name = "http-threads", .metavar = "N", .section = network,
+         .meaning = "Beast I/O threads", .field = &settings::http_threads, .min = 1,
+         .max = max_threads},
+  option{.name = "caf-threads", .metavar = "N", .section = network,
+         .meaning = "actor scheduler threads; 0 means one per core",
+         .field = &settings::caf_threads, .max = max_threads},
+  option{.name = "max-body-bytes", .metavar = "BYTES", .section = network,
+         .meaning = "largest accepted request body; larger ones get 413",
+         .field = &settings::max_body_bytes, .min = 1, .max = uint64_t{1} << 30},
+  option{.name = "max-connections", .metavar = "N", .section = network,
+         .meaning = "open connections allowed; further ones are refused",
+         .field = &settings::max_connections, .min = 1, .max = 1'000'000},
+  option{.name = "request-timeout-ms", .metavar = "MS", .section = network,
+         .meaning = "how long a request waits for an actor's reply before 503",
+         .field = &settings::request_timeout_ms, .min = 1},
+  option{.name = "idle-timeout-ms", .metavar = "MS", .section = network,
+         .meaning = "close keep-alive connections idle this long",
+         .field = &settings::idle_timeout_ms, .min = 1},
+  // -- storage
+  option{.name = "data-dir", .metavar = "DIR", .section = storage,
+         .meaning = "directory for the SQLite file and other local state",
+         .field = &settings::data_dir, .non_empty = true},
+  option{.name = "store", .metavar = "KIND", .section = storage,
+         .meaning = "storage backend: sqlite or memory (memory loses everything on exit)",
+         .field = &settings::store, .choices = "sqlite|memory"},
+  option{.name = "sqlite-synchronous", .metavar = "MODE", .section = storage,
+         .meaning = "SQLite durability: FULL (fsync on every commit) or NORMAL",
+         .field = &settings::sqlite_synchronous, .choices = "FULL|NORMAL"},
+  option{.name = "writer-max-batch", .metavar = "N", .section = storage,
+         .meaning = "most change sets committed in one transaction",
+         .field = &settings::writer_max_batch, .min = 1, .max = 1'000'000},
+  option{.name = "reader-threads", .metavar = "N", .section = storage,
+         .meaning = "read-only store connections", .field = &settings::reader_threads,
+         .min = 1, .max = max_threads},
+  // -- actors
+  option{.name = "order-idle-timeout-ms", .metavar = "MS", .section = actors,
+         .meaning = "passivate an order actor idle this long",
+         .field = &settings::order_idle_timeout_ms, .min = 1},
+  option{.name = "stock-idle-timeout-ms", .metavar = "MS", .section = actors,
+         .meaning = "passivate a stock actor idle this long",
+         .field = &settings::stock_idle_timeout_ms, .min = 1},
+  option{.name = "restart-budget", .metavar = "N", .section = actors,
+         .meaning = "restarts of one child allowed per window; 0 never restarts",
+         .field = &settings::restart_budget},
+  option{.name = "restart-window-ms", .metavar = "MS", .section = actors,
+         .meaning = "window in which the restart budget applies",
+         .field = &settings::restart_window_ms, .min = 1},
+  option{.name = "restart-backoff-ms", .metavar = "MS", .section = actors,
+         .meaning = "delay before the first restart; doubles on each further one",
+         .field = &settings::restart_backoff_ms},
+  // -- order lifecycle
+  option{.name = "grace-period", .metavar = "SECONDS", .section = lifecycle,
+         .meaning = "time an order stays PENDING before PROCESSING (decimal, e.g. 0.5)",
+         .field = &settings::grace_period, .max = 30 * 24 * 3600},
+  option{.name = "processor-interval-ms", .metavar = "MS", .section = lifecycle,
+         .meaning = "how often the processor looks for orders past their grace period",
+         .field = &settings::processor_interval_ms, .min = 1},
+  option{.name = "processor-batch", .metavar = "N", .section = lifecycle,
+         .meaning = "most orders moved to PROCESSING per tick",
+         .field = &settings::processor_batch, .min = 1, .max = 1'000'000},
+  option{.name = "idempotency-ttl-hours", .metavar = "HOURS", .section = lifecycle,
+         .meaning = "keep Idempotency-Key records at least this long",
+         .field = &settings::idempotency_ttl_hours, .min = 1},
+  // -- operations
+  option{.name = "log-level", .metavar = "LEVEL", .section = operations,
+         .meaning = "trace, debug, info, warn, error or off", .field = &settings::log_level,
+         .choices = "trace|debug|info|warn|error|off"},
+  option{.name = "log-format", .metavar = "FORMAT", .section = operations,
+         .meaning = "text or json (one object per line)", .field = &settings::log_format,
+         .choices = "text|json"},
+  option{.name = "demo-catalogue", .section = operations,
+         .meaning = "load demo products when the catalogue is empty",
+         .field = &settings::demo_catalogue},
+  option{.name = "enable-fault-injection", .section = operations,
+         .meaning = "enable POST /api/v1/admin/faults (tests only, never in production)",
+         .field = &settings::enable_fault_injection},
+  option{.name = "config", .metavar = "FILE", .section = operations,
+         .meaning = "read settings from this file (key = value lines)",
+         .field = &settings::config_file, .file_key = false},
+};
+
+const option* find_option(std::string_view name) {
+  for (auto& opt : options)
+    if (opt.name == name)
+      return &opt;
+  return nullptr;
+}
+
+std::string env_name(const option& opt) {
+  std::string result = "ORDERD_";
+  for (char c : opt.name)
+    result += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return result;
+}
+
+const option* find_env_option(std::string_view var) {
+  for (auto& opt : options)
+    if (env_name(opt) == var)
+      return &opt;
+  return nullptr;
+}
+
+// -- text helpers ----------------------------------------------------------------------------
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i]))
+        != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// Calls `f` with each '|'-separated choice.
+template <class F>
+void for_each_choice(std::string_view choices, F f) {
+  while (!choices.empty()) {
+    auto bar = choices.find('|');
+    f(choices.substr(0, bar));
+    if (bar == std::string_view::npos)
+      break;
+    choices.remove_prefix(bar + 1);
+  }
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The closest known name, if it is close enough to be a plausible typo.
+std::optional<std::string_view> suggest(std::string_view name, bool file_keys_only) {
+  std::optional<std::string_view> best;
+  size_t best_distance = 3; // suggest only within two edits
+  for (auto& opt : options) {
+    if (file_keys_only && !opt.file_key)
+      continue;
+    auto d = edit_distance(name, opt.name);
+    if (d < best_distance) {
+      best = opt.name;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// -- values ----------------------------------------------------------------------------------
+
+template <class T>
+uint64_t upper_bound(const option& opt) {
+  return opt.max != 0 ? opt.max : static_cast<uint64_t>(std::numeric_limits<T>::max());
+}
+
+std::string format_number(double x) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return ec == std::errc{} ? std::string(buf, end) : std::to_string(x);
+}
+
+/// What `opt` accepts, for error messages.
+std::string expectation(const option& opt) {
+  return std::visit(
+    [&](auto ptr) -> std::string {
+      using T = std::remove_cvref_t<decltype(std::declval<settings>().*ptr)>;
+      if constexpr (std::is_same_v<T, bool>) {
+        return "true or false (also 1/0, yes/no, on/off)";
+      } else if constexpr (std::is_same_v<T, double>) {
+        return "a number of seconds " + std::to_string(opt.min) + "-"
+               + std::to_string(upper_bound<uint32_t>(opt)) + " (decimals allowed, e.g. 0.5)";
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!opt.choices.empty()) {
+          std::string result = "one of";
+          for_each_choice(opt.choices, [&](std::string_view c) {
+            result += result.size() == 6 ? " " : ", ";
+            result += c;
+          });
+          return result;
+        }
+        return "a non-empty value";
+      } else {
+        return "an integer " + std::to_string(opt.min) + "-" + std::to_string(upper_bound<T>(opt));
+      }
+    },
+    opt.field);
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  for (auto yes : {"true", "1", "yes", "on"})
+    if (iequals(text, yes))
+      return true;
+  for (auto no : {"false", "0", "no", "off"})
+    if (iequals(text, no))
+      return false;
+  return std::nullopt;
+}
+
+/// Converts `raw` and stores it into `s`. Returns false if `raw` is not acceptable.
+bool assign(settings& s, const option& opt, std::string_view raw) {
+  return std::visit(
+    [&](auto ptr) -> bool {
+      auto& out = s.*ptr;
+      using T = std::remove_cvref_t<decltype(out)>;
+      if constexpr (std::is_same_v<T, bool>) {
+        auto b = parse_bool(raw);
+        if (!b)
+          return false;
+        out = *b;
+        return true;
+      } else if constexpr (std::is_same_v<T, double>) {
+        double x = 0;
+        auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+        if (raw.empty() || ec != std::errc{} || end != raw.data() + raw.size()
+            || !std::isfinite(x) || x < static_cast<double>(opt.min)
+            || x > static_cast<double>(upper_bound<uint32_t>(opt)))
+          return false;
+        out = x;
+        return true;
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!opt.choices.empty()) {
+          bool found = false;
+          for_each_choice(opt.choices, [&](std::string_view c) {
+            if (!found && iequals(c, raw)) {
+              out = std::string{c}; // canonical spelling
+              found = true;
+            }
+          });
+          return found;
+        }
+        if (opt.non_empty && raw.empty())
+          return false;
+        out = std::string{raw};
+        return true;
+      } else {
+        uint64_t x = 0;
+        auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+        if (raw.empty() || ec != std::errc{} || end != raw.data() + raw.size() || x < opt.min
+            || x > upper_bound<T>(opt))
+          return false;
+        out = static_cast<T>(x);
+        return true;
+      }
+    },
+    opt.field);
+}
+
+/// The default of `opt` as it would be written on the command line.
+std::string default_text(const option& opt) {
+  static const settings defaults;
+  return std::visit(
+    [&](auto ptr) -> std::string {
+      auto& value = defaults.*ptr;
+      using T = std::remove_cvref_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, bool>)
+        return value ? "true" : "false";
+      else if constexpr (std::is_same_v<T, double>)
+        return format_number(value);
+      else if constexpr (std::is_same_v<T, std::string>)
+        return value;
+      else
+        return std::to_string(value);
+    },
+    opt.field);
+}
+
+bool is_bool(const option& opt) {
+  return std::holds_alternative<bool settings::*>(opt.field);
+}
+
+// -- sources ---------------------------------------------------------------------------------
+
+enum class rank : uint8_t { none, file, env, flag };
+
+/// One raw value together with where it came from (for error messages).
+struct entry {
+  const option* opt;
+  std::string value;
+  rank from;
+  std::string origin; // "command line", "environment ORDERD_PORT", "config file F line 3"
+};
+
+parse_result failure(std::string message) {
+  parse_result result;
+  result.what = parse_result::kind::error;
+  result.message = std::move(message);
+  return result;
+}
+
+std::string quoted(std::string_view s) {
+  std::string result = "\"";
+  result += s;
+  result += '"';
+  return result;
+}
+
+/// Reads `key = value` lines from `path` into `out`. Returns an error message or nothing.
+std::optional<std::string> read_file(const std::string& path, std::vector<entry>& out) {
+  std::ifstream in{path};
+  if (!in)
+    return "cannot read config file " + quoted(path) + ": " + std::strerror(errno);
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    auto where = "config file " + path + " line " + std::to_string(number);
+    auto text = trim(line);
+    if (text.empty() || text.front() == '#')
+      continue;
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos)
+      return where + ": expected \"key = value\", got " + quoted(text);
+    auto key = trim(text.substr(0, eq));
+    auto value = trim(text.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    auto opt = find_option(key);
+    if (opt != nullptr && !opt->file_key)
+      return "key " + quoted(key) + " is not allowed in a config file (" + where
+             + "); use --" + std::string{key} + " or " + env_name(*opt);
+    if (opt == nullptr) {
+      auto msg = "unknown key " + quoted(key) + " in " + where;
+      if (auto alt = suggest(key, true))
+        msg += " (did you mean " + quoted(*alt) + "?)";
+      return msg;
+    }
+    out.push_back({opt, std::string{value}, rank::file, where});
+  }
+  if (in.bad())
+    return "cannot read config file " + quoted(path) + ": " + std::strerror(errno);
+  return std::nullopt;
+}
+
+} // namespace
+
+parse_result parse(int argc, const char* const* argv, const char* const* environ) {
+  std::vector<entry> entries;
+  // The first error is kept, but scanning goes on so that --help/--version still win.
+  std::optional<std::string> first_error;
+  auto fail = [&](std::string msg) {
+    if (!first_error)
+      first_error = std::move(msg);
+  };
+
+  // -- flags
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      parse_result result;
+      result.what = parse_result::kind::help;
+      result.message = help_text();
+      return result;
+    }
+    if (arg == "--version") {
+      parse_result result;
+      result.what = parse_result::kind::version;
+      result.message = "orderd " ORDERD_VERSION "\n";
+      return result;
+    }
+    if (arg.size() <= 2 || !arg.starts_with("--")) {
+      fail("unexpected argument " + quoted(arg) + " (options look like --name value; see --help)");
+      continue;
+    }
+    auto body = arg.substr(2);
+    auto eq = body.find('=');
+    auto name = body.substr(0, eq);
+    auto opt = find_option(name);
+    if (opt == nullptr) {
+      auto msg = "unknown flag --" + std::string{name};
+      if (auto alt = suggest(name, false))
+        msg += " (did you mean --" + std::string{*alt} + "?)";
+      fail(msg + "; see --help");
+      continue;
+    }
+    std::string value;
+    if (eq != std::string_view::npos) {
+      value = body.substr(eq + 1);
+    } else if (is_bool(*opt)) {
+      value = "true";
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      fail("missing value for --" + std::string{name} + " (from command line): expected "
+           + expectation(*opt));
+      continue;
+    }
+    entries.push_back({opt, std::move(value), rank::flag, "command line"});
+  }
+  if (first_error)
+    return failure(std::move(*first_error));
+
+  // -- environment: unknown ORDERD_* variables belong to other tools and are ignored
+  for (auto env = environ; env != nullptr && *env != nullptr; ++env) {
+    std::string_view var = *env;
+    auto eq = var.find('=');
+    if (eq == std::string_view::npos || !var.starts_with("ORDERD_"))
+      continue;
+    auto name = var.substr(0, eq);
+    if (auto opt = find_env_option(name))
+      entries.push_back({opt, std::string{var.substr(eq + 1)}, rank::env,
+                         "environment " + std::string{name}});
+  }
+
+  // -- config file: named by the highest-precedence --config / ORDERD_CONFIG
+  const option* config_opt = find_option("config");
+  const entry* config_entry = nullptr;
+  for (auto& e : entries)
+    if (e.opt == config_opt && (config_entry == nullptr || e.from >= config_entry->from))
+      config_entry = &e;
+  if (config_entry != nullptr && !config_entry->value.empty()) {
+    auto path = config_entry->value; // copy: read_file appends to entries
+    if (auto err = read_file(path, entries))
+      return failure(std::move(*err));
+  }
+
+  // -- apply: every value is validated; a value only lands if no higher-precedence source
+  // set the same key (within one source, the later value wins).
+  parse_result result;
+  settings scratch;
+  std::array<rank, options.size()> set_by{};
+  for (auto& e : entries) {
+    auto index = static_cast<size_t>(e.opt - options.data());
+    auto& target = set_by[index] > e.from ? scratch : result.values;
+    if (!assign(target, *e.opt, e.value)) {
+      auto key = e.from == rank::file ? std::string{e.opt->name} : "--" + std::string{e.opt->name};
+      return failure("invalid value " + quoted(e.value) + " for " + key + " (from " + e.origin
+                     + "): expected " + expectation(*e.opt));
+    }
+    if (set_by[index] <= e.from)
+      set_by[index] = e.from;
+  }
+  return result;
+}
+
+std::string help_text() {
+  constexpr size_t column = 34;
+  std::string out;
+  out += "Usage: orderd [OPTIONS]\n"
+         "\n"
+         "orderd is an actor-based order-processing server.\n"
+         "\n"
+         "Every option can also be set with the environment variable shown below it, or as a\n"
+         "\"key = value\" line in a config file (--config FILE or ORDERD_CONFIG), the key spelled\n"
+         "like the flag without the dashes. Precedence: flag > environment > file > default.\n"
+         "Values go as --name VALUE or --name=VALUE. Booleans: a bare --flag means true, or\n"
+         "--flag=false; true/false, 1/0, yes/no and on/off are accepted everywhere.\n"
+         "\n"
+         "  -h, --help                      print this help and exit\n"
+         "      --version                   print the version and exit\n";
+  std::string_view section;
+  for (auto& opt : options) {
+    if (opt.section != section) {
+      section = opt.section;
+      out += '\n';
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(section.front())));
+      out += section.substr(1);
+      out += ":\n";
+    }
+    std::string flag = "  --" + std::string{opt.name};
+    if (!opt.metavar.empty())
+      flag += " " + std::string{opt.metavar};
+    out += flag;
+    out.append(flag.size() < column ? column - flag.size() : 1, ' ');
+    out += opt.meaning;
+    out += '\n';
+    out.append(column, ' ');
+    out += env_name(opt);
+    auto def = default_text(opt);
+    out += "; default: ";
+    out += def.empty() ? "(none)" : def;
+    if (!opt.file_key)
+      out += "; not a file key";
+    out += '\n';
+  }
+  return out;
+}
+
+std::string example_config_file() {
+  std::string out;
+  out += "# orderd example configuration: every key at its default value.\n"
+         "#\n"
+         "# Generated from the settings table in config/settings.cpp (example_config_file());\n"
+         "# a unit test keeps this file identical to it.\n"
+         "#\n"
+         "# Syntax: one \"key = value\" per line; lines starting with # are comments (no comments\n"
+         "# after a value). Keys are the command-line flags without the leading dashes. Each key\n"
+         "# can also be set by flag (--key value) or environment variable (ORDERD_KEY);\n"
+         "# precedence: flag > environment > file > default.\n"
+         "# Use with: orderd --config /etc/orderd/orderd.conf (or ORDERD_CONFIG=...).\n";
+  std::string_view section;
+  for (auto& opt : options) {
+    if (!opt.file_key)
+      continue;
+    if (opt.section != section) {
+      section = opt.section;
+      out += "\n# -- ";
+      out += section;
+      out += "\n";
+    }
+    out += "\n# ";
+    out += opt.meaning;
+    out += "\n# --";
+    out += opt.name;
+    out += ", ";
+    out += env_name(opt);
+    out += '\n';
+    out += opt.name;
+    out += " = ";
+    out += default_text(opt);
+    out += '\n';
+  }
+  return out;
+}
+
+} // namespace orderd::config

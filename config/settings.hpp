@@ -45,7 +45,9 @@ struct settings {
   std::string log_format = "text";         ///< --log-format: text | json
   bool demo_catalogue = false;             ///< --demo-catalogue: load demo products if empty
   bool enable_fault_injection = false;     ///< --enable-fault-injection: POST /api/v1/admin/faults
-  std::string config_file;                 ///< --config FILE
+  std::string config_file;                 ///< --config FILE (or ORDERD_CONFIG); not a file key
+
+  friend bool operator==(const settings&, const settings&) = default;
 };
 
 /// The outcome of parsing: either settings, or a message naming the bad key, or a request for
@@ -56,8 +58,12 @@ struct parse_result {
   std::string message;
 };
 
-/// Parses flags, then `ORDERD_*` variables from `environ`, then the config file they name.
-/// Validates every value; the first invalid one yields kind::error with a message naming the key.
+/// Parses flags, then `ORDERD_*` variables from `environ` (a null-terminated `NAME=value` array,
+/// may be null), then the config file they name. Validates every value from every source (an
+/// invalid value is an error even if a higher-precedence source overrides it); the first invalid
+/// one yields kind::error with a message naming the key and its source. `--help`/`-h` and
+/// `--version` win over errors. Unknown `ORDERD_*` variables are ignored; unknown flags and
+/// file keys are errors. Choice values are case-insensitive and stored in canonical spelling.
 parse_result parse(int argc, const char* const* argv, const char* const* environ);
 
 /// The text of `orderd --help`: every setting, its default, env name and meaning.

@@ -83,6 +83,24 @@ struct short_line {
   friend bool operator==(const short_line&, const short_line&) = default;
 };
 
+/// How one order moves one SKU's stock figures.
+struct stock_change {
+  std::string sku;
+  int64_t available_delta = 0;
+  int64_t reserved_delta = 0;
+  int64_t sold_delta = 0;
+
+  friend bool operator==(const stock_change&, const stock_change&) = default;
+};
+
+/// Placing an order moves its quantities from available to reserved.
+std::vector<stock_change> stock_changes_for_placement(const std::vector<order_line>& lines);
+
+/// The stock effect of a status change: cancelling gives reserved units back to available,
+/// confirming turns reserved units into sold ones, other moves leave stock alone.
+std::vector<stock_change> stock_changes_for_transition(order_status from, order_status to,
+                                                       const std::vector<order_line>& lines);
+
 /// Sums of the lines' quantity times unit price.
 int64_t compute_total(const std::vector<order_line>& lines) noexcept;
 

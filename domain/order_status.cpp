@@ -65,4 +65,26 @@ int64_t compute_total(const std::vector<order_line>& lines) noexcept {
   return total;
 }
 
+std::vector<stock_change> stock_changes_for_placement(const std::vector<order_line>& lines) {
+  std::vector<stock_change> out;
+  out.reserve(lines.size());
+  for (auto& l : lines)
+    out.push_back({l.sku, -l.quantity, l.quantity, 0});
+  return out;
+}
+
+std::vector<stock_change> stock_changes_for_transition(order_status from, order_status to,
+                                                       const std::vector<order_line>& lines) {
+  std::vector<stock_change> out;
+  bool holds_reservation = from == order_status::pending || from == order_status::processing;
+  if (to == order_status::cancelled && holds_reservation) {
+    for (auto& l : lines)
+      out.push_back({l.sku, l.quantity, -l.quantity, 0});
+  } else if (to == order_status::confirmed && from == order_status::processing) {
+    for (auto& l : lines)
+      out.push_back({l.sku, 0, -l.quantity, l.quantity});
+  }
+  return out;
+}
+
 } // namespace orderd

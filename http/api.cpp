@@ -1,1 +1,575 @@
-// placeholder
+#include "http/api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/protocol.hpp"
+#include "domain/ids.hpp"
+#include "domain/validation.hpp"
+#include "http/json_codec.hpp"
+#include "http/problem.hpp"
+
+namespace orderd::http {
+
+using nlohmann::ordered_json;
+using params_t = std::vector<std::string>;
+
+namespace {
+
+// -- small helpers ------------------------------------------------------------------------------
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    if (path[pos] == '/') {
+      ++pos;
+      continue;
+    }
+    auto end = path.find('/', pos);
+    if (end == std::string_view::npos)
+      end = path.size();
+    out.emplace_back(path.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,
+           params_t& params) {
+  if (pattern.size() != segs.size())
+    return false;
+  params.clear();
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (!pattern[i].empty() && pattern[i].front() == '{')
+      params.push_back(segs[i]);
+    else if (pattern[i] != segs[i])
+      return false;
+  }
+  return true;
+}
+
+response json_response(int status, std::string body) {
+  response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+response problem_response(const wire::problem& p) {
+  response r;
+  r.status = p.status;
+  r.content_type = std::string{wire::problem_media_type};
+  r.body = wire::encode(p);
+  return r;
+}
+
+response problem_response(errc code, std::string detail) {
+  return problem_response(wire::make_problem(code, std::move(detail)));
+}
+
+/// The one place an actor error becomes an HTTP problem.
+response error_response(const caf::error& err) {
+  auto code = code_of(err);
+  if (code == errc::insufficient_stock) {
+    auto lines = short_lines_of(err);
+    return problem_response(wire::insufficient_stock_problem(lines, detail_of(err)));
+  }
+  return problem_response(code, detail_of(err));
+}
+
+response invalid(field_errors errors) {
+  return problem_response(wire::invalid_input_problem(std::move(errors)));
+}
+
+response bad_param(std::string field, std::string message) {
+  return invalid({{std::move(field), std::move(message)}});
+}
+
+/// Parses an optional positive integer query parameter within [1, max].
+bool read_limit(const request& req, std::string_view name, size_t fallback, size_t max,
+                size_t& out, responder& reply) {
+  out = fallback;
+  auto text = req.query_param(name);
+  if (!text)
+    return true;
+  size_t value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || ptr != text->data() + text->size() || value < 1 || value > max) {
+    reply(bad_param(std::string{name}, "must be an integer between 1 and " + std::to_string(max)));
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool read_status(const request& req, std::optional<order_status>& out, responder& reply) {
+  auto text = req.query_param("status");
+  if (!text || text->empty())
+    return true;
+  out = parse_order_status(*text);
+  if (!out) {
+    reply(bad_param("status", "must be one of PENDING, PROCESSING, CONFIRMED, SHIPPED, "
+                              "DELIVERED, CANCELLED"));
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> cursor_or_null(const std::string& c) {
+  if (c.empty())
+    return std::nullopt;
+  return c;
+}
+
+/// A stable fingerprint of a placement (FNV-1a 64 over its canonical fields), so an
+/// Idempotency-Key replay is recognised whatever the JSON's whitespace or member order.
+std::string fingerprint(std::string_view route, const order_request& r) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff; // field separator
+    h *= 1099511628211ULL;
+  };
+  mix(route);
+  mix(r.customer_id);
+  mix(r.customer_email);
+  for (auto& l : r.lines) {
+    mix(l.sku);
+    mix(std::to_string(l.quantity));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+} // namespace
+
+// -- asking actors ------------------------------------------------------------------------------
+
+namespace {
+
+/// Sends a request to `target` from an HTTP bridge actor and hands the typed reply to `on_ok`
+/// (on the bridge actor's thread); any error becomes a problem response.
+template <class T, class OnOk, class... Ts>
+void ask(const services_ptr& svc, std::chrono::milliseconds timeout, responder reply,
+         caf::actor target, OnOk on_ok, Ts... xs) {
+  if (!target) {
+    reply(problem_response(errc::unavailable, "the server is starting or restarting; retry"));
+    return;
+  }
+  // Thread: Beast I/O thread -> bridge actor's mailbox (non-blocking enqueue).
+  caf::anon_send(svc->bridges.next(), call_atom_v,
+                 bridge_call{[=](caf::event_based_actor* self) {
+                   // Thread: bridge actor. The reply handler runs here too.
+                   self->request(target, timeout, xs...)
+                     .then([=](T& value) { on_ok(value); },
+                           [=](caf::error& err) { reply(error_response(err)); });
+                 }});
+}
+
+// -- handlers -----------------------------------------------------------------------------------
+
+struct context {
+  services_ptr svc;
+  api_options opts;
+};
+
+void get_ready(const context& c, request&&, responder reply) {
+  auto backend = c.opts.store_backend;
+  ask<bool>(
+    c.svc, std::chrono::milliseconds{2000}, reply, c.svc->readers.next(),
+    [reply, backend](bool ok) {
+      ordered_json j{{"status", ok ? "ready" : "not ready"},
+                     {"checks", {{"store", {{"backend", backend}, {"ok", ok}}}}}};
+      if (ok)
+        reply(json_response(200, wire::dump(j)));
+      else
+        reply(problem_response(errc::unavailable, "the store does not answer"));
+    },
+    ping_atom_v);
+}
+
+void create_product(const context& c, request&& req, responder reply) {
+  auto decoded = wire::decode_product_create(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  auto p = std::move(decoded).value();
+  auto sku = p.sku;
+  ask<product>(
+    c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(),
+    [reply](const product& created) {
+      auto r = json_response(201, wire::encode(created));
+      r.headers.emplace_back("Location", "/api/v1/products/" + created.sku);
+      reply(std::move(r));
+    },
+    create_atom_v, sku, p);
+}
+
+void list_products(const context& c, request&& req, responder reply) {
+  persistence::product_query q;
+  if (!read_limit(req, "limit", 50, 500, q.limit, reply))
+    return;
+  if (auto cat = req.query_param("category"))
+    q.category = std::string{*cat};
+  if (auto cur = req.query_param("cursor"))
+    q.cursor = std::string{*cur};
+  ask<persistence::page<product>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const persistence::page<product>& pg) {
+      reply(json_response(200, wire::encode_products(pg.items, cursor_or_null(pg.next_cursor))));
+    },
+    list_atom_v, q);
+}
+
+void low_stock(const context& c, request&& req, responder reply) {
+  size_t limit = 0;
+  if (!read_limit(req, "limit", 100, 1000, limit, reply))
+    return;
+  ask<std::vector<product>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const std::vector<product>& items) {
+      reply(json_response(200, wire::encode_products(items, std::nullopt)));
+    },
+    low_atom_v, limit);
+}
+
+bool check_sku(const std::string& sku, responder& reply) {
+  if (is_valid_sku(sku))
+    return true;
+  reply(problem_response(errc::not_found, "no product with sku " + sku));
+  return false;
+}
+
+void get_product(const context& c, request&&, responder reply, const params_t& p) {
+  if (!check_sku(p[0], reply))
+    return;
+  ask<product>(
+    c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(),
+    [reply](const product& item) { reply(json_response(200, wire::encode(item))); }, get_atom_v,
+    p[0]);
+}
+
+void update_product(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_sku(p[0], reply))
+    return;
+  auto decoded = wire::decode_product_update(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  ask<product>(
+    c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(),
+    [reply](const product& item) { reply(json_response(200, wire::encode(item))); },
+    update_atom_v, p[0], decoded.value());
+}
+
+void delete_product(const context& c, request&&, responder reply, const params_t& p) {
+  if (!check_sku(p[0], reply))
+    return;
+  ask<bool>(
+    c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(),
+    [reply](bool) {
+      response r;
+      r.status = 204;
+      r.content_type.clear();
+      reply(std::move(r));
+    },
+    delete_atom_v, p[0]);
+}
+
+void update_stock(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_sku(p[0], reply))
+    return;
+  auto decoded = wire::decode_stock_update(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  auto on_ok = [reply](const product& item) { reply(json_response(200, wire::encode(item))); };
+  auto& u = decoded.value();
+  if (u.what == wire::stock_update::kind::set)
+    ask<product>(c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(), on_ok, set_atom_v,
+                 p[0], u.amount);
+  else
+    ask<product>(c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(), on_ok,
+                 adjust_atom_v, p[0], u.amount);
+}
+
+/// Places an order; `legacy` selects the seed service's wire format.
+void place_order(const context& c, request&& req, responder reply, bool legacy) {
+  auto decoded = legacy ? wire::decode_legacy_order_request(req.body)
+                        : wire::decode_order_request(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  placement_request pr;
+  pr.request = std::move(decoded).value();
+  if (auto key = req.header("idempotency-key")) {
+    if (key->empty() || key->size() > 255)
+      return reply(bad_param("Idempotency-Key", "must be 1-255 characters"));
+    pr.idempotency_key = std::string{*key};
+    pr.request_hash = fingerprint(legacy ? "POST /order" : "POST /api/v1/orders", pr.request);
+    if (legacy)
+      pr.render_response = [](const order& o) { return wire::encode_legacy(o); };
+    else
+      pr.render_response = [](const order& o) { return wire::encode(o); };
+  }
+  ask<placement_result>(
+    c.svc, c.opts.request_timeout * 2, reply, c.svc->orders.get(),
+    [reply, legacy](const placement_result& res) {
+      if (res.replayed) {
+        auto r = json_response(res.replay_status, res.replay_body);
+        r.headers.emplace_back("Idempotent-Replayed", "true");
+        reply(std::move(r));
+        return;
+      }
+      auto r = json_response(201, legacy ? wire::encode_legacy(res.placed)
+                                         : wire::encode(res.placed));
+      if (!legacy)
+        r.headers.emplace_back("Location", "/api/v1/orders/" + res.placed.id);
+      reply(std::move(r));
+    },
+    place_atom_v, pr);
+}
+
+bool check_order_id(const std::string& id, responder& reply) {
+  if (is_uuid(id))
+    return true;
+  reply(problem_response(errc::not_found, "no order with id " + id));
+  return false;
+}
+
+void get_order(const context& c, const std::string& id, responder reply, bool legacy) {
+  if (!check_order_id(id, reply))
+    return;
+  ask<order>(
+    c.svc, c.opts.request_timeout, reply, c.svc->orders.get(),
+    [reply, legacy](const order& o) {
+      reply(json_response(200, legacy ? wire::encode_legacy(o) : wire::encode(o)));
+    },
+    get_atom_v, id);
+}
+
+void list_orders(const context& c, request&& req, responder reply, bool legacy) {
+  persistence::order_query q;
+  if (!read_status(req, q.status, reply))
+    return;
+  if (legacy) {
+    if (!read_limit(req, "pageSize", 10, 500, q.limit, reply))
+      return;
+  } else if (!read_limit(req, "limit", 50, 500, q.limit, reply)) {
+    return;
+  }
+  if (auto cid = req.query_param("customer_id"))
+    q.customer_id = std::string{*cid};
+  if (auto cur = req.query_param("cursor"))
+    q.cursor = std::string{*cur};
+  ask<persistence::page<order>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply, legacy](const persistence::page<order>& pg) {
+      auto next = cursor_or_null(pg.next_cursor);
+      reply(json_response(200, legacy ? wire::encode_legacy_orders(pg.items, next)
+                                      : wire::encode_orders(pg.items, next)));
+    },
+    list_atom_v, q);
+}
+
+void cancel_order(const context& c, const std::string& id, responder reply, bool legacy) {
+  if (!check_order_id(id, reply))
+    return;
+  ask<order>(
+    c.svc, c.opts.request_timeout, reply, c.svc->orders.get(),
+    [reply, legacy](const order& o) {
+      if (legacy) {
+        ordered_json j{{"message", "order " + o.id + " cancelled"}, {"id", o.id},
+                       {"status", to_string(o.status)}};
+        reply(json_response(200, wire::dump(j)));
+      } else {
+        reply(json_response(200, wire::encode(o)));
+      }
+    },
+    cancel_atom_v, id);
+}
+
+void legacy_get_order(const context& c, request&& req, responder reply) {
+  if (auto id = req.query_param("id"))
+    return get_order(c, std::string{*id}, reply, true);
+  if (req.query_param("status"))
+    return list_orders(c, std::move(req), reply, true);
+  reply(bad_param("id", "give ?id=<order id> or ?status=<status>"));
+}
+
+void legacy_cancel(const context& c, request&& req, responder reply) {
+  auto id = req.query_param("id");
+  if (!id)
+    return reply(bad_param("id", "give ?id=<order id>"));
+  cancel_order(c, std::string{*id}, reply, true);
+}
+
+void inject_fault(const context& c, request&& req, responder reply) {
+  auto body = ordered_json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("target")
+      || !body["target"].is_string())
+    return reply(bad_param("target", "must be one of stock, order, writer, supervisor"));
+  auto target = body["target"].get<std::string>();
+  std::string key;
+  if (body.contains("key")) {
+    if (!body["key"].is_string())
+      return reply(bad_param("key", "must be a string"));
+    key = body["key"].get<std::string>();
+  }
+  auto& svc = c.svc;
+  if (target == "stock") {
+    if (!is_valid_sku(key))
+      return reply(bad_param("key", "must name a sku"));
+    caf::anon_send(svc->stocks.get(), crash_atom_v, key);
+  } else if (target == "order") {
+    if (!is_uuid(key))
+      return reply(bad_param("key", "must be an order id"));
+    caf::anon_send(svc->orders.get(), crash_atom_v, key);
+  } else if (target == "writer") {
+    caf::anon_send(svc->writer.get(), crash_atom_v);
+  } else if (target == "supervisor") {
+    if (key.empty() || key == "inventory")
+      caf::anon_send(svc->stocks.get(), crash_atom_v);
+    else if (key == "orders")
+      caf::anon_send(svc->orders.get(), crash_atom_v);
+    else
+      return reply(bad_param("key", "must be inventory or orders"));
+  } else {
+    return reply(bad_param("target", "must be one of stock, order, writer, supervisor"));
+  }
+  spdlog::warn("fault injected: target={} key={}", target, key);
+  ordered_json j{{"status", "injected"}, {"target", target}, {"key", key}};
+  reply(json_response(202, wire::dump(j)));
+}
+
+} // namespace
+
+// -- the routing table --------------------------------------------------------------------------
+
+api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::move(opts)) {
+  auto ctx = std::make_shared<context>(context{svc_, opts_});
+  auto add = [&](std::string method, std::string pattern, bool json_body,
+                 std::function<void(const context&, request&&, responder, const params_t&)> fn) {
+    route r;
+    r.method = std::move(method);
+    r.segments = split_path(pattern);
+    r.pattern = std::move(pattern);
+    r.json_body = json_body;
+    r.run = [ctx, fn = std::move(fn)](request&& req, responder reply, const params_t& p) {
+      fn(*ctx, std::move(req), std::move(reply), p);
+    };
+    routes_.push_back(std::move(r));
+  };
+  using R = request&&;
+  using P = const params_t&;
+  // Probes.
+  add("GET", "/health", false, [](const context&, R, responder reply, P) {
+    reply(json_response(200, R"({"status":"ok"})"));
+  });
+  add("GET", "/ready", false, [](const context& c, R req, responder reply, P) {
+    get_ready(c, std::move(req), reply);
+  });
+  // Products. Static segments ("low-stock") are listed before {sku} so they win.
+  add("POST", "/api/v1/products", true, [](const context& c, R req, responder reply, P) {
+    create_product(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/products", false, [](const context& c, R req, responder reply, P) {
+    list_products(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/products/low-stock", false,
+      [](const context& c, R req, responder reply, P) { low_stock(c, std::move(req), reply); });
+  add("GET", "/api/v1/products/{sku}", false, get_product);
+  add("PUT", "/api/v1/products/{sku}", true, update_product);
+  add("DELETE", "/api/v1/products/{sku}", false, delete_product);
+  add("PUT", "/api/v1/products/{sku}/stock", true, update_stock);
+  // Orders.
+  add("POST", "/api/v1/orders", true, [](const context& c, R req, responder reply, P) {
+    place_order(c, std::move(req), reply, false);
+  });
+  add("GET", "/api/v1/orders", false, [](const context& c, R req, responder reply, P) {
+    list_orders(c, std::move(req), reply, false);
+  });
+  add("GET", "/api/v1/orders/{id}", false, [](const context& c, R, responder reply, P p) {
+    get_order(c, p[0], reply, false);
+  });
+  add("POST", "/api/v1/orders/{id}/cancel", false, [](const context& c, R, responder reply, P p) {
+    cancel_order(c, p[0], reply, false);
+  });
+  // The seed service's API (000), served unchanged for its existing clients.
+  add("POST", "/order", true, [](const context& c, R req, responder reply, P) {
+    place_order(c, std::move(req), reply, true);
+  });
+  add("GET", "/order", false, [](const context& c, R req, responder reply, P) {
+    legacy_get_order(c, std::move(req), reply);
+  });
+  add("DELETE", "/order", false, [](const context& c, R req, responder reply, P) {
+    legacy_cancel(c, std::move(req), reply);
+  });
+  add("GET", "/orders", false, [](const context& c, R req, responder reply, P) {
+    list_orders(c, std::move(req), reply, true);
+  });
+  add("DELETE", "/order/cancel", false, [](const context& c, R req, responder reply, P) {
+    legacy_cancel(c, std::move(req), reply);
+  });
+  // Operations.
+  if (opts_.enable_fault_injection)
+    add("POST", "/api/v1/admin/faults", true, [](const context& c, R req, responder reply, P) {
+      inject_fault(c, std::move(req), reply);
+    });
+}
+
+std::vector<std::string> api::route_list() const {
+  std::vector<std::string> out;
+  for (auto& r : routes_)
+    out.push_back(r.method + " " + r.pattern);
+  return out;
+}
+
+void api::handle(request&& req, responder reply) {
+  // Thread: Beast I/O thread. Everything here is quick; actor work is asynchronous.
+  spdlog::debug("{} {} from {}", req.method, req.target, req.remote);
+  auto segs = split_path(req.path);
+  params_t params;
+  std::vector<std::string_view> allowed;
+  for (auto& r : routes_) {
+    if (!match(r.segments, segs, params))
+      continue;
+    if (r.method != req.method) {
+      if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end())
+        allowed.push_back(r.method);
+      continue;
+    }
+    if (r.json_body) {
+      auto ct = req.header("content-type").value_or("");
+      auto media = ct.substr(0, ct.find(';'));
+      while (!media.empty() && media.back() == ' ')
+        media.remove_suffix(1);
+      if (!detail::iequals(media, "application/json"))
+        return reply(problem_response(wire::unsupported_media_type_problem(ct)));
+    }
+    try {
+      r.run(std::move(req), reply, params);
+    } catch (const std::exception& ex) {
+      spdlog::error("handler for {} {} failed: {}", r.method, r.pattern, ex.what());
+      reply(problem_response(errc::internal, "internal error"));
+    }
+    return;
+  }
+  if (!allowed.empty()) {
+    auto r = problem_response(wire::method_not_allowed_problem(req.method, allowed));
+    std::string allow;
+    for (auto m : allowed)
+      allow += (allow.empty() ? "" : ", ") + std::string{m};
+    r.headers.emplace_back("Allow", allow);
+    return reply(std::move(r));
+  }
+  reply(problem_response(wire::no_route_problem(req.method, req.target)));
+}
+
+} // namespace orderd::http

@@ -1,1 +1,366 @@
-// placeholder
+#include "persistence/memory/memory_store.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "persistence/detail/store_common.hpp"
+
+namespace orderd::persistence {
+
+namespace detail {
+
+/// The shared data. `std::map` orders skus bytewise, exactly like SQLite's BINARY collation.
+struct memory_database {
+  std::mutex mutex;
+  using product_map = std::map<std::string, product>;
+  product_map products;
+  std::map<int64_t, order> orders;                      ///< by insertion sequence
+  std::unordered_map<std::string, int64_t> order_seqs; ///< order id -> seq
+  int64_t last_seq = 0;
+  std::map<std::string, idempotency_record> idempotency;
+};
+
+} // namespace detail
+
+namespace {
+
+using detail::op_failure;
+using detail::stock_tracker;
+
+/// The inverse of every mutation made so far in a batch, newest last. A savepoint is just a
+/// position in it: rolling back to it undoes the newer entries.
+class undo_log {
+public:
+  size_t mark() const noexcept { return entries_.size(); }
+
+  /// Registers the inverse before the mutation happens, so a failing registration (bad_alloc)
+  /// leaves nothing to undo; every inverse tolerates a mutation that never happened.
+  void add(std::function<void()> inverse) { entries_.push_back(std::move(inverse)); }
+
+  void roll_back_to(size_t mark) {
+    while (entries_.size() > mark) {
+      entries_.back()();
+      entries_.pop_back();
+    }
+  }
+
+private:
+  std::vector<std::function<void()>> entries_;
+};
+
+class memory_store final : public store {
+public:
+  explicit memory_store(std::shared_ptr<detail::memory_database> db) : db_(std::move(db)) {}
+
+  std::vector<change_result> apply(const std::vector<change_set>& batch) override {
+    std::lock_guard guard{db_->mutex};
+    std::vector<change_result> results;
+    results.reserve(batch.size());
+    undo_log undo;
+    try {
+      for (auto& cs : batch)
+        results.push_back(apply_change_set(cs, undo));
+    } catch (const std::exception& e) {
+      // Only allocation can fail here; like a failed SQLite transaction, commit nothing.
+      undo.roll_back_to(0);
+      throw store_error(errc::storage_failure, std::string{"memory store: "} + e.what());
+    }
+    return results;
+  }
+
+  std::optional<product> find_product(const std::string& sku) override {
+    return locked([&]() -> std::optional<product> {
+      if (auto i = db_->products.find(sku); i != db_->products.end())
+        return i->second;
+      return std::nullopt;
+    });
+  }
+
+  page<product> list_products(const product_query& q) override {
+    auto after = detail::decode_product_cursor(q.cursor);
+    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    return locked([&] {
+      page<product> result;
+      auto i = q.cursor.empty() ? db_->products.begin() : db_->products.upper_bound(after);
+      for (; i != db_->products.end(); ++i) {
+        if (!q.category.empty() && i->second.category != q.category)
+          continue;
+        if (result.items.size() == limit) {
+          result.next_cursor = detail::encode_product_cursor(result.items.back().sku);
+          break;
+        }
+        result.items.push_back(i->second);
+      }
+      return result;
+    });
+  }
+
+  std::vector<product> low_stock_products(size_t limit) override {
+    return locked([&] {
+      std::vector<product> result;
+      for (auto& [sku, p] : db_->products) {
+        if (result.size() == limit)
+          break;
+        if (p.is_low_on_stock())
+          result.push_back(p);
+      }
+      return result;
+    });
+  }
+
+  std::optional<order> find_order(const std::string& id) override {
+    return locked([&]() -> std::optional<order> {
+      if (auto i = db_->order_seqs.find(id); i != db_->order_seqs.end())
+        return db_->orders.at(i->second);
+      return std::nullopt;
+    });
+  }
+
+  page<order> list_orders(const order_query& q) override {
+    auto before = detail::decode_order_cursor(q.cursor);
+    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    return locked([&] {
+      page<order> result;
+      int64_t last_seq = 0;
+      // Newest first: walk backwards from just below the cursor.
+      auto end = before ? db_->orders.lower_bound(*before) : db_->orders.end();
+      for (auto i = std::make_reverse_iterator(end); i != db_->orders.rend(); ++i) {
+        auto& [seq, o] = *i;
+        if ((q.status && o.status != *q.status)
+            || (!q.customer_id.empty() && o.customer_id != q.customer_id))
+          continue;
+        if (result.items.size() == limit) {
+          result.next_cursor = detail::encode_order_cursor(last_seq);
+          break;
+        }
+        result.items.push_back(o);
+        last_seq = seq;
+      }
+      return result;
+    });
+  }
+
+  std::vector<order> due_pending_orders(timestamp_ms created_before, size_t limit) override {
+    return locked([&] {
+      std::vector<const order*> due; // in seq order, so a stable sort yields (created_at, seq)
+      for (auto& [seq, o] : db_->orders)
+        if (o.status == order_status::pending && o.created_at <= created_before)
+          due.push_back(&o);
+      std::stable_sort(due.begin(), due.end(), [](const order* a, const order* b) {
+        return a->created_at < b->created_at;
+      });
+      std::vector<order> result;
+      for (size_t i = 0; i < due.size() && i < limit; ++i)
+        result.push_back(*due[i]);
+      return result;
+    });
+  }
+
+  std::optional<idempotency_record> find_idempotency(const std::string& key) override {
+    return locked([&]() -> std::optional<idempotency_record> {
+      if (auto i = db_->idempotency.find(key); i != db_->idempotency.end())
+        return i->second;
+      return std::nullopt;
+    });
+  }
+
+  size_t purge_idempotency(timestamp_ms cutoff) override {
+    return locked([&] {
+      return std::erase_if(db_->idempotency,
+                           [&](const auto& entry) { return entry.second.created_at < cutoff; });
+    });
+  }
+
+  int64_t count_products() override {
+    return locked([&] { return static_cast<int64_t>(db_->products.size()); });
+  }
+
+  int64_t count_orders() override {
+    return locked([&] { return static_cast<int64_t>(db_->orders.size()); });
+  }
+
+  bool ping() override { return true; }
+
+private:
+  /// Runs `f` under the database lock. Like the SQLite store, lets nothing but store_error
+  /// escape (here only allocation can fail).
+  template <class F>
+  auto locked(F&& f) -> decltype(f()) {
+    try {
+      std::lock_guard guard{db_->mutex};
+      return f();
+    } catch (const store_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw store_error(errc::storage_failure, std::string{"memory store: "} + e.what());
+    }
+  }
+
+  change_result apply_change_set(const change_set& cs, undo_log& undo) {
+    auto savepoint = undo.mark();
+    stock_tracker stock;
+    for (auto& op : cs.ops) {
+      auto failure = detail::check_arguments(op);
+      if (!failure)
+        failure = std::visit([&](const auto& x) { return run(x, undo, stock); }, op);
+      if (failure) {
+        undo.roll_back_to(savepoint);
+        return detail::refused(std::move(*failure));
+      }
+    }
+    change_result result;
+    result.stock_after = stock.take();
+    return result;
+  }
+
+  // Each `run` returns nullopt on success and registers the inverse of what it changed.
+
+  std::optional<op_failure> run(const insert_product& op, undo_log& undo, stock_tracker& stock) {
+    auto& products = db_->products;
+    if (products.contains(op.item.sku))
+      return detail::product_exists(op.item.sku);
+    undo.add([&products, sku = op.item.sku] { products.erase(sku); });
+    products.emplace(op.item.sku, op.item);
+    stock.touched(op.item.stock());
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_product& op, undo_log& undo, stock_tracker& stock) {
+    auto i = db_->products.find(op.sku);
+    if (i == db_->products.end())
+      return detail::product_not_found(op.sku);
+    auto& p = i->second;
+    undo.add([&p, before = p] { p = before; });
+    p.name = op.details.name;
+    p.description = op.details.description;
+    p.category = op.details.category;
+    p.price_cents = op.details.price_cents;
+    p.currency = op.details.currency;
+    p.low_stock_threshold = op.details.low_stock_threshold;
+    p.updated_at = op.updated_at;
+    stock.touched(p.stock());
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const delete_product& op, undo_log& undo, stock_tracker& stock) {
+    auto& products = db_->products;
+    auto i = products.find(op.sku);
+    if (i == products.end())
+      return detail::product_not_found(op.sku);
+    if (i->second.reserved > 0)
+      return detail::product_reserved(op.sku, i->second.reserved);
+    // Keep the node itself, so undoing the delete allocates nothing.
+    auto node = std::make_shared<detail::memory_database::product_map::node_type>();
+    undo.add([&products, node] {
+      if (!node->empty())
+        products.insert(std::move(*node));
+    });
+    *node = products.extract(i);
+    stock.deleted(op.sku);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const set_available& op, undo_log& undo, stock_tracker& stock) {
+    auto i = db_->products.find(op.sku);
+    if (i == db_->products.end())
+      return detail::product_not_found(op.sku);
+    auto& p = i->second;
+    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+      p.apply(before);
+      p.updated_at = updated_at;
+    });
+    p.available = op.available;
+    ++p.version;
+    p.updated_at = op.updated_at;
+    stock.touched(p.stock());
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const adjust_stock& op, undo_log& undo, stock_tracker& stock) {
+    auto i = db_->products.find(op.sku);
+    if (i == db_->products.end())
+      return detail::product_not_found(op.sku);
+    auto& p = i->second;
+    int64_t available = 0;
+    int64_t reserved = 0;
+    int64_t sold = 0;
+    if (__builtin_add_overflow(p.available, op.available_delta, &available)
+        || __builtin_add_overflow(p.reserved, op.reserved_delta, &reserved)
+        || __builtin_add_overflow(p.sold, op.sold_delta, &sold))
+      return op_failure{errc::invalid_input, "product " + op.sku + ": stock out of range"};
+    if (available < 0 || reserved < 0 || sold < 0)
+      return detail::insufficient_stock(p.stock(), op);
+    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+      p.apply(before);
+      p.updated_at = updated_at;
+    });
+    p.available = available;
+    p.reserved = reserved;
+    p.sold = sold;
+    ++p.version;
+    p.updated_at = op.updated_at;
+    stock.touched(p.stock());
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const insert_order& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    if (db.order_seqs.contains(op.item.id))
+      return detail::order_exists(op.item.id);
+    auto seq = db.last_seq + 1;
+    // Like SQLite's rowid, a rolled-back insert gives its sequence number back.
+    undo.add([&db, seq, id = op.item.id] {
+      db.orders.erase(seq);
+      db.order_seqs.erase(id);
+      db.last_seq = seq - 1;
+    });
+    db.orders.emplace(seq, op.item);
+    db.order_seqs.emplace(op.item.id, seq);
+    db.last_seq = seq;
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const transition_order& op, undo_log& undo, stock_tracker&) {
+    auto i = db_->order_seqs.find(op.order_id);
+    if (i == db_->order_seqs.end())
+      return detail::order_not_found(op.order_id);
+    auto& o = db_->orders.at(i->second);
+    if (o.status != op.from)
+      return detail::wrong_order_status(op.order_id, o.status, op.from);
+    undo.add([&o, status = o.status, updated_at = o.updated_at] {
+      o.status = status;
+      o.updated_at = updated_at;
+    });
+    o.status = op.to;
+    o.updated_at = op.updated_at;
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const save_idempotency& op, undo_log& undo, stock_tracker&) {
+    auto& records = db_->idempotency;
+    if (records.contains(op.record.key))
+      return detail::idempotency_key_exists(op.record.key);
+    undo.add([&records, key = op.record.key] { records.erase(key); });
+    records.emplace(op.record.key, op.record);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<detail::memory_database> db_;
+};
+
+} // namespace
+
+memory_store_factory::memory_store_factory()
+  : db_(std::make_shared<detail::memory_database>()) {
+}
+
+memory_store_factory::~memory_store_factory() = default;
+
+std::unique_ptr<store> memory_store_factory::open() {
+  return std::make_unique<memory_store>(db_);
+}
+
+} // namespace orderd::persistence

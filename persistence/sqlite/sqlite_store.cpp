@@ -1,1 +1,848 @@
-// placeholder
+#include "persistence/sqlite/sqlite_store.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+#include <sqlite3.h>
+
+#include "persistence/detail/store_common.hpp"
+#include "persistence/schema/migrations.hpp"
+
+namespace orderd::persistence {
+
+namespace {
+
+using detail::op_failure;
+using detail::stock_tracker;
+
+// -- errors -------------------------------------------------------------------------------------
+
+/// An error reported by SQLite. Internal: translated into store_error (or, for constraint
+/// violations inside a change set, into a refused change_result) before leaving this file.
+class sqlite_failure : public std::runtime_error {
+public:
+  sqlite_failure(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+  int primary_code() const noexcept { return code_ & 0xFF; }
+
+private:
+  int code_; // extended result code
+};
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view doing) {
+  throw sqlite_failure(rc, std::string{doing} + ": " + sqlite3_errmsg(db));
+}
+
+errc store_code_for(const sqlite_failure& e) noexcept {
+  // A lock held past the busy timeout is transient: the caller may retry.
+  auto primary = e.primary_code();
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? errc::unavailable
+                                                            : errc::storage_failure;
+}
+
+/// Runs `f`, turning anything it throws into store_error.
+template <class F>
+auto translate_errors(std::string_view doing, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const store_error&) {
+    throw;
+  } catch (const sqlite_failure& e) {
+    throw store_error(store_code_for(e), "sqlite " + std::string{doing} + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw store_error(errc::storage_failure, "sqlite " + std::string{doing} + ": " + e.what());
+  }
+}
+
+// -- statements ---------------------------------------------------------------------------------
+
+struct statement_deleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+
+using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_deleter>;
+
+/// One use of a cached prepared statement. Resets it on scope exit: a statement left mid-way
+/// would keep its read transaction open and stall WAL checkpoints.
+class query {
+public:
+  query(sqlite3* db, sqlite3_stmt* stmt) noexcept : db_(db), stmt_(stmt) {}
+  query(const query&) = delete;
+  query& operator=(const query&) = delete;
+  ~query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  query& bind(const char* name, int64_t value) {
+    check(sqlite3_bind_int64(stmt_, index_of(name), value));
+    return *this;
+  }
+
+  query& bind(const char* name, std::string_view value) {
+    // SQLITE_TRANSIENT copies, so callers may bind temporaries. A null data pointer would
+    // bind NULL rather than an empty string.
+    check(sqlite3_bind_text64(stmt_, index_of(name), value.data() ? value.data() : "",
+                              value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+
+  query& bind(const char* name, const std::string& value) {
+    return bind(name, std::string_view{value});
+  }
+
+  query& bind(const char* name, const char* value) {
+    return bind(name, std::string_view{value});
+  }
+
+  /// Advances to the next row; false when there is none.
+  bool step() {
+    auto rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW)
+      return true;
+    if (rc == SQLITE_DONE)
+      return false;
+    fail(db_, rc, sqlite3_sql(stmt_));
+  }
+
+  /// Runs a statement whose rows (if any) are not needed.
+  void run() {
+    while (step()) {
+      // RETURNING rows of a statement run for its effect only.
+    }
+  }
+
+  int64_t int64(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
+
+  std::string text(int column) const {
+    auto data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    auto size = static_cast<size_t>(sqlite3_column_bytes(stmt_, column));
+    return data ? std::string{data, size} : std::string{};
+  }
+
+private:
+  int index_of(const char* name) const {
+    auto index = sqlite3_bind_parameter_index(stmt_, name);
+    if (index == 0) // a typo in this file, not bad data
+      throw sqlite_failure(SQLITE_RANGE, std::string{"no parameter "} + name + " in "
+                                           + sqlite3_sql(stmt_));
+    return index;
+  }
+
+  void check(int rc) const {
+    if (rc != SQLITE_OK)
+      fail(db_, rc, "bind");
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// -- connection ---------------------------------------------------------------------------------
+
+struct string_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+/// One SQLite connection and its prepared statements. Used by one thread at a time.
+class connection {
+public:
+  connection(const std::string& path, const sqlite_options& options) {
+    // NOMUTEX: a store is one connection used by one thread at a time (see store.hpp).
+    auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    auto rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close_v2(db_);
+      throw store_error(errc::storage_failure,
+                        "cannot open SQLite database " + path + ": " + reason);
+    }
+    try {
+      configure(options);
+    } catch (...) {
+      sqlite3_close_v2(db_);
+      throw;
+    }
+  }
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  ~connection() {
+    statements_.clear(); // finalize before closing
+    sqlite3_close_v2(db_);
+  }
+
+  /// A use of the statement for `sql`, prepared on first use and cached for the connection.
+  query prepare(std::string_view sql) {
+    auto i = statements_.find(sql);
+    if (i == statements_.end()) {
+      sqlite3_stmt* raw = nullptr;
+      auto rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                   SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      if (rc != SQLITE_OK)
+        fail(db_, rc, "prepare");
+      i = statements_.emplace(std::string{sql}, statement_ptr{raw}).first;
+    }
+    return query{db_, i->second.get()};
+  }
+
+  /// Runs SQL text with no parameters, possibly several statements (migrations).
+  void exec_script(const char* sql) {
+    char* message = nullptr;
+    auto rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+      std::string reason = message ? message : sqlite3_errstr(rc);
+      sqlite3_free(message);
+      throw sqlite_failure(rc, reason);
+    }
+  }
+
+  bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+
+  /// Ends a failed transaction. Never throws: it runs while another error is on its way out.
+  void roll_back_quietly() noexcept {
+    if (in_transaction())
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+
+private:
+  void configure(const sqlite_options& options) {
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+    // Switching a fresh file to WAL takes an exclusive lock; when several connections open a
+    // new database at once, SQLite may report BUSY without calling the busy handler.
+    auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
+    for (;;) {
+      try {
+        auto q = prepare("PRAGMA journal_mode = WAL");
+        if (!q.step() || q.text(0) != "wal")
+          throw store_error(errc::storage_failure, "SQLite database cannot use WAL mode");
+        break;
+      } catch (const sqlite_failure& e) {
+        if (e.primary_code() != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline)
+          throw;
+        sqlite3_sleep(5);
+      }
+    }
+    exec_script(("PRAGMA synchronous = " + options.synchronous).c_str());
+    exec_script("PRAGMA foreign_keys = ON");
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, statement_ptr, string_hash, std::equal_to<>> statements_;
+};
+
+/// A read-only snapshot across several queries (e.g. orders, then their lines).
+class read_transaction {
+public:
+  explicit read_transaction(connection& c) : c_(c) { c_.prepare("BEGIN").run(); }
+  read_transaction(const read_transaction&) = delete;
+  read_transaction& operator=(const read_transaction&) = delete;
+  ~read_transaction() { c_.roll_back_quietly(); } // a read has nothing to keep
+private:
+  connection& c_;
+};
+
+// -- migrations ---------------------------------------------------------------------------------
+
+constexpr const char* create_migrations_table = R"sql(
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT NOT NULL PRIMARY KEY,
+    applied_at BIGINT NOT NULL
+  ))sql";
+
+bool has_migrations_table(connection& c) {
+  auto q = c.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  return q.step();
+}
+
+std::vector<applied_migration> read_applied(connection& c) {
+  std::vector<applied_migration> result;
+  if (!has_migrations_table(c))
+    return result;
+  auto q = c.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version");
+  while (q.step())
+    result.push_back({q.int64(0), q.int64(1)});
+  return result;
+}
+
+/// Applies the embedded migrations not yet recorded, all in one transaction. The write lock
+/// (BEGIN IMMEDIATE) makes concurrent openers queue up: the first applies, the others re-read
+/// and find nothing left to do.
+void migrate(connection& c) {
+  auto migrations = schema::sqlite_migrations();
+  auto latest = migrations.back().version;
+  auto newest_applied = [&] {
+    auto applied = read_applied(c);
+    return applied.empty() ? int64_t{0} : applied.back().version;
+  };
+  // Checked without the write lock first, so reader connections never wait on the writer.
+  if (auto applied = newest_applied(); applied >= latest) {
+    if (applied > latest)
+      throw store_error(errc::storage_failure,
+                        "SQLite schema version " + std::to_string(applied)
+                          + " is newer than this build knows (" + std::to_string(latest) + ")");
+    return;
+  }
+  c.prepare("BEGIN IMMEDIATE").run();
+  try {
+    c.exec_script(create_migrations_table);
+    auto applied = read_applied(c);
+    for (auto& m : migrations) {
+      auto done = std::any_of(applied.begin(), applied.end(),
+                              [&](const applied_migration& a) { return a.version == m.version; });
+      if (done)
+        continue;
+      try {
+        c.exec_script(std::string{m.sql}.c_str());
+      } catch (const sqlite_failure& e) {
+        throw sqlite_failure(e.code(), "migration " + std::string{m.name} + ": " + e.what());
+      }
+      c.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (:version, :now)")
+        .bind(":version", m.version)
+        .bind(":now", system_now_ms())
+        .run();
+    }
+    c.prepare("COMMIT").run();
+  } catch (...) {
+    c.roll_back_quietly();
+    throw;
+  }
+}
+
+// -- row mapping --------------------------------------------------------------------------------
+
+constexpr std::string_view product_columns
+  = "sku, name, description, category, price_cents, currency, available, reserved, sold, "
+    "low_stock_threshold, version, created_at, updated_at";
+
+product read_product(const query& q) {
+  product p;
+  p.sku = q.text(0);
+  p.name = q.text(1);
+  p.description = q.text(2);
+  p.category = q.text(3);
+  p.price_cents = q.int64(4);
+  p.currency = q.text(5);
+  p.available = q.int64(6);
+  p.reserved = q.int64(7);
+  p.sold = q.int64(8);
+  p.low_stock_threshold = q.int64(9);
+  p.version = q.int64(10);
+  p.created_at = q.int64(11);
+  p.updated_at = q.int64(12);
+  return p;
+}
+
+/// Reads `available, reserved, sold, version` starting at `column`.
+stock_level read_stock(const query& q, std::string sku, int column = 0) {
+  return {std::move(sku), q.int64(column), q.int64(column + 1), q.int64(column + 2),
+          q.int64(column + 3)};
+}
+
+constexpr std::string_view order_columns
+  = "o.seq, o.id, o.customer_id, o.customer_email, o.status, o.total_cents, o.currency, "
+    "o.created_at, o.updated_at";
+
+order_status read_status(const query& q, int column, const std::string& order_id) {
+  auto text = q.text(column);
+  if (auto status = parse_order_status(text))
+    return *status;
+  throw store_error(errc::storage_failure,
+                    "order " + order_id + " has an unknown status '" + text + "'");
+}
+
+/// Reads an order row (without lines); returns its seq too.
+std::pair<int64_t, order> read_order(const query& q) {
+  order o;
+  o.id = q.text(1);
+  o.customer_id = q.text(2);
+  o.customer_email = q.text(3);
+  o.status = read_status(q, 4, o.id);
+  o.total_cents = q.int64(5);
+  o.currency = q.text(6);
+  o.created_at = q.int64(7);
+  o.updated_at = q.int64(8);
+  return {q.int64(0), std::move(o)};
+}
+
+/// Attaches lines read as `seq, sku, quantity, unit_price_cents` rows to their orders.
+void attach_lines(query& lines, std::vector<order>& orders, const std::vector<int64_t>& seqs) {
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < seqs.size(); ++i)
+    index.emplace(seqs[i], i);
+  while (lines.step()) {
+    auto i = index.find(lines.int64(0));
+    if (i != index.end())
+      orders[i->second].lines.push_back({lines.text(1), lines.int64(2), lines.int64(3)});
+  }
+}
+
+bool is_constraint_violation(const sqlite_failure& e) noexcept {
+  return e.primary_code() == SQLITE_CONSTRAINT;
+}
+
+// -- the store ----------------------------------------------------------------------------------
+
+class sqlite_store final : public store {
+public:
+  explicit sqlite_store(std::unique_ptr<connection> c) : c_(std::move(c)) {}
+
+  std::vector<change_result> apply(const std::vector<change_set>& batch) override {
+    if (batch.empty())
+      return {};
+    return translate_errors("apply", [&] {
+      std::vector<change_result> results;
+      results.reserve(batch.size());
+      // IMMEDIATE takes the write lock up front, so no statement can fail half-way on BUSY.
+      c_->prepare("BEGIN IMMEDIATE").run();
+      try {
+        for (auto& cs : batch)
+          results.push_back(apply_change_set(cs));
+        c_->prepare("COMMIT").run();
+      } catch (...) {
+        c_->roll_back_quietly();
+        throw;
+      }
+      return results;
+    });
+  }
+
+  std::optional<product> find_product(const std::string& sku) override {
+    return translate_errors("find_product", [&]() -> std::optional<product> {
+      auto q = c_->prepare(select_products("WHERE sku = :sku"));
+      q.bind(":sku", sku);
+      if (q.step())
+        return read_product(q);
+      return std::nullopt;
+    });
+  }
+
+  page<product> list_products(const product_query& pq) override {
+    auto after = detail::decode_product_cursor(pq.cursor);
+    auto limit = detail::page_limit(pq.limit);
+    return translate_errors("list_products", [&] {
+      // Only fixed fragments vary, so there are at most four statements to cache.
+      std::string where = "WHERE 1 = 1";
+      if (!pq.category.empty())
+        where += " AND category = :category";
+      if (!pq.cursor.empty())
+        where += " AND sku > :after";
+      auto q = c_->prepare(select_products(where + " ORDER BY sku LIMIT :limit"));
+      if (!pq.category.empty())
+        q.bind(":category", pq.category);
+      if (!pq.cursor.empty())
+        q.bind(":after", after);
+      q.bind(":limit", limit + 1); // one more row tells whether another page follows
+      page<product> result;
+      while (q.step())
+        result.items.push_back(read_product(q));
+      if (result.items.size() > static_cast<size_t>(limit)) {
+        result.items.pop_back();
+        result.next_cursor = detail::encode_product_cursor(result.items.back().sku);
+      }
+      return result;
+    });
+  }
+
+  std::vector<product> low_stock_products(size_t limit) override {
+    return translate_errors("low_stock_products", [&] {
+      auto q = c_->prepare(
+        select_products("WHERE available <= low_stock_threshold ORDER BY sku LIMIT :limit"));
+      q.bind(":limit", detail::row_limit(limit));
+      std::vector<product> result;
+      while (q.step())
+        result.push_back(read_product(q));
+      return result;
+    });
+  }
+
+  std::optional<order> find_order(const std::string& id) override {
+    return translate_errors("find_order", [&]() -> std::optional<order> {
+      read_transaction snapshot{*c_};
+      std::optional<order> result;
+      {
+        auto q = c_->prepare(select_orders("WHERE o.id = :id"));
+        q.bind(":id", id);
+        if (!q.step())
+          return std::nullopt;
+        result = read_order(q).second;
+      }
+      auto lines = c_->prepare("SELECT sku, quantity, unit_price_cents FROM order_lines "
+                               "WHERE order_id = :id ORDER BY line_no");
+      lines.bind(":id", id);
+      while (lines.step())
+        result->lines.push_back({lines.text(0), lines.int64(1), lines.int64(2)});
+      return result;
+    });
+  }
+
+  page<order> list_orders(const order_query& oq) override {
+    auto before = detail::decode_order_cursor(oq.cursor);
+    auto limit = detail::page_limit(oq.limit);
+    return translate_errors("list_orders", [&] {
+      std::string filter;
+      if (oq.status)
+        filter += " AND o.status = :status";
+      if (!oq.customer_id.empty())
+        filter += " AND o.customer_id = :customer";
+      auto bind_filter = [&](query& q) {
+        if (oq.status)
+          q.bind(":status", to_string(*oq.status));
+        if (!oq.customer_id.empty())
+          q.bind(":customer", oq.customer_id);
+      };
+      read_transaction snapshot{*c_};
+      page<order> result;
+      std::vector<int64_t> seqs;
+      {
+        auto q = c_->prepare(select_orders("WHERE 1 = 1" + filter
+                                           + (before ? " AND o.seq < :before" : "")
+                                           + " ORDER BY o.seq DESC LIMIT :limit"));
+        bind_filter(q);
+        if (before)
+          q.bind(":before", *before);
+        q.bind(":limit", limit + 1);
+        while (q.step()) {
+          auto [seq, o] = read_order(q);
+          seqs.push_back(seq);
+          result.items.push_back(std::move(o));
+        }
+      }
+      if (result.items.size() > static_cast<size_t>(limit)) {
+        result.items.pop_back();
+        seqs.pop_back();
+        result.next_cursor = detail::encode_order_cursor(seqs.back());
+      }
+      if (result.items.empty())
+        return result;
+      // One query for the lines of the whole page: the same filter over the page's seq range
+      // selects exactly the page's orders (within this snapshot).
+      auto lines = c_->prepare("SELECT o.seq, l.sku, l.quantity, l.unit_price_cents "
+                               "FROM orders o JOIN order_lines l ON l.order_id = o.id "
+                               "WHERE o.seq BETWEEN :lowest AND :highest"
+                               + filter + " ORDER BY o.seq DESC, l.line_no");
+      bind_filter(lines);
+      lines.bind(":lowest", seqs.back()).bind(":highest", seqs.front());
+      attach_lines(lines, result.items, seqs);
+      return result;
+    });
+  }
+
+  std::vector<order> due_pending_orders(timestamp_ms created_before, size_t limit) override {
+    return translate_errors("due_pending_orders", [&] {
+      auto pending = to_string(order_status::pending);
+      read_transaction snapshot{*c_};
+      std::vector<order> result;
+      std::vector<int64_t> seqs;
+      {
+        auto q = c_->prepare(select_orders("WHERE o.status = :pending AND o.created_at <= :cutoff "
+                                           "ORDER BY o.created_at, o.seq LIMIT :limit"));
+        q.bind(":pending", pending).bind(":cutoff", created_before);
+        q.bind(":limit", detail::row_limit(limit));
+        while (q.step()) {
+          auto [seq, o] = read_order(q);
+          seqs.push_back(seq);
+          result.push_back(std::move(o));
+        }
+      }
+      if (result.empty())
+        return result;
+      // The batch is a prefix of (created_at, seq) order: bound the lines query by its last row.
+      auto lines = c_->prepare(
+        "SELECT o.seq, l.sku, l.quantity, l.unit_price_cents "
+        "FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.status = :pending AND o.created_at <= :cutoff "
+        "AND (o.created_at, o.seq) <= (:last_created, :last_seq) "
+        "ORDER BY o.created_at, o.seq, l.line_no");
+      lines.bind(":pending", pending).bind(":cutoff", created_before);
+      lines.bind(":last_created", result.back().created_at).bind(":last_seq", seqs.back());
+      attach_lines(lines, result, seqs);
+      return result;
+    });
+  }
+
+  std::optional<idempotency_record> find_idempotency(const std::string& key) override {
+    return translate_errors("find_idempotency", [&]() -> std::optional<idempotency_record> {
+      auto q = c_->prepare("SELECT key, request_hash, status_code, response_body, created_at "
+                           "FROM idempotency_keys WHERE key = :key");
+      q.bind(":key", key);
+      if (!q.step())
+        return std::nullopt;
+      return idempotency_record{q.text(0), q.text(1), static_cast<int>(q.int64(2)), q.text(3),
+                                q.int64(4)};
+    });
+  }
+
+  size_t purge_idempotency(timestamp_ms cutoff) override {
+    return translate_errors("purge_idempotency", [&] {
+      c_->prepare("DELETE FROM idempotency_keys WHERE created_at < :cutoff")
+        .bind(":cutoff", cutoff)
+        .run();
+      return static_cast<size_t>(c_->changes());
+    });
+  }
+
+  int64_t count_products() override {
+    return translate_errors("count_products", [&] { return count("products"); });
+  }
+
+  int64_t count_orders() override {
+    return translate_errors("count_orders", [&] { return count("orders"); });
+  }
+
+  bool ping() override {
+    try {
+      auto q = c_->prepare("SELECT 1");
+      return q.step() && q.int64(0) == 1;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+private:
+  static std::string select_products(const std::string& rest) {
+    return "SELECT " + std::string{product_columns} + " FROM products " + rest;
+  }
+
+  static std::string select_orders(const std::string& rest) {
+    return "SELECT " + std::string{order_columns} + " FROM orders o " + rest;
+  }
+
+  int64_t count(std::string_view table) {
+    auto q = c_->prepare("SELECT count(*) FROM " + std::string{table});
+    q.step();
+    return q.int64(0);
+  }
+
+  change_result apply_change_set(const change_set& cs) {
+    c_->prepare("SAVEPOINT change_set").run();
+    stock_tracker stock;
+    std::optional<op_failure> failure;
+    for (auto& op : cs.ops) {
+      failure = detail::check_arguments(op);
+      if (!failure) {
+        try {
+          failure = std::visit([&](const auto& x) { return run(x, stock); }, op);
+        } catch (const sqlite_failure& e) {
+          // A violated constraint refuses this change set only; anything else (I/O, corrupt
+          // file) puts the whole transaction in doubt.
+          if (!is_constraint_violation(e))
+            throw;
+          failure = op_failure{errc::invalid_input, std::string{"refused by the database: "}
+                                                      + e.what()};
+        }
+      }
+      if (failure)
+        break;
+    }
+    if (failure) {
+      // ROLLBACK TO keeps the savepoint open; RELEASE then drops it.
+      c_->prepare("ROLLBACK TO change_set").run();
+      c_->prepare("RELEASE change_set").run();
+      return detail::refused(std::move(*failure));
+    }
+    c_->prepare("RELEASE change_set").run();
+    change_result result;
+    result.stock_after = stock.take();
+    return result;
+  }
+
+  /// The stock figures of `sku`, or nullopt if there is no such product.
+  std::optional<stock_level> current_stock(const std::string& sku) {
+    auto q = c_->prepare("SELECT available, reserved, sold, version FROM products "
+                         "WHERE sku = :sku");
+    q.bind(":sku", sku);
+    if (!q.step())
+      return std::nullopt;
+    return read_stock(q, sku);
+  }
+
+  // Each `run` returns nullopt on success. Guards live in the WHERE clauses; when a statement
+  // changes nothing, a second look tells the caller why.
+
+  std::optional<op_failure> run(const insert_product& op, stock_tracker& stock) {
+    auto& p = op.item;
+    auto q = c_->prepare(
+      "INSERT INTO products (sku, name, description, category, price_cents, currency, "
+      "available, reserved, sold, low_stock_threshold, version, created_at, updated_at) "
+      "VALUES (:sku, :name, :description, :category, :price, :currency, :available, "
+      ":reserved, :sold, :threshold, :version, :created_at, :updated_at) "
+      "ON CONFLICT (sku) DO NOTHING "
+      "RETURNING available, reserved, sold, version");
+    q.bind(":sku", p.sku).bind(":name", p.name).bind(":description", p.description);
+    q.bind(":category", p.category).bind(":price", p.price_cents).bind(":currency", p.currency);
+    q.bind(":available", p.available).bind(":reserved", p.reserved).bind(":sold", p.sold);
+    q.bind(":threshold", p.low_stock_threshold).bind(":version", p.version);
+    q.bind(":created_at", p.created_at).bind(":updated_at", p.updated_at);
+    if (!q.step())
+      return detail::product_exists(p.sku);
+    stock.touched(read_stock(q, p.sku));
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_product& op, stock_tracker& stock) {
+    auto& d = op.details;
+    auto q = c_->prepare(
+      "UPDATE products SET name = :name, description = :description, category = :category, "
+      "price_cents = :price, currency = :currency, low_stock_threshold = :threshold, "
+      "updated_at = :updated_at WHERE sku = :sku "
+      "RETURNING available, reserved, sold, version");
+    q.bind(":name", d.name).bind(":description", d.description).bind(":category", d.category);
+    q.bind(":price", d.price_cents).bind(":currency", d.currency);
+    q.bind(":threshold", d.low_stock_threshold).bind(":updated_at", op.updated_at);
+    q.bind(":sku", op.sku);
+    if (!q.step())
+      return detail::product_not_found(op.sku);
+    stock.touched(read_stock(q, op.sku));
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const delete_product& op, stock_tracker& stock) {
+    {
+      auto q = c_->prepare("DELETE FROM products WHERE sku = :sku AND reserved = 0 RETURNING 1");
+      q.bind(":sku", op.sku);
+      if (q.step()) {
+        stock.deleted(op.sku);
+        return std::nullopt;
+      }
+    }
+    if (auto have = current_stock(op.sku))
+      return detail::product_reserved(op.sku, have->reserved);
+    return detail::product_not_found(op.sku);
+  }
+
+  std::optional<op_failure> run(const set_available& op, stock_tracker& stock) {
+    auto q = c_->prepare("UPDATE products SET available = :available, version = version + 1, "
+                         "updated_at = :updated_at WHERE sku = :sku "
+                         "RETURNING available, reserved, sold, version");
+    q.bind(":available", op.available).bind(":updated_at", op.updated_at).bind(":sku", op.sku);
+    if (!q.step())
+      return detail::product_not_found(op.sku);
+    stock.touched(read_stock(q, op.sku));
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const adjust_stock& op, stock_tracker& stock) {
+    {
+      // The guard against overselling: no figure may drop below zero.
+      auto q = c_->prepare(
+        "UPDATE products SET available = available + :da, reserved = reserved + :dr, "
+        "sold = sold + :ds, version = version + 1, updated_at = :updated_at "
+        "WHERE sku = :sku AND available + :da >= 0 AND reserved + :dr >= 0 AND sold + :ds >= 0 "
+        "RETURNING available, reserved, sold, version");
+      q.bind(":da", op.available_delta).bind(":dr", op.reserved_delta);
+      q.bind(":ds", op.sold_delta).bind(":updated_at", op.updated_at).bind(":sku", op.sku);
+      if (q.step()) {
+        stock.touched(read_stock(q, op.sku));
+        return std::nullopt;
+      }
+    }
+    if (auto have = current_stock(op.sku))
+      return detail::insufficient_stock(*have, op);
+    return detail::product_not_found(op.sku);
+  }
+
+  std::optional<op_failure> run(const insert_order& op, stock_tracker&) {
+    auto& o = op.item;
+    {
+      auto q = c_->prepare(
+        "INSERT INTO orders (id, customer_id, customer_email, status, total_cents, currency, "
+        "created_at, updated_at) VALUES (:id, :customer, :email, :status, :total, :currency, "
+        ":created_at, :updated_at) ON CONFLICT (id) DO NOTHING RETURNING seq");
+      q.bind(":id", o.id).bind(":customer", o.customer_id).bind(":email", o.customer_email);
+      q.bind(":status", to_string(o.status)).bind(":total", o.total_cents);
+      q.bind(":currency", o.currency).bind(":created_at", o.created_at);
+      q.bind(":updated_at", o.updated_at);
+      if (!q.step())
+        return detail::order_exists(o.id);
+    }
+    int64_t line_no = 0;
+    for (auto& line : o.lines) {
+      c_->prepare("INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_cents) "
+                  "VALUES (:order_id, :line_no, :sku, :quantity, :unit_price)")
+        .bind(":order_id", o.id)
+        .bind(":line_no", ++line_no)
+        .bind(":sku", line.sku)
+        .bind(":quantity", line.quantity)
+        .bind(":unit_price", line.unit_price_cents)
+        .run();
+    }
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const transition_order& op, stock_tracker&) {
+    {
+      auto q = c_->prepare("UPDATE orders SET status = :to, updated_at = :updated_at "
+                           "WHERE id = :id AND status = :from RETURNING seq");
+      q.bind(":to", to_string(op.to)).bind(":updated_at", op.updated_at);
+      q.bind(":id", op.order_id).bind(":from", to_string(op.from));
+      if (q.step())
+        return std::nullopt;
+    }
+    auto q = c_->prepare("SELECT status FROM orders WHERE id = :id");
+    q.bind(":id", op.order_id);
+    if (!q.step())
+      return detail::order_not_found(op.order_id);
+    return detail::wrong_order_status(op.order_id, read_status(q, 0, op.order_id), op.from);
+  }
+
+  std::optional<op_failure> run(const save_idempotency& op, stock_tracker&) {
+    auto& r = op.record;
+    auto q = c_->prepare(
+      "INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, created_at) "
+      "VALUES (:key, :hash, :status_code, :body, :created_at) "
+      "ON CONFLICT (key) DO NOTHING RETURNING created_at");
+    q.bind(":key", r.key).bind(":hash", r.request_hash);
+    q.bind(":status_code", int64_t{r.status_code}).bind(":body", r.response_body);
+    q.bind(":created_at", r.created_at);
+    if (!q.step())
+      return detail::idempotency_key_exists(r.key);
+    return std::nullopt;
+  }
+
+  std::unique_ptr<connection> c_;
+};
+
+std::string normalized_synchronous(std::string mode) {
+  std::transform(mode.begin(), mode.end(), mode.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (mode != "FULL" && mode != "NORMAL")
+    throw store_error(errc::invalid_input,
+                      "sqlite synchronous must be FULL or NORMAL, not '" + mode + "'");
+  return mode;
+}
+
+} // namespace
+
+sqlite_store_factory::sqlite_store_factory(std::string db_path, sqlite_options options)
+  : db_path_(std::move(db_path)), options_(std::move(options)) {
+  // Validated here because the value is spliced into a PRAGMA, which takes no parameters.
+  options_.synchronous = normalized_synchronous(std::move(options_.synchronous));
+  if (options_.busy_timeout.count() < 0)
+    throw store_error(errc::invalid_input, "sqlite busy timeout must not be negative");
+}
+
+std::unique_ptr<store> sqlite_store_factory::open() {
+  return translate_errors("open " + db_path_, [&]() -> std::unique_ptr<store> {
+    auto c = std::make_unique<connection>(db_path_, options_);
+    migrate(*c);
+    return std::make_unique<sqlite_store>(std::move(c));
+  });
+}
+
+std::vector<applied_migration> sqlite_store_factory::applied_migrations() {
+  return translate_errors("applied_migrations " + db_path_, [&] {
+    connection c{db_path_, options_};
+    migrate(c);
+    return read_applied(c);
+  });
+}
+
+} // namespace orderd::persistence

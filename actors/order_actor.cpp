@@ -1,0 +1,429 @@
+#include "actors/order_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "domain/ids.hpp"
+#include "domain/validation.hpp"
+
+namespace orderd {
+
+namespace {
+
+using persistence::change_result;
+using persistence::change_set;
+using order_actor = caf::stateful_actor<order_state>*;
+
+void add_stock_ops(change_set& cs, const std::vector<stock_change>& changes, timestamp_ms now) {
+  for (auto& c : changes)
+    cs.ops.emplace_back(persistence::adjust_stock{c.sku, c.available_delta, c.reserved_delta,
+                                                  c.sold_delta, now});
+}
+
+/// Tells each stock actor the committed figures (and that `order_id`'s hold is durable now).
+void publish_levels(const services_ptr& svc, const std::string& order_id,
+                    const std::vector<stock_level>& levels) {
+  auto stocks = svc->stocks.get();
+  for (auto& level : levels)
+    caf::anon_send(stocks, commit_atom_v, level.sku, order_id, level);
+}
+
+/// The progress of one placement: replies from the stock actors, one per line.
+struct placement {
+  placement_request req;
+  std::vector<requested_line> lines;
+  size_t outstanding = 0;
+  std::vector<reservation> granted;
+  std::vector<short_line> shorts;
+  caf::error unknown_sku;
+  caf::error other_error;
+  caf::typed_response_promise<placement_result> promise;
+};
+
+void release_all(const services_ptr& svc, const std::string& order_id,
+                 const std::vector<reservation>& granted, bool resync) {
+  auto stocks = svc->stocks.get();
+  for (auto& r : granted) {
+    caf::anon_send(stocks, release_atom_v, r.sku, order_id);
+    if (resync)
+      caf::anon_send(stocks, resync_atom_v, r.sku);
+  }
+}
+
+void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
+  auto& id = self->state.id;
+  // Every line is held; build the order in request order with the captured prices.
+  std::string currency = p->granted.front().currency;
+  order o;
+  o.id = id;
+  o.customer_id = p->req.request.customer_id;
+  o.customer_email = p->req.request.customer_email;
+  o.status = order_status::pending;
+  for (auto& line : p->lines) {
+    auto r = std::find_if(p->granted.begin(), p->granted.end(),
+                          [&](const reservation& x) { return x.sku == line.sku; });
+    if (r->currency != currency) {
+      release_all(svc, id, p->granted, false);
+      p->promise.deliver(fail(errc::currency_mismatch,
+                              "an order cannot mix currencies: " + currency + " and "
+                                + r->currency + " (sku " + r->sku + ")"));
+      self->quit();
+      return;
+    }
+    o.lines.push_back({line.sku, line.quantity, r->unit_price_cents});
+  }
+  o.total_cents = compute_total(o.lines);
+  o.currency = currency;
+  o.created_at = o.updated_at = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::insert_order{o});
+  add_stock_ops(cs, stock_changes_for_placement(o.lines), o.created_at);
+  if (!p->req.idempotency_key.empty()) {
+    persistence::idempotency_record rec;
+    rec.key = p->req.idempotency_key;
+    rec.request_hash = p->req.request_hash;
+    rec.status_code = 201;
+    rec.response_body = p->req.render_response ? p->req.render_response(o) : std::string{};
+    rec.created_at = o.created_at;
+    cs.ops.emplace_back(persistence::save_idempotency{std::move(rec)});
+  }
+  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+    .await(
+      [=](change_result& res) mutable {
+        if (!res.ok()) {
+          // The store's guard refused (our view of stock was stale) or the key raced: undo.
+          release_all(svc, o.id, p->granted, true);
+          p->promise.deliver(fail(res.code, res.detail));
+          self->quit();
+          return;
+        }
+        self->state.current = o;
+        publish_levels(svc, o.id, res.stock_after);
+        spdlog::info("order {} placed: {} lines, total {} {}, status PENDING", o.id,
+                     o.lines.size(), o.total_cents, o.currency);
+        p->promise.deliver(placement_result{false, o, 0, {}});
+      },
+      [=](caf::error& err) mutable {
+        // Unknown outcome (the writer restarted): the stock actors re-read the store.
+        release_all(svc, o.id, p->granted, true);
+        p->promise.deliver(err);
+        self->quit();
+      });
+}
+
+void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
+  auto& id = self->state.id;
+  caf::error refusal;
+  if (p->unknown_sku)
+    refusal = p->unknown_sku;
+  else if (p->other_error)
+    refusal = p->other_error;
+  else if (!p->shorts.empty())
+    refusal = fail_short(p->shorts);
+  if (refusal) {
+    // All or nothing: give back what was held.
+    release_all(svc, id, p->granted, false);
+    p->promise.deliver(refusal);
+    self->quit();
+    return;
+  }
+  commit_placement(self, svc, std::move(p));
+}
+
+caf::result<placement_result> place(order_actor self, const services_ptr& svc,
+                                    placement_request& req) {
+  if (self->state.current)
+    return fail(errc::conflict, "order " + self->state.id + " was placed already");
+  auto p = std::make_shared<placement>();
+  p->lines = merge_lines(req.request.lines);
+  p->req = std::move(req);
+  p->promise = self->make_response_promise<placement_result>();
+  p->outstanding = p->lines.size();
+  if (p->lines.empty())
+    return fail(errc::invalid_input, "an order needs at least one item");
+  auto rp = p->promise;
+  auto stocks = svc->stocks.get();
+  for (auto& line : p->lines) {
+    // Ask every SKU at once; each stock actor decides for its own line.
+    self->request(stocks, svc->options.request_timeout, reserve_atom_v, line.sku, self->state.id,
+                  line.quantity)
+      .then(
+        [=](reservation& r) {
+          p->granted.push_back(std::move(r));
+          if (--p->outstanding == 0)
+            finish_placement(self, svc, p);
+        },
+        [=](caf::error& err) {
+          switch (code_of(err)) {
+            case errc::insufficient_stock:
+              for (auto& s : short_lines_of(err))
+                p->shorts.push_back(s);
+              break;
+            case errc::unknown_sku:
+              if (!p->unknown_sku)
+                p->unknown_sku = err;
+              break;
+            default:
+              if (!p->other_error)
+                p->other_error = err;
+          }
+          if (--p->outstanding == 0)
+            finish_placement(self, svc, p);
+        });
+  }
+  return rp;
+}
+
+caf::error no_order(const std::string& id) {
+  return fail(errc::not_found, "no order with id " + id);
+}
+
+caf::result<order> move_to(order_actor self, const services_ptr& svc, order_status to) {
+  auto& st = self->state;
+  if (!st.current)
+    return no_order(st.id);
+  auto from = st.current->status;
+  if (!can_transition(from, to)) {
+    std::string why = "order " + st.id + " is " + std::string{to_string(from)} + " and cannot move to "
+                      + std::string{to_string(to)};
+    if (to == order_status::cancelled)
+      why += "; only PENDING orders can be cancelled";
+    return fail(errc::illegal_transition, std::move(why));
+  }
+  auto now = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now});
+  add_stock_ops(cs, stock_changes_for_transition(from, to, st.current->lines), now);
+  auto rp = self->make_response_promise<order>();
+  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+    .await(
+      [=](change_result& res) mutable {
+        auto& st = self->state;
+        if (!res.ok()) {
+          rp.deliver(fail(res.code, res.detail));
+          // Someone else moved it (another node, or a previous incarnation): re-read.
+          self->quit();
+          return;
+        }
+        st.current->status = to;
+        st.current->updated_at = now;
+        publish_levels(svc, std::string{}, res.stock_after);
+        spdlog::info("order {} {} -> {}", st.id, to_string(from), to_string(to));
+        rp.deliver(*st.current);
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(err);
+        self->quit(); // outcome unknown: the next request rebuilds us from the store
+      });
+  return rp;
+}
+
+caf::behavior running(order_actor self, services_ptr svc) {
+  auto idle = svc->options.order_idle_timeout;
+  return {
+    [=](place_atom, placement_request& req) { return place(self, svc, req); },
+    [=](get_atom, const std::string&) -> caf::result<order> {
+      if (!self->state.current)
+        return no_order(self->state.id);
+      return *self->state.current;
+    },
+    [=](cancel_atom, const std::string&) { return move_to(self, svc, order_status::cancelled); },
+    [=](move_atom, const std::string&, order_status to) { return move_to(self, svc, to); },
+    [=](crash_atom, const std::string& id) {
+      spdlog::warn("fault injection: order actor {} crashing on request", id);
+      throw std::runtime_error("injected fault in order actor " + id);
+    },
+    // The registry agreed that we passivate: nothing can reach us any more.
+    [=](idle_atom) { self->quit(); },
+    caf::after(idle) >>
+      [=] {
+        // Ask first: a message the registry already routed to us must not be lost.
+        caf::anon_send(svc->orders.get(), idle_atom_v, self->state.id, self->address());
+      },
+  };
+}
+
+} // namespace
+
+caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr svc,
+                         std::string id, bool is_new, caf::timespan start_delay) {
+  self->state.id = std::move(id);
+  if (is_new)
+    return running(self, svc);
+  self->set_default_handler(caf::skip);
+  auto start = [self, svc] {
+    self->request(svc->readers.next(), svc->options.request_timeout, get_atom_v, order_tag{},
+                  self->state.id)
+      .await(
+        [=](order& o) {
+          self->state.current = std::move(o);
+          self->set_default_handler(caf::print_and_drop);
+          self->become(running(self, svc));
+        },
+        [=](caf::error& err) {
+          if (code_of(err) == errc::not_found) {
+            self->set_default_handler(caf::print_and_drop);
+            self->become(running(self, svc));
+            return;
+          }
+          spdlog::error("order {}: cannot load from store: {}", self->state.id, detail_of(err));
+          self->quit(err);
+        });
+  };
+  if (start_delay.count() > 0)
+    self->delayed_send(self, start_delay, load_atom_v);
+  else
+    self->send(self, load_atom_v);
+  return {
+    [=](load_atom) { start(); },
+  };
+}
+
+// -- the order supervisor -------------------------------------------------------------------
+
+namespace {
+
+using registry_actor = caf::stateful_actor<order_registry_state>*;
+
+caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& id,
+                       bool is_new) {
+  auto& st = self->state;
+  caf::timespan delay{0};
+  // A recently crashed order waits out its backoff before it reloads.
+  if (auto t = st.trackers.find(id); t != st.trackers.end()) {
+    auto recent = t->second.recent(self->clock().now(), svc->options.restarts);
+    if (recent == 0)
+      st.trackers.erase(t);
+    else if (recent > 1)
+      delay = std::min<caf::timespan>(svc->options.restarts.max_backoff,
+                                      svc->options.restarts.first_backoff * (1 << (recent - 2)));
+  }
+  auto child = self->spawn<caf::linked>(order_impl, svc, id, is_new, delay);
+  st.children[id] = child;
+  st.keys[child.address()] = id;
+  st.stats.live_children = static_cast<int64_t>(st.children.size());
+  return child;
+}
+
+caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& id) {
+  if (auto i = self->state.children.find(id); i != self->state.children.end())
+    return i->second;
+  return spawn_child(self, svc, id, false);
+}
+
+void start_placement(registry_actor self, const services_ptr& svc, placement_request req,
+                     caf::typed_response_promise<placement_result> rp) {
+  auto key = req.idempotency_key;
+  auto child = spawn_child(self, svc, make_uuid(), true);
+  self->request(child, svc->options.request_timeout * 2, place_atom_v, std::move(req))
+    .then(
+      [=](placement_result& res) mutable {
+        self->state.in_flight.erase(key);
+        rp.deliver(std::move(res));
+      },
+      [=](caf::error& err) mutable {
+        self->state.in_flight.erase(key);
+        rp.deliver(err);
+      });
+}
+
+} // namespace
+
+caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
+                                  services_ptr svc) {
+  self->set_exit_handler([self, svc](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto key = st.keys.find(msg.source);
+    if (key == st.keys.end()) {
+      if (msg.reason)
+        self->quit(msg.reason);
+      return;
+    }
+    auto id = key->second;
+    st.keys.erase(key);
+    if (auto i = st.children.find(id); i != st.children.end() && i->second.address() == msg.source)
+      st.children.erase(i);
+    st.stats.live_children = static_cast<int64_t>(st.children.size());
+    if (!msg.reason || msg.reason == caf::exit_reason::normal)
+      return;
+    auto decision = st.trackers[id].on_crash(self->clock().now(), svc->options.restarts);
+    if (decision.escalate) {
+      ++st.stats.escalations;
+      spdlog::error("order supervisor: order actor {} exceeded its restart budget; escalating", id);
+      self->quit(caf::exit_reason::unhandled_exception);
+      return;
+    }
+    // Restart is lazy: the next request for this order rebuilds it from the store.
+    ++st.stats.restarts;
+    spdlog::warn("order supervisor: order actor {} crashed ({}); it reloads on next use", id,
+                 caf::to_string(msg.reason));
+  });
+  return {
+    [=](place_atom, placement_request& req) -> caf::result<placement_result> {
+      auto rp = self->make_response_promise<placement_result>();
+      auto& st = self->state;
+      if (req.idempotency_key.empty()) {
+        start_placement(self, svc, std::move(req), rp);
+        return rp;
+      }
+      auto key = req.idempotency_key;
+      if (auto i = st.in_flight.find(key); i != st.in_flight.end()) {
+        if (i->second != req.request_hash)
+          return fail(errc::idempotency_mismatch,
+                      "Idempotency-Key " + key + " was used with a different request");
+        return fail(errc::idempotency_in_flight,
+                    "a request with Idempotency-Key " + key + " is still being processed");
+      }
+      st.in_flight.emplace(key, req.request_hash);
+      self->request(svc->readers.next(), svc->options.request_timeout, idem_atom_v, key)
+        .then(
+          [=](persistence::idempotency_record& rec) mutable {
+            self->state.in_flight.erase(key);
+            if (rec.request_hash != req.request_hash) {
+              rp.deliver(fail(errc::idempotency_mismatch,
+                              "Idempotency-Key " + key + " was used with a different request"));
+              return;
+            }
+            rp.deliver(placement_result{true, {}, rec.status_code, std::move(rec.response_body)});
+          },
+          [=](caf::error& err) mutable {
+            if (code_of(err) == errc::not_found) {
+              start_placement(self, svc, std::move(req), rp);
+              return;
+            }
+            self->state.in_flight.erase(key);
+            rp.deliver(err);
+          });
+      return rp;
+    },
+    [=](get_atom a, const std::string& id) -> caf::delegated<caf::message> {
+      if (auto i = self->state.children.find(id); i != self->state.children.end())
+        return self->delegate(i->second, a, id);
+      // Not live: read it without waking an actor.
+      return self->delegate(svc->readers.next(), a, order_tag{}, id);
+    },
+    [=](cancel_atom a, const std::string& id) {
+      return self->delegate(child_for(self, svc, id), a, id);
+    },
+    [=](move_atom a, const std::string& id, order_status to) {
+      return self->delegate(child_for(self, svc, id), a, id, to);
+    },
+    [=](idle_atom a, const std::string& id, const caf::actor_addr& who) {
+      auto& st = self->state;
+      if (auto i = st.children.find(id); i != st.children.end() && i->second.address() == who) {
+        auto child = i->second;
+        st.children.erase(i);
+        st.stats.live_children = static_cast<int64_t>(st.children.size());
+        self->send(child, a);
+      }
+    },
+    [=](crash_atom a, const std::string& id) { self->send(child_for(self, svc, id), a, id); },
+    [=](crash_atom) {
+      spdlog::warn("fault injection: order supervisor crashing on request");
+      throw std::runtime_error("injected fault in order supervisor");
+    },
+    [=](stats_atom) { return std::vector<supervisor_stats>{self->state.stats}; },
+  };
+}
+
+} // namespace orderd

@@ -1,0 +1,231 @@
+#pragma once
+
+// The whole message protocol of orderd's actors, in one place.
+//
+// Conventions: every request names its target with an atom verb first, then the key (sku or
+// order id) where the target is a registry, then the payload. Replies are the value or a
+// `caf::error` built from `orderd::errc` (see fail()). All actors are dynamically typed
+// `caf::actor`s; the tables below are the contract each behaviour implements.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+#include "domain/errc.hpp"
+#include "domain/order.hpp"
+#include "domain/product.hpp"
+#include "persistence/store.hpp"
+
+CAF_ERROR_CODE_ENUM(orderd::errc, "orderd")
+
+// -- atoms (verbs, at most 10 characters) --------------------------------------------------------
+
+CAF_ADD_ATOM(orderd, orderd::atoms, reserve_atom, "reserve")
+CAF_ADD_ATOM(orderd, orderd::atoms, release_atom, "release")
+CAF_ADD_ATOM(orderd, orderd::atoms, commit_atom, "commit")
+CAF_ADD_ATOM(orderd, orderd::atoms, resync_atom, "resync")
+CAF_ADD_ATOM(orderd, orderd::atoms, get_atom, "get")
+CAF_ADD_ATOM(orderd, orderd::atoms, create_atom, "create")
+CAF_ADD_ATOM(orderd, orderd::atoms, update_atom, "update")
+CAF_ADD_ATOM(orderd, orderd::atoms, delete_atom, "delete")
+CAF_ADD_ATOM(orderd, orderd::atoms, set_atom, "set")
+CAF_ADD_ATOM(orderd, orderd::atoms, adjust_atom, "adjust")
+CAF_ADD_ATOM(orderd, orderd::atoms, place_atom, "place")
+CAF_ADD_ATOM(orderd, orderd::atoms, cancel_atom, "cancel")
+CAF_ADD_ATOM(orderd, orderd::atoms, move_atom, "move")
+CAF_ADD_ATOM(orderd, orderd::atoms, crash_atom, "crash")
+CAF_ADD_ATOM(orderd, orderd::atoms, write_atom, "write")
+CAF_ADD_ATOM(orderd, orderd::atoms, flush_atom, "flush")
+CAF_ADD_ATOM(orderd, orderd::atoms, list_atom, "list")
+CAF_ADD_ATOM(orderd, orderd::atoms, low_atom, "low")
+CAF_ADD_ATOM(orderd, orderd::atoms, due_atom, "due")
+CAF_ADD_ATOM(orderd, orderd::atoms, idem_atom, "idem")
+CAF_ADD_ATOM(orderd, orderd::atoms, ping_atom, "ping")
+CAF_ADD_ATOM(orderd, orderd::atoms, tick_atom, "tick")
+CAF_ADD_ATOM(orderd, orderd::atoms, load_atom, "load")
+CAF_ADD_ATOM(orderd, orderd::atoms, respawn_atom, "respawn")
+CAF_ADD_ATOM(orderd, orderd::atoms, stats_atom, "stats")
+CAF_ADD_ATOM(orderd, orderd::atoms, call_atom, "call")
+CAF_ADD_ATOM(orderd, orderd::atoms, purge_atom, "purge")
+CAF_ADD_ATOM(orderd, orderd::atoms, idle_atom, "idle")
+
+namespace orderd {
+
+using namespace orderd::atoms;
+
+// -- payloads ------------------------------------------------------------------------------------
+
+/// A hold a stock actor granted to one order line.
+struct reservation {
+  std::string sku;
+  int64_t quantity = 0;
+  int64_t unit_price_cents = 0;
+  std::string currency;
+};
+
+/// What the HTTP or AMQP bridge asks the order registry to place.
+struct placement_request {
+  order_request request;
+  /// Optional Idempotency-Key with the fingerprint of the request it came with.
+  std::string idempotency_key;
+  std::string request_hash;
+  /// Encodes the success response stored with the idempotency key (status, body), so a replay
+  /// returns the original bytes. Supplied by the bridge: the actors stay free of wire formats.
+  std::function<std::string(const order&)> render_response;
+};
+
+/// The reply to a placement: the new order, or the stored response of an earlier request made
+/// with the same idempotency key.
+struct placement_result {
+  bool replayed = false;
+  order placed;             ///< valid when !replayed
+  int replay_status = 0;    ///< valid when replayed
+  std::string replay_body;  ///< valid when replayed
+};
+
+/// Work for the HTTP bridge actor: a continuation that runs inside an actor, so it can make
+/// non-blocking requests and hand the reply back to the connection that asked.
+struct bridge_call {
+  std::function<void(caf::event_based_actor*)> run;
+};
+
+/// Counters one supervisor reports about itself.
+struct supervisor_stats {
+  std::string name;
+  int64_t live_children = 0;
+  int64_t restarts = 0;
+  int64_t escalations = 0;
+};
+
+// -- the protocol, actor by actor -----------------------------------------------------------------
+//
+// store writer (one per node; owns the write connection; group commit):
+//   (write_atom, change_set)                      -> change_result   (after the batch committed)
+//   (crash_atom)                                  -> fault injection
+//
+// store reader (pool; each owns a read connection):
+//   (get_atom, product_tag, sku)                  -> product | not_found
+//   (list_atom, product_query)                    -> page<product>
+//   (low_atom, size_t limit)                      -> std::vector<product>
+//   (get_atom, order_tag, id)                     -> order | not_found
+//   (list_atom, order_query)                      -> page<order>
+//   (due_atom, timestamp_ms before, size_t limit) -> std::vector<order>
+//   (idem_atom, key)                              -> idempotency_record | not_found
+//   (ping_atom)                                   -> bool
+//
+// stock actor (one per sku; lives under the stock registry, which forwards by sku):
+//   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
+//   (release_atom, sku, order_id)                 -> void        drop a hold (order failed)
+//   (commit_atom, sku, order_id, stock_level)     -> void        the hold is durable now
+//   (resync_atom, sku)                            -> void        reload committed figures
+//   (get_atom, sku)                               -> product | not_found
+//   (create_atom, sku, product)                   -> product | conflict
+//   (update_atom, sku, product_details)           -> product | not_found
+//   (delete_atom, sku)                            -> bool | not_found | conflict
+//   (set_atom, sku, int64 available)              -> product | not_found
+//   (adjust_atom, sku, int64 delta)               -> product | not_found | insufficient_stock
+//   (crash_atom, sku)                             -> fault injection
+//
+// order registry (spawns one order actor per order on demand, passivates idle ones):
+//   (place_atom, placement_request)               -> placement_result | errc
+//   (get_atom, order_id)                          -> order | not_found
+//   (cancel_atom, order_id)                       -> order | not_found | illegal_transition
+//   (move_atom, order_id, order_status to)        -> order | not_found | illegal_transition
+//   (crash_atom, order_id)                        -> fault injection
+//
+// every supervisor:
+//   (stats_atom)                                  -> std::vector<supervisor_stats>
+//
+// HTTP bridge:
+//   (call_atom, bridge_call)                      -> runs the continuation
+
+/// Tags to tell product and order reads apart on the reader.
+struct product_tag {};
+struct order_tag {};
+
+// -- errors --------------------------------------------------------------------------------------
+
+/// Builds a business error with a human-readable detail.
+caf::error fail(errc code, std::string detail);
+
+/// Builds an insufficient-stock error carrying every short line.
+caf::error fail_short(std::vector<short_line> lines);
+
+/// The orderd code of an error; CAF's own errors (timeouts, dead actors) map to `unavailable`.
+errc code_of(const caf::error& err) noexcept;
+
+/// The detail text given to fail(), or a description of a CAF error.
+std::string detail_of(const caf::error& err);
+
+/// The short lines of an insufficient-stock error (empty for any other error).
+std::vector<short_line> short_lines_of(const caf::error& err);
+
+// -- inspect() for the domain types that travel in messages --------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stock_level& x) {
+  return f(caf::meta::type_name("stock_level"), x.sku, x.available, x.reserved, x.sold,
+           x.version);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, product& x) {
+  return f(caf::meta::type_name("product"), x.sku, x.name, x.description, x.category,
+           x.price_cents, x.currency, x.available, x.reserved, x.sold, x.low_stock_threshold,
+           x.version, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, product_details& x) {
+  return f(caf::meta::type_name("product_details"), x.name, x.description, x.category,
+           x.price_cents, x.currency, x.low_stock_threshold);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_line& x) {
+  return f(caf::meta::type_name("order_line"), x.sku, x.quantity, x.unit_price_cents);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order& x) {
+  return f(caf::meta::type_name("order"), x.id, x.customer_id, x.customer_email, x.status,
+           x.lines, x.total_cents, x.currency, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, short_line& x) {
+  return f(caf::meta::type_name("short_line"), x.sku, x.requested, x.available);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reservation& x) {
+  return f(caf::meta::type_name("reservation"), x.sku, x.quantity, x.unit_price_cents,
+           x.currency);
+}
+
+} // namespace orderd
+
+// Local-only payloads: they hold functions, variants or templates and never leave the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::bridge_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::supervisor_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::supervisor_stats>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::product_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::change_set)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::change_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::product_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::order_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::product>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::order>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::idempotency_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status)

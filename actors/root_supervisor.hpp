@@ -1,0 +1,41 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor_addr.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/protocol.hpp"
+#include "actors/supervision.hpp"
+
+namespace orderd {
+
+/// The root of the supervision tree:
+///
+///   root
+///   ├── store writer         (detached thread; group commit)
+///   ├── store reader × N     (detached threads; read-only connections)
+///   ├── inventory supervisor → stock actor per SKU
+///   ├── order supervisor     → order actor per live order
+///   ├── processor            (grace period timer)
+///   └── HTTP bridge × M      (continuations of HTTP requests)
+///
+/// It restarts a crashed child after a backoff and publishes the new handle through
+/// `services`, so nobody holds a stale one. A child that exhausts its restart budget makes the
+/// root fail, which ends the process with a non-zero status (the process supervisor restarts it).
+struct root_state {
+  struct child {
+    std::function<caf::actor()> spawn;
+    restart_tracker tracker;
+  };
+  std::unordered_map<std::string, child> children;
+  std::unordered_map<caf::actor_addr, std::string> names;
+  supervisor_stats stats{"root", 0, 0, 0};
+  static inline const char* name = "root-supervisor";
+};
+
+caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, services_ptr svc);
+
+} // namespace orderd

@@ -1,0 +1,353 @@
+#include "actors/stock_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace orderd {
+
+namespace {
+
+using persistence::change_result;
+using persistence::change_set;
+using stock_actor = caf::stateful_actor<stock_state>*;
+
+/// Applies committed figures unless we already know newer ones.
+void apply_level(stock_actor self, const stock_level& level) {
+  auto& item = self->state.item;
+  if (item && level.version >= item->version)
+    item->apply(level);
+}
+
+void apply_levels(stock_actor self, const std::vector<stock_level>& levels) {
+  for (auto& level : levels)
+    if (level.sku == self->state.sku)
+      apply_level(self, level);
+}
+
+void drop_hold(stock_actor self, const std::string& order_id) {
+  auto& st = self->state;
+  if (auto i = st.holds.find(order_id); i != st.holds.end()) {
+    st.held -= i->second.quantity;
+    st.holds.erase(i);
+  }
+}
+
+/// Reads the committed product from the store; newer figures win, a deleted product goes.
+/// The actor waits for the answer before it handles anything else.
+template <class Done>
+void load(stock_actor self, const services_ptr& svc, Done done) {
+  self->request(svc->readers.next(), svc->options.request_timeout, get_atom_v, product_tag{},
+                self->state.sku)
+    .await(
+      [=](product& p) {
+        auto& item = self->state.item;
+        if (!item || p.version >= item->version)
+          item = std::move(p);
+        done();
+      },
+      [=](caf::error& err) {
+        if (code_of(err) == errc::not_found) {
+          self->state.item.reset();
+          done();
+          return;
+        }
+        // Without the store we cannot know the stock: fail, and let the supervisor retry.
+        spdlog::error("stock {}: cannot load from store: {}", self->state.sku, detail_of(err));
+        self->quit(err);
+      });
+}
+
+/// Sends a change set to the writer; `on_ok` runs with the committed result. Other messages
+/// wait meanwhile, so writes for one SKU never overtake each other.
+template <class T, class OnOk>
+caf::typed_response_promise<T> write(stock_actor self, const services_ptr& svc, change_set cs,
+                                     OnOk on_ok) {
+  auto rp = self->make_response_promise<T>();
+  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+    .await(
+      [=](change_result& res) mutable {
+        if (!res.ok()) {
+          rp.deliver(fail(res.code, res.detail));
+          return;
+        }
+        apply_levels(self, res.stock_after);
+        rp.deliver(on_ok());
+      },
+      [=](caf::error& err) mutable {
+        // The outcome is unknown (writer restarting): re-read before serving anyone else.
+        rp.deliver(err);
+        load(self, svc, [] {});
+      });
+  return rp;
+}
+
+caf::error no_product(const std::string& sku) {
+  return fail(errc::not_found, "no product with sku " + sku);
+}
+
+caf::behavior running(stock_actor self, services_ptr svc) {
+  auto& st = self->state;
+  self->set_down_handler([self, svc](caf::down_msg& dm) {
+    // A holder died before committing or releasing: its holds go, and the store tells us
+    // whether its write made it.
+    auto& st = self->state;
+    st.watched.erase(dm.source);
+    for (auto i = st.holds.begin(); i != st.holds.end();) {
+      if (i->second.holder == dm.source) {
+        st.held -= i->second.quantity;
+        i = st.holds.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    load(self, svc, [] {});
+  });
+  (void) st;
+  return {
+    [=](reserve_atom, const std::string& sku, const std::string& order_id,
+        int64_t quantity) -> caf::result<reservation> {
+      auto& st = self->state;
+      if (!st.item)
+        return fail(errc::unknown_sku, "unknown sku " + sku);
+      if (quantity <= 0)
+        return fail(errc::invalid_input, "quantity must be positive");
+      if (auto i = st.holds.find(order_id); i != st.holds.end())
+        return reservation{sku, i->second.quantity, st.item->price_cents, st.item->currency};
+      auto free = st.free_units();
+      if (free < quantity)
+        return fail_short({{sku, quantity, std::max<int64_t>(free, 0)}});
+      auto holder = caf::actor_cast<caf::actor>(self->current_sender());
+      st.holds.emplace(order_id, stock_state::hold{quantity, holder.address()});
+      st.held += quantity;
+      if (holder && st.watched.insert(holder.address()).second)
+        self->monitor(holder);
+      return reservation{sku, quantity, st.item->price_cents, st.item->currency};
+    },
+    [=](release_atom, const std::string&, const std::string& order_id) {
+      drop_hold(self, order_id);
+    },
+    [=](commit_atom, const std::string&, const std::string& order_id, const stock_level& level) {
+      drop_hold(self, order_id);
+      apply_level(self, level);
+    },
+    [=](resync_atom, const std::string&) { load(self, svc, [] {}); },
+    [=](get_atom, const std::string& sku) -> caf::result<product> {
+      if (!self->state.item)
+        return no_product(sku);
+      return *self->state.item;
+    },
+    [=](create_atom, const std::string& sku, product& p) -> caf::result<product> {
+      if (self->state.item)
+        return fail(errc::conflict, "a product with sku " + sku + " exists already");
+      p.sku = sku;
+      p.reserved = 0;
+      p.sold = 0;
+      p.version = 1;
+      p.created_at = p.updated_at = svc->now();
+      change_set cs;
+      cs.ops.emplace_back(persistence::insert_product{p});
+      return write<product>(self, svc, std::move(cs), [self, p]() mutable {
+        if (!self->state.item)
+          self->state.item = p;
+        spdlog::info("product {} created with {} available", p.sku, p.available);
+        return *self->state.item;
+      });
+    },
+    [=](update_atom, const std::string& sku,
+        const product_details& details) -> caf::result<product> {
+      if (!self->state.item)
+        return no_product(sku);
+      auto now = svc->now();
+      change_set cs;
+      cs.ops.emplace_back(persistence::update_product{sku, details, now});
+      return write<product>(self, svc, std::move(cs), [self, details, now] {
+        auto& p = *self->state.item;
+        p.name = details.name;
+        p.description = details.description;
+        p.category = details.category;
+        p.price_cents = details.price_cents;
+        p.currency = details.currency;
+        p.low_stock_threshold = details.low_stock_threshold;
+        p.updated_at = now;
+        return p;
+      });
+    },
+    [=](delete_atom, const std::string& sku) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.item)
+        return no_product(sku);
+      if (st.held > 0 || st.item->reserved > 0)
+        return fail(errc::conflict, "product " + sku + " has "
+                                      + std::to_string(st.item->reserved + st.held)
+                                      + " units reserved by open orders");
+      change_set cs;
+      cs.ops.emplace_back(persistence::delete_product{sku});
+      return write<bool>(self, svc, std::move(cs), [self, sku] {
+        self->state.item.reset();
+        spdlog::info("product {} deleted", sku);
+        return true;
+      });
+    },
+    [=](set_atom, const std::string& sku, int64_t available) -> caf::result<product> {
+      if (!self->state.item)
+        return no_product(sku);
+      if (available < 0)
+        return fail(errc::invalid_input, "available must not be negative");
+      change_set cs;
+      cs.ops.emplace_back(persistence::set_available{sku, available, svc->now()});
+      return write<product>(self, svc, std::move(cs), [self] {
+        spdlog::info("stock {} set: {} available", self->state.sku,
+                     self->state.item->available);
+        return *self->state.item;
+      });
+    },
+    [=](adjust_atom, const std::string& sku, int64_t delta) -> caf::result<product> {
+      auto& st = self->state;
+      if (!st.item)
+        return no_product(sku);
+      if (st.item->available + delta < 0)
+        return fail(errc::insufficient_stock,
+                    "adjusting " + sku + " by " + std::to_string(delta) + " would leave "
+                      + std::to_string(st.item->available + delta)
+                      + " available; stock never goes below zero");
+      change_set cs;
+      cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, svc->now()});
+      return write<product>(self, svc, std::move(cs), [self, delta] {
+        spdlog::info("stock {} adjusted by {}: {} available", self->state.sku, delta,
+                     self->state.item->available);
+        return *self->state.item;
+      });
+    },
+    [=](crash_atom, const std::string& sku) {
+      spdlog::warn("fault injection: stock actor {} crashing on request", sku);
+      throw std::runtime_error("injected fault in stock actor " + sku);
+    },
+  };
+}
+
+} // namespace
+
+caf::behavior stock_impl(caf::stateful_actor<stock_state>* self, services_ptr svc,
+                         std::string sku, caf::timespan start_delay) {
+  self->state.sku = std::move(sku);
+  // Until the product is loaded, requests wait in the mailbox.
+  self->set_default_handler(caf::skip);
+  auto start = [self, svc] {
+    load(self, svc, [self, svc] {
+      self->set_default_handler(caf::print_and_drop);
+      self->become(running(self, svc));
+    });
+  };
+  if (start_delay.count() > 0)
+    self->delayed_send(self, start_delay, load_atom_v);
+  else
+    self->send(self, load_atom_v);
+  return {
+    [=](load_atom) { start(); },
+  };
+}
+
+// -- the inventory supervisor ---------------------------------------------------------------
+
+namespace {
+
+using registry_actor = caf::stateful_actor<stock_registry_state>*;
+
+caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& sku,
+                       caf::timespan delay) {
+  auto child = self->spawn<caf::linked>(stock_impl, svc, sku, delay);
+  self->state.children[sku] = child;
+  self->state.keys[child.address()] = sku;
+  self->state.stats.live_children = static_cast<int64_t>(self->state.children.size());
+  return child;
+}
+
+caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& sku) {
+  if (auto i = self->state.children.find(sku); i != self->state.children.end())
+    return i->second;
+  return spawn_child(self, svc, sku, caf::timespan{0});
+}
+
+} // namespace
+
+caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* self,
+                                  services_ptr svc) {
+  self->set_exit_handler([self, svc](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto key = st.keys.find(msg.source);
+    if (key == st.keys.end()) {
+      // Not one of our children: our own supervisor is shutting us down.
+      if (msg.reason)
+        self->quit(msg.reason);
+      return;
+    }
+    auto sku = key->second;
+    st.keys.erase(key);
+    if (auto i = st.children.find(sku); i != st.children.end() && i->second.address() == msg.source)
+      st.children.erase(i);
+    st.stats.live_children = static_cast<int64_t>(st.children.size());
+    if (!msg.reason || msg.reason == caf::exit_reason::normal)
+      return;
+    auto decision = st.trackers[sku].on_crash(self->clock().now(), svc->options.restarts);
+    if (decision.escalate) {
+      ++st.stats.escalations;
+      spdlog::error("inventory supervisor: stock actor {} exceeded its restart budget; escalating",
+                    sku);
+      self->quit(caf::exit_reason::unhandled_exception);
+      return;
+    }
+    ++st.stats.restarts;
+    spdlog::warn("inventory supervisor: stock actor {} crashed ({}); restarting in {} ms", sku,
+                 caf::to_string(msg.reason), decision.backoff.count());
+    spawn_child(self, svc, sku, decision.backoff);
+  });
+  // Every message below is addressed by SKU: hand it to that SKU's actor, which answers the
+  // original sender directly.
+  return {
+    [=](reserve_atom a, const std::string& sku, const std::string& order_id, int64_t qty) {
+      return self->delegate(child_for(self, svc, sku), a, sku, order_id, qty);
+    },
+    [=](release_atom a, const std::string& sku, const std::string& order_id) {
+      if (auto i = self->state.children.find(sku); i != self->state.children.end())
+        self->send(i->second, a, sku, order_id);
+    },
+    [=](commit_atom a, const std::string& sku, const std::string& order_id,
+        const stock_level& level) {
+      // A passivated or never-loaded SKU will read these figures from the store anyway.
+      if (auto i = self->state.children.find(sku); i != self->state.children.end())
+        self->send(i->second, a, sku, order_id, level);
+    },
+    [=](resync_atom a, const std::string& sku) {
+      if (auto i = self->state.children.find(sku); i != self->state.children.end())
+        self->send(i->second, a, sku);
+    },
+    [=](get_atom a, const std::string& sku) {
+      return self->delegate(child_for(self, svc, sku), a, sku);
+    },
+    [=](create_atom a, const std::string& sku, const product& p) {
+      return self->delegate(child_for(self, svc, sku), a, sku, p);
+    },
+    [=](update_atom a, const std::string& sku, const product_details& d) {
+      return self->delegate(child_for(self, svc, sku), a, sku, d);
+    },
+    [=](delete_atom a, const std::string& sku) {
+      return self->delegate(child_for(self, svc, sku), a, sku);
+    },
+    [=](set_atom a, const std::string& sku, int64_t available) {
+      return self->delegate(child_for(self, svc, sku), a, sku, available);
+    },
+    [=](adjust_atom a, const std::string& sku, int64_t delta) {
+      return self->delegate(child_for(self, svc, sku), a, sku, delta);
+    },
+    [=](crash_atom a, const std::string& sku) {
+      self->send(child_for(self, svc, sku), a, sku);
+    },
+    [=](crash_atom) {
+      spdlog::warn("fault injection: inventory supervisor crashing on request");
+      throw std::runtime_error("injected fault in inventory supervisor");
+    },
+    [=](stats_atom) { return std::vector<supervisor_stats>{self->state.stats}; },
+  };
+}
+
+} // namespace orderd

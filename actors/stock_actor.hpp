@@ -1,0 +1,53 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/actor_addr.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/protocol.hpp"
+#include "actors/supervision.hpp"
+
+namespace orderd {
+
+/// One SKU's product and stock. Serialises every reservation for the SKU, so two orders can
+/// never both take the last unit. Durable figures come from the store; holds are in-flight
+/// reservations of orders whose write has not committed yet.
+struct stock_state {
+  struct hold {
+    int64_t quantity = 0;
+    caf::actor_addr holder;
+  };
+
+  std::string sku;
+  std::optional<product> item;                   ///< committed figures; nullopt: no such product
+  std::unordered_map<std::string, hold> holds;   ///< by order id
+  int64_t held = 0;                              ///< sum of holds
+  std::unordered_set<caf::actor_addr> watched;   ///< holders we monitor
+  static inline const char* name = "stock";
+
+  /// Units that a new reservation may take.
+  int64_t free_units() const { return item ? item->available - held : 0; }
+};
+
+/// `start_delay` postpones loading (restart backoff); messages wait in the mailbox meanwhile.
+caf::behavior stock_impl(caf::stateful_actor<stock_state>* self, services_ptr svc,
+                         std::string sku, caf::timespan start_delay);
+
+/// The inventory supervisor: spawns one stock actor per SKU on demand, forwards SKU-addressed
+/// messages to it, and restarts crashed ones (restart budget, backoff, escalation).
+struct stock_registry_state {
+  std::unordered_map<std::string, caf::actor> children;
+  std::unordered_map<caf::actor_addr, std::string> keys;
+  std::unordered_map<std::string, restart_tracker> trackers;
+  supervisor_stats stats{"inventory", 0, 0, 0};
+  static inline const char* name = "inventory-supervisor";
+};
+
+caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* self,
+                                  services_ptr svc);
+
+} // namespace orderd

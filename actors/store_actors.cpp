@@ -1,0 +1,142 @@
+#include "actors/store_actors.hpp"
+
+#include <stdexcept>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace orderd {
+
+namespace {
+
+using persistence::change_result;
+using persistence::change_set;
+
+void flush(caf::stateful_actor<writer_state>* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.batch.empty())
+    return;
+  auto batch = std::move(st.batch);
+  auto waiting = std::move(st.waiting);
+  st.batch.clear();
+  st.waiting.clear();
+  std::vector<change_result> results;
+  try {
+    results = st.db->apply(batch);
+  } catch (const std::exception& ex) {
+    // Nothing of this batch was committed: every caller learns so and may retry.
+    spdlog::error("store writer: batch of {} change sets failed: {}", batch.size(), ex.what());
+    for (auto& rp : waiting)
+      rp.deliver(fail(errc::storage_failure, std::string{"store write failed: "} + ex.what()));
+    return;
+  }
+  ++st.batches;
+  st.change_sets += batch.size();
+  for (size_t i = 0; i < waiting.size(); ++i)
+    waiting[i].deliver(std::move(results[i]));
+}
+
+} // namespace
+
+caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr svc) {
+  self->state.db = svc->store->open();
+  self->state.max_batch = std::max<size_t>(1, svc->options.writer_max_batch);
+  return {
+    [=](write_atom, change_set& cs) -> caf::response_promise {
+      auto& st = self->state;
+      st.batch.push_back(std::move(cs));
+      st.waiting.push_back(self->make_response_promise());
+      auto rp = st.waiting.back();
+      if (st.batch.size() >= st.max_batch) {
+        flush(self);
+      } else if (!st.flush_scheduled) {
+        // The flush message queues behind every write already in the mailbox: they all join
+        // this batch. Under load the mailbox fills while we fsync, so batches grow by themselves.
+        st.flush_scheduled = true;
+        self->send(self, flush_atom_v);
+      }
+      return rp;
+    },
+    [=](flush_atom) { flush(self); },
+    [=](purge_atom, timestamp_ms cutoff) -> size_t {
+      flush(self);
+      auto removed = self->state.db->purge_idempotency(cutoff);
+      if (removed > 0)
+        spdlog::info("purged {} expired idempotency keys", removed);
+      return removed;
+    },
+    [=](crash_atom) {
+      spdlog::warn("fault injection: store writer crashing on request");
+      throw std::runtime_error("injected fault in store writer");
+    },
+  };
+}
+
+namespace {
+
+template <class F>
+auto guarded(F&& query) -> caf::result<decltype(query())> {
+  try {
+    return query();
+  } catch (const persistence::store_error& err) {
+    return fail(err.code(), err.what());
+  } catch (const std::exception& ex) {
+    return fail(errc::storage_failure, std::string{"store read failed: "} + ex.what());
+  }
+}
+
+} // namespace
+
+caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr svc) {
+  self->state.db = svc->store->open();
+  auto db = [self]() -> persistence::store& { return *self->state.db; };
+  return {
+    [=](get_atom, product_tag, const std::string& sku) -> caf::result<product> {
+      try {
+        if (auto p = db().find_product(sku))
+          return std::move(*p);
+        return fail(errc::not_found, "no product with sku " + sku);
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
+    [=](list_atom, const persistence::product_query& q) {
+      return guarded([&] { return db().list_products(q); });
+    },
+    [=](low_atom, size_t limit) { return guarded([&] { return db().low_stock_products(limit); }); },
+    [=](get_atom, order_tag, const std::string& id) -> caf::result<order> {
+      try {
+        if (auto o = db().find_order(id))
+          return std::move(*o);
+        return fail(errc::not_found, "no order with id " + id);
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
+    [=](list_atom, const persistence::order_query& q) {
+      return guarded([&] { return db().list_orders(q); });
+    },
+    [=](due_atom, timestamp_ms before, size_t limit) {
+      return guarded([&] { return db().due_pending_orders(before, limit); });
+    },
+    [=](idem_atom, const std::string& key) -> caf::result<persistence::idempotency_record> {
+      try {
+        if (auto r = db().find_idempotency(key))
+          return std::move(*r);
+        return fail(errc::not_found, "no idempotency record");
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
+    [=](ping_atom) -> bool {
+      try {
+        return db().ping();
+      } catch (...) {
+        return false;
+      }
+    },
+  };
+}
+
+} // namespace orderd

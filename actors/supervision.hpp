@@ -1,0 +1,126 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "domain/time.hpp"
+#include "persistence/store.hpp"
+
+namespace orderd {
+
+/// How many restarts a supervisor allows a child within a window before it gives up and
+/// escalates (fails itself), and how long it waits before each restart.
+struct restart_limits {
+  uint32_t max_restarts = 5;
+  std::chrono::milliseconds window{10000};
+  std::chrono::milliseconds first_backoff{50};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+/// The crash history of one child. Plain C++ so its arithmetic is unit-tested directly.
+class restart_tracker {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  struct decision {
+    bool escalate = false;
+    std::chrono::milliseconds backoff{0};
+  };
+
+  /// Records a crash at `now`: restart after `backoff` (doubling per recent crash), or escalate
+  /// once more than `max_restarts` crashes fall within the window.
+  decision on_crash(time_point now, const restart_limits& limits);
+
+  /// Crashes within the window ending at `now`.
+  size_t recent(time_point now, const restart_limits& limits);
+
+private:
+  void prune(time_point now, const restart_limits& limits);
+  std::deque<time_point> crashes_;
+};
+
+/// A handle to a singleton actor that its supervisor may replace after a restart. Everyone
+/// holds the slot, never the actor, so messages always reach the current incarnation.
+class actor_slot {
+public:
+  caf::actor get() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return handle_;
+  }
+  void set(caf::actor handle) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    handle_ = std::move(handle);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  caf::actor handle_;
+};
+
+/// A fixed-size group of interchangeable actors (store readers, HTTP bridges), picked round robin.
+class actor_group {
+public:
+  explicit actor_group(size_t size) : slots_(size == 0 ? 1 : size) {}
+  caf::actor next() {
+    auto i = counter_.fetch_add(1, std::memory_order_relaxed) % slots_.size();
+    return slots_[i].get();
+  }
+  size_t size() const noexcept { return slots_.size(); }
+  actor_slot& operator[](size_t i) { return slots_[i]; }
+
+private:
+  std::vector<actor_slot> slots_;
+  std::atomic<size_t> counter_{0};
+};
+
+/// Tunables of the actor layer (filled from config::settings in main).
+struct runtime_options {
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds order_idle_timeout{30000};
+  size_t writer_max_batch = 512;
+  restart_limits restarts;
+  std::chrono::milliseconds grace_period{300000};
+  std::chrono::milliseconds processor_interval{1000};
+  size_t processor_batch = 500;
+  std::chrono::hours idempotency_ttl{24};
+  size_t reader_count = 2;
+  size_t bridge_count = 2;
+  /// Blocking actors (store writer and readers) get their own threads in production; the
+  /// deterministic test scheduler needs them to be ordinary actors.
+  bool detach_blocking_actors = true;
+};
+
+/// Everything an actor needs to reach its peers. Shared (read-mostly) by the whole tree.
+struct services {
+  explicit services(runtime_options opts, std::shared_ptr<persistence::store_factory> factory,
+                    wall_clock clock)
+    : options(opts),
+      store(std::move(factory)),
+      now(std::move(clock)),
+      readers(opts.reader_count),
+      bridges(opts.bridge_count) {}
+
+  runtime_options options;
+  std::shared_ptr<persistence::store_factory> store;
+  wall_clock now;
+
+  actor_slot writer;
+  actor_group readers;
+  actor_slot stocks; ///< the inventory supervisor (stock registry)
+  actor_slot orders; ///< the order supervisor (order registry)
+  actor_slot processor;
+  actor_group bridges;
+  actor_slot root;
+};
+
+using services_ptr = std::shared_ptr<services>;
+
+} // namespace orderd

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/supervision.hpp"
+#include "http/server_types.hpp"
+
+namespace orderd::http {
+
+struct api_options {
+  bool enable_fault_injection = false;
+  /// How long a route waits for the actors before answering 503.
+  std::chrono::milliseconds request_timeout{10000};
+  std::string store_backend = "sqlite";
+};
+
+/// The REST API: routes each request to a handler that decodes it, asks an actor through an HTTP
+/// bridge actor, and encodes the reply. It decides nothing: every rule lives in the actors and
+/// the domain. Thread: `handle` runs on a Beast I/O thread and never blocks; replies are sent
+/// from a bridge actor's thread through the responder.
+class api {
+public:
+  api(services_ptr svc, api_options opts);
+
+  /// The Beast server's handler.
+  void handle(request&& req, responder reply);
+
+  /// Every "METHOD /path/pattern" the API serves (for docs and tests).
+  std::vector<std::string> route_list() const;
+
+  /// One entry of the routing table: method, path pattern ({x} matches one segment), handler.
+  struct route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    bool json_body = false; ///< requires Content-Type: application/json
+    std::function<void(request&&, responder, const std::vector<std::string>&)> run;
+  };
+
+private:
+  services_ptr svc_;
+  api_options opts_;
+  std::vector<route> routes_;
+};
+
+} // namespace orderd::http

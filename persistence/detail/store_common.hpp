@@ -1,0 +1,78 @@
+#pragma once
+
+// Pieces every store backend shares, so that they behave (and word their refusals) the same
+// way: cursors, argument checks, failure details and the `stock_after` bookkeeping.
+// Internal to orderd_persistence.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "persistence/store.hpp"
+
+namespace orderd::persistence::detail {
+
+// -- cursors ------------------------------------------------------------------------------------
+
+/// Opaque cursor for product listings: base64url of a tag and the last sku of the page.
+std::string encode_product_cursor(std::string_view last_sku);
+
+/// The last sku of the previous page; empty for an empty cursor.
+/// Throws store_error(invalid_input) when the cursor was not made by encode_product_cursor.
+std::string decode_product_cursor(std::string_view cursor);
+
+/// Opaque cursor for order listings: base64url of a tag and the last seq of the page.
+std::string encode_order_cursor(int64_t last_seq);
+
+/// The last seq of the previous page; nullopt for an empty cursor.
+/// Throws store_error(invalid_input) when the cursor was not made by encode_order_cursor.
+std::optional<int64_t> decode_order_cursor(std::string_view cursor);
+
+/// The page size as a row count. Throws store_error(invalid_input) for 0: a page of nothing
+/// with an empty next_cursor would falsely claim to be the last one.
+int64_t page_limit(size_t limit);
+
+/// A `limit` for plain (unpaged) queries, clamped to what a database can take.
+int64_t row_limit(size_t limit) noexcept;
+
+// -- refusals -----------------------------------------------------------------------------------
+
+/// Why one operation (and therefore its change set) was refused.
+struct op_failure {
+  errc code = errc::internal;
+  std::string detail;
+};
+
+/// Checks an operation's arguments before it touches any data (negative stock, deltas out of
+/// range). Both backends run it first, so bad input is refused identically.
+std::optional<op_failure> check_arguments(const store_op& op);
+
+op_failure product_exists(std::string_view sku);
+op_failure product_not_found(std::string_view sku);
+op_failure product_reserved(std::string_view sku, int64_t reserved);
+op_failure insufficient_stock(const stock_level& have, const adjust_stock& op);
+op_failure order_exists(std::string_view id);
+op_failure order_not_found(std::string_view id);
+op_failure wrong_order_status(std::string_view id, order_status actual, order_status expected);
+op_failure idempotency_key_exists(std::string_view key);
+
+/// The whole-result form of a refusal.
+change_result refused(op_failure failure);
+
+// -- stock_after --------------------------------------------------------------------------------
+
+/// Collects the stock figures a change set leaves behind: the latest figures of every sku it
+/// touched, in first-touched order, without skus it deleted.
+class stock_tracker {
+public:
+  void touched(stock_level level);
+  void deleted(const std::string& sku);
+  std::vector<stock_level> take() { return std::move(levels_); }
+
+private:
+  std::vector<stock_level> levels_; // change sets touch few skus: a linear scan is fastest
+};
+
+} // namespace orderd::persistence::detail
