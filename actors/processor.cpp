@@ -37,6 +37,7 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
   schedule(self, svc);
   return {
     [=](tick_atom) {
+      spdlog::trace("processor: tick (busy={})", self->state.busy);
       if (self->state.busy)
         return;
       self->state.busy = true;
@@ -48,6 +49,7 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
         ->request(svc->readers.next(), svc->options.request_timeout, due_atom_v, cutoff, batch)
         .then(
           [=](std::vector<order>& due) {
+            spdlog::trace("processor: {} orders due (created before {})", due.size(), cutoff);
             if (due.empty()) {
               done(self, svc, false);
               return;

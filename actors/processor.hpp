@@ -10,6 +10,10 @@ namespace orderd {
 /// Moves PENDING orders whose grace period has ended to PROCESSING, in batches, on a timer.
 /// Each move goes through the order's own actor, so it races safely with a cancel.
 struct processor_state {
+  // CAF 0.17 constructs a state as `State(self)` whenever that compiles, and C++20 lets an
+  // aggregate take parenthesised arguments: without this constructor `busy` became `self != 0`.
+  processor_state() = default;
+
   bool busy = false;
   uint64_t moved = 0;
   timestamp_ms last_purge = 0;

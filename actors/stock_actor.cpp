@@ -222,6 +222,14 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       spdlog::warn("fault injection: stock actor {} crashing on request", sku);
       throw std::runtime_error("injected fault in stock actor " + sku);
     },
+    // The registry agreed that we passivate: nothing can reach us any more.
+    [=](idle_atom) { self->quit(); },
+    caf::after(svc->options.stock_idle_timeout) >>
+      [=] {
+        // Holds belong to orders still being placed: stay until they are settled.
+        if (self->state.holds.empty())
+          caf::anon_send(svc->stocks.get(), idle_atom_v, self->state.sku, self->address());
+      },
   };
 }
 
@@ -321,8 +329,20 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
       if (auto i = self->state.children.find(sku); i != self->state.children.end())
         self->send(i->second, a, sku);
     },
-    [=](get_atom a, const std::string& sku) {
-      return self->delegate(child_for(self, svc, sku), a, sku);
+    [=](get_atom a, const std::string& sku) -> caf::delegated<caf::message> {
+      if (auto i = self->state.children.find(sku); i != self->state.children.end())
+        return self->delegate(i->second, a, sku);
+      // Not live: the store has the committed figures; no need to wake an actor.
+      return self->delegate(svc->readers.next(), a, product_tag{}, sku);
+    },
+    [=](idle_atom a, const std::string& sku, const caf::actor_addr& who) {
+      auto& st = self->state;
+      if (auto i = st.children.find(sku); i != st.children.end() && i->second.address() == who) {
+        auto child = i->second;
+        st.children.erase(i);
+        st.stats.live_children = static_cast<int64_t>(st.children.size());
+        self->send(child, a);
+      }
     },
     [=](create_atom a, const std::string& sku, const product& p) {
       return self->delegate(child_for(self, svc, sku), a, sku, p);

@@ -85,6 +85,7 @@ private:
 struct runtime_options {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds order_idle_timeout{30000};
+  std::chrono::milliseconds stock_idle_timeout{600000};
   size_t writer_max_batch = 512;
   restart_limits restarts;
   std::chrono::milliseconds grace_period{300000};

@@ -1,6 +1,709 @@
+// Deterministic tests of the actor layer: the whole supervision tree runs on CAF's test
+// coordinator, over the in-memory store, with a fake wall clock.
+//
+// Never call run() here: the processor re-arms its timer after every tick, and run() fires
+// timeouts regardless of their time, so it would never return. settle() consumes messages only;
+// time moves only through elapse() (CAF clock) and `*wall` (the services' wall clock).
+
 #define CAF_SUITE actors
 #include <caf/test/dsl.hpp>
 
-CAF_TEST(placeholder) {
-  CAF_CHECK(true);
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/order_actor.hpp"
+#include "actors/processor.hpp"
+#include "actors/protocol.hpp"
+#include "actors/root_supervisor.hpp"
+#include "actors/stock_actor.hpp"
+#include "actors/store_actors.hpp"
+#include "actors/supervision.hpp"
+#include "domain/ids.hpp"
+#include "persistence/memory/memory_store.hpp"
+
+using namespace orderd;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr timestamp_ms t0 = 1'750'000'000'000; // the fake wall clock at the start of each test
+
+runtime_options test_options() {
+  runtime_options opts;
+  opts.request_timeout = 60s; // never reached: tests advance the CAF clock by seconds only
+  opts.order_idle_timeout = 1h;
+  opts.writer_max_batch = 64;
+  opts.restarts.max_restarts = 3;
+  opts.restarts.window = 10s;
+  opts.restarts.first_backoff = 50ms;
+  opts.restarts.max_backoff = 400ms;
+  opts.grace_period = 300s;
+  opts.processor_interval = 1s;
+  opts.processor_batch = 10;
+  opts.reader_count = 2;
+  opts.bridge_count = 1;
+  opts.detach_blocking_actors = false; // writer and readers run on the test scheduler
+  return opts;
 }
+
+product make_product(const std::string& sku, int64_t available, int64_t price_cents,
+                     const std::string& currency = "USD") {
+  product p;
+  p.sku = sku;
+  p.name = "Product " + sku;
+  p.price_cents = price_cents;
+  p.currency = currency;
+  p.available = available;
+  p.version = 1;
+  p.created_at = p.updated_at = t0;
+  return p;
+}
+
+std::string render(const order& o) {
+  return "{\"id\":\"" + o.id + "\",\"total_cents\":" + std::to_string(o.total_cents) + "}";
+}
+
+placement_request make_placement(std::vector<requested_line> lines, std::string key = {},
+                                 std::string hash = {}) {
+  placement_request req;
+  req.request.customer_id = "customer-1";
+  req.request.customer_email = "customer@example.com";
+  req.request.lines = std::move(lines);
+  req.idempotency_key = std::move(key);
+  req.request_hash = std::move(hash);
+  req.render_response = render;
+  return req;
+}
+
+/// "ok" or the orderd code of a failed reply, as text (readable in failed checks).
+template <class T>
+std::string code_name(const caf::expected<T>& x) {
+  return x ? std::string{"ok"} : std::string{to_string(code_of(x.error()))};
+}
+
+/// The text code_name() gives for `code`.
+std::string code_text(errc code) {
+  return std::string{to_string(code)};
+}
+
+std::string name_of(order_status s) {
+  return std::string{to_string(s)};
+}
+
+struct fixture : test_coordinator_fixture<> {
+  std::shared_ptr<timestamp_ms> wall = std::make_shared<timestamp_ms>(t0);
+  std::shared_ptr<persistence::memory_store_factory> factory
+    = std::make_shared<persistence::memory_store_factory>();
+  std::unique_ptr<persistence::store> db; ///< the test's own connection, to seed and inspect
+  services_ptr svc;
+  caf::actor root;
+
+  fixture() : db(factory->open()) {
+    spdlog::set_level(spdlog::level::off);
+  }
+
+  ~fixture() override {
+    // Stop the tree, so the base destructor's run() does not spin on the processor's timer.
+    if (root) {
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      settle();
+    }
+  }
+
+  void boot(runtime_options opts = test_options()) {
+    svc = std::make_shared<services>(opts, factory, [w = wall] { return *w; });
+    root = sys.spawn(root_supervisor_impl, svc);
+    settle();
+  }
+
+  /// Delivers every pending message; fires no timeout.
+  size_t settle() {
+    return consume_messages();
+  }
+
+  /// Moves the CAF clock (timers, receive timeouts, delayed sends), then delivers.
+  void elapse(caf::timespan d) {
+    advance_time(d);
+    settle();
+  }
+
+  void seed(const product& p) {
+    persistence::change_set cs;
+    cs.ops.emplace_back(persistence::insert_product{p});
+    auto res = db->apply({cs});
+    CAF_REQUIRE(res.size() == 1 && res[0].ok());
+  }
+
+  /// The reply to a request sent earlier, once everything settled.
+  template <class T, class Handle>
+  caf::expected<T> reply(Handle& h) {
+    if (!self->has_next_message())
+      return caf::make_error(caf::sec::request_timeout, "no reply arrived");
+    caf::expected<T> result{caf::make_error(caf::sec::unexpected_response)};
+    h.receive([&](T& x) { result = std::move(x); },
+              [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  template <class T, class... Ts>
+  caf::expected<T> ask(const caf::actor& dest, Ts&&... xs) {
+    auto h = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    settle();
+    return reply<T>(h);
+  }
+
+  caf::actor stocks() {
+    return svc->stocks.get();
+  }
+  caf::actor orders() {
+    return svc->orders.get();
+  }
+
+  caf::expected<reservation> reserve(const std::string& sku, const std::string& order_id,
+                                     int64_t qty) {
+    return ask<reservation>(stocks(), reserve_atom_v, sku, order_id, qty);
+  }
+
+  caf::expected<product> stock_view(const std::string& sku) {
+    return ask<product>(stocks(), get_atom_v, sku);
+  }
+
+  caf::expected<placement_result> place(placement_request req) {
+    return ask<placement_result>(orders(), place_atom_v, std::move(req));
+  }
+
+  /// Places an order that must succeed; returns it.
+  order place_ok(std::vector<requested_line> lines) {
+    auto res = place(make_placement(std::move(lines)));
+    CAF_REQUIRE(res);
+    CAF_REQUIRE(!res->replayed);
+    return res->placed;
+  }
+
+  stock_level stored_stock(const std::string& sku) {
+    auto p = db->find_product(sku);
+    CAF_REQUIRE(p.has_value());
+    return p->stock();
+  }
+
+  std::string stored_status(const std::string& id) {
+    auto o = db->find_order(id);
+    return o ? name_of(o->status) : std::string{"<missing>"};
+  }
+
+  supervisor_stats stats_of(const caf::actor& supervisor) {
+    auto xs = ask<std::vector<supervisor_stats>>(supervisor, stats_atom_v);
+    CAF_REQUIRE(xs);
+    CAF_REQUIRE(!xs->empty());
+    return xs->front();
+  }
+
+  template <class State>
+  State& state_of(const caf::actor& hdl) {
+    return deref<caf::stateful_actor<State>>(hdl).state;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(actor_tests, fixture)
+
+// -- stock actor ----------------------------------------------------------------------------
+
+CAF_TEST(a reservation grants a hold that reduces the free units until it is released) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto r1 = reserve("A", "o-1", 7);
+  CAF_REQUIRE(r1);
+  CAF_CHECK_EQUAL(r1->sku, "A");
+  CAF_CHECK_EQUAL(r1->quantity, 7);
+  CAF_CHECK_EQUAL(r1->unit_price_cents, 150);
+  CAF_CHECK_EQUAL(r1->currency, "USD");
+  // Only 3 units are free now.
+  auto r2 = reserve("A", "o-2", 4);
+  CAF_CHECK_EQUAL(code_name(r2), code_text(errc::insufficient_stock));
+  if (!r2) {
+    auto shorts = short_lines_of(r2.error());
+    CAF_REQUIRE_EQUAL(shorts.size(), 1u);
+    CAF_CHECK_EQUAL(shorts[0], (short_line{"A", 4, 3}));
+  }
+  // A hold is not committed: the committed figures did not move.
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->available, 10);
+  CAF_CHECK_EQUAL(view->reserved, 0);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 1}));
+  // Releasing returns the 7 units.
+  self->send(stocks(), release_atom_v, std::string{"A"}, std::string{"o-1"});
+  settle();
+  CAF_CHECK(reserve("A", "o-2", 4));
+  auto r3 = reserve("A", "o-3", 7);
+  CAF_CHECK_EQUAL(code_name(r3), code_text(errc::insufficient_stock));
+  if (!r3)
+    CAF_CHECK_EQUAL(short_lines_of(r3.error()), (std::vector<short_line>{{"A", 7, 6}}));
+}
+
+CAF_TEST(a repeated reservation for the same order returns the existing hold) {
+  seed(make_product("A", 10, 150));
+  boot();
+  CAF_REQUIRE(reserve("A", "o-1", 4));
+  auto again = reserve("A", "o-1", 4);
+  CAF_REQUIRE(again);
+  CAF_CHECK_EQUAL(again->quantity, 4);
+  // Still only 4 held: 6 are free.
+  CAF_CHECK(reserve("A", "o-2", 6));
+  CAF_CHECK_EQUAL(code_name(reserve("A", "o-3", 1)), code_text(errc::insufficient_stock));
+}
+
+CAF_TEST(a commit applies the committed figures and drops the hold) {
+  seed(make_product("A", 10, 150));
+  boot();
+  CAF_REQUIRE(reserve("A", "o-1", 4));
+  self->send(stocks(), commit_atom_v, std::string{"A"}, std::string{"o-1"},
+             stock_level{"A", 6, 4, 0, 2});
+  settle();
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->stock(), (stock_level{"A", 6, 4, 0, 2}));
+  // The hold is gone and the 4 units are out of `available`: exactly 6 are free.
+  CAF_CHECK(reserve("A", "o-2", 6));
+  auto more = reserve("A", "o-3", 1);
+  CAF_CHECK_EQUAL(code_name(more), code_text(errc::insufficient_stock));
+  if (!more)
+    CAF_CHECK_EQUAL(short_lines_of(more.error()), (std::vector<short_line>{{"A", 1, 0}}));
+  // Older figures never overwrite newer ones.
+  self->send(stocks(), commit_atom_v, std::string{"A"}, std::string{"o-x"},
+             stock_level{"A", 100, 0, 0, 1});
+  settle();
+  view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->available, 6);
+  CAF_CHECK_EQUAL(view->version, 2);
+}
+
+CAF_TEST(an unknown sku is refused) {
+  boot();
+  CAF_CHECK_EQUAL(code_name(reserve("NOPE", "o-1", 1)), code_text(errc::unknown_sku));
+  CAF_CHECK_EQUAL(code_name(stock_view("NOPE")), code_text(errc::not_found));
+  CAF_CHECK_EQUAL(code_name(ask<product>(stocks(), adjust_atom_v, std::string{"NOPE"},
+                                         int64_t{5})),
+                  code_text(errc::not_found));
+  CAF_CHECK(!db->find_product("NOPE"));
+}
+
+CAF_TEST(adjusting below zero is refused and leaves the figures unchanged) {
+  seed(make_product("A", 5, 150));
+  boot();
+  auto res = ask<product>(stocks(), adjust_atom_v, std::string{"A"}, int64_t{-6});
+  CAF_CHECK_EQUAL(code_name(res), code_text(errc::insufficient_stock));
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->available, 5);
+  CAF_CHECK_EQUAL(view->version, 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 5, 0, 0, 1}));
+  // A legal adjustment goes through to the store and the actor.
+  res = ask<product>(stocks(), adjust_atom_v, std::string{"A"}, int64_t{-2});
+  CAF_REQUIRE(res);
+  CAF_CHECK_EQUAL(res->available, 3);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 3, 0, 0, 2}));
+  CAF_CHECK(reserve("A", "o-1", 3));
+  CAF_CHECK_EQUAL(code_name(reserve("A", "o-2", 1)), code_text(errc::insufficient_stock));
+}
+
+CAF_TEST(creating a product that exists is a conflict) {
+  seed(make_product("A", 5, 150));
+  boot();
+  auto created = ask<product>(stocks(), create_atom_v, std::string{"B"}, make_product("B", 3, 99));
+  CAF_REQUIRE(created);
+  CAF_CHECK_EQUAL(created->available, 3);
+  CAF_CHECK_EQUAL(created->created_at, t0);
+  auto stored = db->find_product("B");
+  CAF_REQUIRE(stored.has_value());
+  CAF_CHECK_EQUAL(stored->available, 3);
+  auto dup = make_product("B", 1000, 1);
+  dup.name = "Impostor";
+  CAF_CHECK_EQUAL(code_name(ask<product>(stocks(), create_atom_v, std::string{"B"}, dup)),
+                  code_text(errc::conflict));
+  CAF_CHECK_EQUAL(code_name(ask<product>(stocks(), create_atom_v, std::string{"A"}, dup)),
+                  code_text(errc::conflict));
+  CAF_CHECK_EQUAL(db->find_product("B")->name, "Product B");
+  CAF_CHECK_EQUAL(db->find_product("A")->available, 5);
+  CAF_CHECK_EQUAL(db->count_products(), 2);
+}
+
+// -- order actor and order registry -----------------------------------------------------------
+
+CAF_TEST(placing a two line order reserves both lines in one change set) {
+  seed(make_product("A", 10, 150));
+  seed(make_product("B", 5, 250));
+  boot();
+  auto change_sets_before = state_of<writer_state>(svc->writer.get()).change_sets;
+  auto res = place(make_placement({{"A", 2}, {"B", 1}}));
+  CAF_REQUIRE(res);
+  CAF_CHECK(!res->replayed);
+  auto& o = res->placed;
+  CAF_CHECK(is_uuid(o.id));
+  CAF_CHECK_EQUAL(name_of(o.status), "PENDING");
+  CAF_REQUIRE_EQUAL(o.lines.size(), 2u);
+  CAF_CHECK_EQUAL(o.lines[0], (order_line{"A", 2, 150}));
+  CAF_CHECK_EQUAL(o.lines[1], (order_line{"B", 1, 250}));
+  CAF_CHECK_EQUAL(o.total_cents, 550);
+  CAF_CHECK_EQUAL(o.currency, "USD");
+  CAF_CHECK_EQUAL(o.created_at, t0);
+  CAF_CHECK_EQUAL(state_of<writer_state>(svc->writer.get()).change_sets, change_sets_before + 1);
+  // The store holds the order and the moved stock.
+  auto stored = db->find_order(o.id);
+  CAF_REQUIRE(stored.has_value());
+  CAF_CHECK(*stored == o);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+  CAF_CHECK_EQUAL(stored_stock("B"), (stock_level{"B", 4, 1, 0, 2}));
+  // The stock actors learnt the committed figures and dropped the holds.
+  auto a = stock_view("A");
+  CAF_REQUIRE(a);
+  CAF_CHECK_EQUAL(a->stock(), (stock_level{"A", 8, 2, 0, 2}));
+  auto probe = reserve("A", "probe", 9);
+  CAF_REQUIRE(!probe);
+  CAF_CHECK_EQUAL(short_lines_of(probe.error()), (std::vector<short_line>{{"A", 9, 8}}));
+}
+
+CAF_TEST(an order with one short line reserves nothing) {
+  seed(make_product("A", 10, 150));
+  seed(make_product("B", 5, 250));
+  boot();
+  auto res = place(make_placement({{"A", 2}, {"B", 6}}));
+  CAF_REQUIRE(!res);
+  CAF_CHECK_EQUAL(code_name(res), code_text(errc::insufficient_stock));
+  CAF_CHECK_EQUAL(short_lines_of(res.error()), (std::vector<short_line>{{"B", 6, 5}}));
+  CAF_CHECK_EQUAL(db->count_orders(), 0);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 1}));
+  CAF_CHECK_EQUAL(stored_stock("B"), (stock_level{"B", 5, 0, 0, 1}));
+  // The hold on A was given back: all 10 are free again.
+  CAF_CHECK(reserve("A", "probe", 10));
+  CAF_CHECK(reserve("B", "probe", 5));
+  // The failed order actor is gone.
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
+}
+
+CAF_TEST(an order naming an unknown sku is refused and reserves nothing) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto res = place(make_placement({{"A", 2}, {"GHOST", 1}}));
+  CAF_CHECK_EQUAL(code_name(res), code_text(errc::unknown_sku));
+  CAF_CHECK_EQUAL(db->count_orders(), 0);
+  CAF_CHECK(reserve("A", "probe", 10));
+}
+
+CAF_TEST(placing an order without items is refused as invalid input) {
+  // The registry must answer (not leave the caller to its timeout) even for an empty order.
+  seed(make_product("A", 10, 150));
+  boot();
+  auto res = place(make_placement({}));
+  CAF_CHECK_EQUAL(code_name(res), code_text(errc::invalid_input));
+  if (!res)
+    CAF_MESSAGE("reply: " << caf::to_string(res.error()));
+  CAF_CHECK_EQUAL(db->count_orders(), 0);
+}
+
+CAF_TEST(cancelling gives the stock back exactly once) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto o = place_ok({{"A", 3}});
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 7, 3, 0, 2}));
+  *wall = t0 + 5000;
+  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id);
+  CAF_REQUIRE(cancelled);
+  CAF_CHECK_EQUAL(name_of(cancelled->status), "CANCELLED");
+  CAF_CHECK_EQUAL(cancelled->updated_at, t0 + 5000);
+  CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+  auto again = ask<order>(orders(), cancel_atom_v, o.id);
+  CAF_CHECK_EQUAL(code_name(again), code_text(errc::illegal_transition));
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->stock(), (stock_level{"A", 10, 0, 0, 3}));
+  CAF_CHECK(reserve("A", "probe", 10));
+  CAF_CHECK_EQUAL(code_name(reserve("A", "probe-2", 1)), code_text(errc::insufficient_stock));
+}
+
+CAF_TEST(requests for an unknown order are not found) {
+  boot();
+  auto id = make_uuid();
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), get_atom_v, id)), code_text(errc::not_found));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, id)), code_text(errc::not_found));
+}
+
+CAF_TEST(the same idempotency key with the same request replays the original response) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto first = place(make_placement({{"A", 2}}, "key-1", "hash-1"));
+  CAF_REQUIRE(first);
+  CAF_REQUIRE(!first->replayed);
+  auto original = first->placed;
+  auto second = place(make_placement({{"A", 2}}, "key-1", "hash-1"));
+  CAF_REQUIRE(second);
+  CAF_CHECK(second->replayed);
+  CAF_CHECK_EQUAL(second->replay_status, 201);
+  CAF_CHECK_EQUAL(second->replay_body, render(original));
+  CAF_CHECK_EQUAL(db->count_orders(), 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+  auto rec = db->find_idempotency("key-1");
+  CAF_REQUIRE(rec.has_value());
+  CAF_CHECK_EQUAL(rec->request_hash, "hash-1");
+  CAF_CHECK_EQUAL(rec->created_at, t0);
+}
+
+CAF_TEST(the same idempotency key with another request is a mismatch) {
+  seed(make_product("A", 10, 150));
+  boot();
+  CAF_REQUIRE(place(make_placement({{"A", 2}}, "key-1", "hash-1")));
+  auto other = place(make_placement({{"A", 3}}, "key-1", "hash-2"));
+  CAF_CHECK_EQUAL(code_name(other), code_text(errc::idempotency_mismatch));
+  CAF_CHECK_EQUAL(db->count_orders(), 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+}
+
+CAF_TEST(a second request with a key still in flight is refused) {
+  seed(make_product("A", 10, 150));
+  boot();
+  // Both requests are in the registry's mailbox before it runs.
+  auto h1 = self->request(orders(), caf::infinite, place_atom_v,
+                          make_placement({{"A", 2}}, "key-1", "hash-1"));
+  auto h2 = self->request(orders(), caf::infinite, place_atom_v,
+                          make_placement({{"A", 2}}, "key-1", "hash-1"));
+  auto h3 = self->request(orders(), caf::infinite, place_atom_v,
+                          make_placement({{"A", 4}}, "key-1", "hash-2"));
+  settle();
+  auto r1 = reply<placement_result>(h1);
+  auto r2 = reply<placement_result>(h2);
+  auto r3 = reply<placement_result>(h3);
+  CAF_REQUIRE(r1);
+  CAF_CHECK(!r1->replayed);
+  CAF_CHECK_EQUAL(code_name(r2), code_text(errc::idempotency_in_flight));
+  CAF_CHECK_EQUAL(code_name(r3), code_text(errc::idempotency_mismatch));
+  CAF_CHECK_EQUAL(db->count_orders(), 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+  // Once the first one finished, the key replays.
+  auto r4 = place(make_placement({{"A", 2}}, "key-1", "hash-1"));
+  CAF_REQUIRE(r4);
+  CAF_CHECK(r4->replayed);
+  CAF_CHECK_EQUAL(r4->replay_body, render(r1->placed));
+}
+
+// -- supervision ----------------------------------------------------------------------------
+
+CAF_TEST(restart tracker doubles the backoff and escalates past the budget) {
+  restart_limits limits;
+  limits.max_restarts = 4;
+  limits.window = 10s;
+  limits.first_backoff = 50ms;
+  limits.max_backoff = 150ms;
+  restart_tracker tracker;
+  restart_tracker::time_point t{std::chrono::hours(1)};
+  auto d = tracker.on_crash(t, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 0); // the first crash restarts at once
+  d = tracker.on_crash(t + 1s, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 50);
+  d = tracker.on_crash(t + 2s, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 100);
+  d = tracker.on_crash(t + 3s, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 150); // 200 capped at max_backoff
+  CAF_CHECK_EQUAL(tracker.recent(t + 3s, limits), 4u);
+  d = tracker.on_crash(t + 4s, limits);
+  CAF_CHECK(d.escalate); // fifth crash within 10 s with a budget of 4
+}
+
+CAF_TEST(restart tracker forgets crashes older than the window) {
+  restart_limits limits;
+  limits.max_restarts = 2;
+  limits.window = 10s;
+  limits.first_backoff = 100ms;
+  limits.max_backoff = 1s;
+  restart_tracker tracker;
+  restart_tracker::time_point t{std::chrono::hours(1)};
+  CAF_CHECK_EQUAL(tracker.on_crash(t, limits).backoff.count(), 0);
+  CAF_CHECK_EQUAL(tracker.on_crash(t + 5s, limits).backoff.count(), 100);
+  // Exactly one window after the first crash it still counts ...
+  CAF_CHECK_EQUAL(tracker.recent(t + 10s, limits), 2u);
+  // ... a moment later it does not.
+  CAF_CHECK_EQUAL(tracker.recent(t + 10s + 1ms, limits), 1u);
+  // So a third crash now is the second in the window: no escalation, one doubling step.
+  auto d = tracker.on_crash(t + 10s + 1ms, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 100);
+  d = tracker.on_crash(t + 11s, limits);
+  CAF_CHECK(d.escalate); // three within [t+1s, t+11s]
+  // After a long quiet period the history is empty again.
+  CAF_CHECK_EQUAL(tracker.recent(t + 60s, limits), 0u);
+  d = tracker.on_crash(t + 60s, limits);
+  CAF_CHECK(!d.escalate);
+  CAF_CHECK_EQUAL(d.backoff.count(), 0);
+}
+
+CAF_TEST(a crashed stock actor is restarted and recovers its committed figures) {
+  seed(make_product("A", 10, 150));
+  boot();
+  place_ok({{"A", 3}});
+  auto before = stock_view("A");
+  CAF_REQUIRE(before);
+  CAF_CHECK_EQUAL(before->stock(), (stock_level{"A", 7, 3, 0, 2}));
+  auto old_child = state_of<stock_registry_state>(stocks()).children.at("A");
+  self->send(stocks(), crash_atom_v, std::string{"A"});
+  settle();
+  auto stats = stats_of(stocks());
+  CAF_CHECK_EQUAL(stats.restarts, 1);
+  CAF_CHECK_EQUAL(stats.escalations, 0);
+  auto& children = state_of<stock_registry_state>(stocks()).children;
+  CAF_REQUIRE(children.count("A") == 1);
+  CAF_CHECK_NOT_EQUAL(children.at("A"), old_child);
+  auto after = stock_view("A");
+  CAF_REQUIRE(after);
+  CAF_CHECK_EQUAL(after->stock(), before->stock());
+  CAF_CHECK(*after == *before);
+  // Reservations work on the new incarnation, against the recovered figures.
+  CAF_CHECK(reserve("A", "o-2", 7));
+  CAF_CHECK_EQUAL(code_name(reserve("A", "o-3", 1)), code_text(errc::insufficient_stock));
+}
+
+CAF_TEST(a stock actor crashing beyond its budget escalates and the root restarts the inventory) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.restarts.max_restarts = 2;
+  boot(opts);
+  auto old_registry = stocks();
+  CAF_REQUIRE(stock_view("A"));
+  auto crash = [&] {
+    self->send(stocks(), crash_atom_v, std::string{"A"});
+    settle();
+  };
+  crash(); // restarts at once
+  CAF_CHECK_EQUAL(stats_of(stocks()).restarts, 1);
+  crash(); // restarts after the first backoff
+  CAF_CHECK_EQUAL(stats_of(stocks()).restarts, 2);
+  CAF_CHECK(stocks() == old_registry);
+  crash(); // waits in the mailbox of the child, which loads only after its backoff
+  CAF_CHECK(stocks() == old_registry);
+  elapse(opts.restarts.first_backoff);
+  // The third crash within the window exceeded max_restarts = 2.
+  auto new_registry = stocks();
+  CAF_REQUIRE(new_registry);
+  CAF_CHECK(new_registry != old_registry);
+  auto root_stats = stats_of(root);
+  CAF_CHECK_EQUAL(root_stats.name, "root");
+  CAF_CHECK_EQUAL(root_stats.restarts, 1);
+  CAF_CHECK_EQUAL(root_stats.escalations, 0);
+  // The old registry is gone; the new one serves the recovered figures.
+  CAF_CHECK_EQUAL(code_name(ask<product>(old_registry, get_atom_v, std::string{"A"})),
+                  code_text(errc::unavailable));
+  auto fresh = stats_of(new_registry);
+  CAF_CHECK_EQUAL(fresh.restarts, 0);
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->stock(), (stock_level{"A", 10, 0, 0, 1}));
+  CAF_CHECK(reserve("A", "o-1", 10));
+  auto o = place(make_placement({{"A", 1}}));
+  CAF_CHECK_EQUAL(code_name(o), code_text(errc::insufficient_stock)); // the 10 units are held by o-1
+}
+
+CAF_TEST(a crashed order actor is rebuilt from the store on the next request) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto o = place_ok({{"A", 2}});
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
+  self->send(orders(), crash_atom_v, o.id);
+  settle();
+  auto stats = stats_of(orders());
+  CAF_CHECK_EQUAL(stats.live_children, 0);
+  CAF_CHECK_EQUAL(stats.restarts, 1);
+  CAF_CHECK_EQUAL(stats.escalations, 0);
+  // Nothing was lost: the store still has the pending order.
+  auto got = ask<order>(orders(), get_atom_v, o.id);
+  CAF_REQUIRE(got);
+  CAF_CHECK(*got == o);
+  // The next command rebuilds the actor with the same status and lines.
+  auto moved = ask<order>(orders(), cancel_atom_v, o.id);
+  CAF_REQUIRE(moved);
+  CAF_CHECK_EQUAL(name_of(moved->status), "CANCELLED");
+  CAF_CHECK(moved->lines == o.lines);
+  CAF_CHECK_EQUAL(moved->total_cents, o.total_cents);
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+}
+
+// -- grace period ----------------------------------------------------------------------------
+
+CAF_TEST(the processor moves a pending order to processing only after the grace period) {
+  seed(make_product("A", 10, 150));
+  boot(); // grace 300 s, processor interval 1 s
+  *wall = t0;
+  auto kept = place_ok({{"A", 1}});
+  auto dropped = place_ok({{"A", 1}});
+  CAF_REQUIRE(ask<order>(orders(), cancel_atom_v, dropped.id));
+  // Ticks while the grace period runs leave it alone.
+  for (int i = 0; i < 3; ++i) {
+    elapse(svc->options.processor_interval);
+    CAF_CHECK_EQUAL(stored_status(kept.id), "PENDING");
+  }
+  *wall = t0 + 299'999;
+  elapse(svc->options.processor_interval);
+  CAF_CHECK_EQUAL(stored_status(kept.id), "PENDING");
+  CAF_CHECK_EQUAL(state_of<processor_state>(svc->processor.get()).moved, 0u);
+  // Past the grace period, the next tick moves it (and only it).
+  *wall = t0 + 300'001;
+  settle();
+  spdlog::set_level(spdlog::level::debug);
+  CAF_MESSAGE("DEBUG busy=" << state_of<processor_state>(svc->processor.get()).busy << " last_purge=" << state_of<processor_state>(svc->processor.get()).last_purge << " pending timeouts=" << sched.clock().has_pending_timeout() << " schedule=" << sched.clock().schedule().size());
+  CAF_CHECK_EQUAL(stored_status(kept.id), "PENDING"); // no tick yet
+  elapse(svc->options.processor_interval);
+  CAF_CHECK_EQUAL(stored_status(kept.id), "PROCESSING");
+  CAF_CHECK_EQUAL(db->find_order(kept.id)->updated_at, t0 + 300'001);
+  CAF_CHECK_EQUAL(stored_status(dropped.id), "CANCELLED");
+  CAF_CHECK_EQUAL(state_of<processor_state>(svc->processor.get()).moved, 1u);
+  // Moving to PROCESSING keeps the reservation.
+  CAF_CHECK_EQUAL(stored_stock("A").reserved, 1);
+  // The live order actor knows the new status.
+  auto live = ask<order>(orders(), get_atom_v, kept.id);
+  CAF_REQUIRE(live);
+  CAF_CHECK_EQUAL(name_of(live->status), "PROCESSING");
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, kept.id)), code_text(errc::illegal_transition));
+}
+
+// -- passivation -----------------------------------------------------------------------------
+
+CAF_TEST(an idle order actor passivates and is rebuilt from the store when needed) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.order_idle_timeout = 5s;
+  boot(opts);
+  auto o = place_ok({{"A", 2}});
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
+  elapse(4s);
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
+  elapse(2s);
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
+  CAF_CHECK(state_of<order_registry_state>(orders()).children.empty());
+  // A read does not wake it ...
+  auto got = ask<order>(orders(), get_atom_v, o.id);
+  CAF_REQUIRE(got);
+  CAF_CHECK(*got == o);
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
+  // ... a command rebuilds it from the store.
+  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id);
+  CAF_REQUIRE(cancelled);
+  CAF_CHECK_EQUAL(name_of(cancelled->status), "CANCELLED");
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
+  CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+  CAF_CHECK_EQUAL(stats_of(orders()).restarts, 0); // passivation is not a crash
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
