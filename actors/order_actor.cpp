@@ -136,11 +136,11 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
     return fail(errc::conflict, "order " + self->state.id + " was placed already");
   auto p = std::make_shared<placement>();
   p->lines = merge_lines(req.request.lines);
+  if (p->lines.empty())
+    return fail(errc::invalid_input, "an order needs at least one item");
   p->req = std::move(req);
   p->promise = self->make_response_promise<placement_result>();
   p->outstanding = p->lines.size();
-  if (p->lines.empty())
-    return fail(errc::invalid_input, "an order needs at least one item");
   auto rp = p->promise;
   auto stocks = svc->stocks.get();
   for (auto& line : p->lines) {
@@ -360,9 +360,11 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
   });
   return {
     [=](place_atom, placement_request& req) -> caf::result<placement_result> {
-      auto rp = self->make_response_promise<placement_result>();
+      // Note: once a response promise exists, a returned value no longer reaches the sender,
+      // so every early refusal below comes before make_response_promise().
       auto& st = self->state;
       if (req.idempotency_key.empty()) {
+        auto rp = self->make_response_promise<placement_result>();
         start_placement(self, svc, std::move(req), rp);
         return rp;
       }
@@ -375,6 +377,7 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
                     "a request with Idempotency-Key " + key + " is still being processed");
       }
       st.in_flight.emplace(key, req.request_hash);
+      auto rp = self->make_response_promise<placement_result>();
       self->request(svc->readers.next(), svc->options.request_timeout, idem_atom_v, key)
         .then(
           [=](persistence::idempotency_record& rec) mutable {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,14 @@ std::string name_of(order_status s) {
   return std::string{to_string(s)};
 }
 
+/// The test's requester: runs each call it is sent, so replies reach a scheduled actor and
+/// no test ever blocks on a reply that does not come.
+caf::behavior test_client(caf::event_based_actor* self) {
+  return {
+    [=](call_atom, bridge_call& call) { call.run(self); },
+  };
+}
+
 struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<timestamp_ms> wall = std::make_shared<timestamp_ms>(t0);
   std::shared_ptr<persistence::memory_store_factory> factory
@@ -102,17 +111,21 @@ struct fixture : test_coordinator_fixture<> {
   std::unique_ptr<persistence::store> db; ///< the test's own connection, to seed and inspect
   services_ptr svc;
   caf::actor root;
+  /// Sends every request of a test and lives as long as the test, so the holds it takes
+  /// (reservations made directly at a stock actor) are not dropped as orphaned.
+  caf::actor client;
 
   fixture() : db(factory->open()) {
     spdlog::set_level(spdlog::level::off);
+    client = sys.spawn(test_client);
   }
 
   ~fixture() override {
     // Stop the tree, so the base destructor's run() does not spin on the processor's timer.
-    if (root) {
+    if (root)
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-      settle();
-    }
+    caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
+    settle();
   }
 
   void boot(runtime_options opts = test_options()) {
@@ -139,22 +152,37 @@ struct fixture : test_coordinator_fixture<> {
     CAF_REQUIRE(res.size() == 1 && res[0].ok());
   }
 
-  /// The reply to a request sent earlier, once everything settled.
-  template <class T, class Handle>
-  caf::expected<T> reply(Handle& h) {
-    if (!self->has_next_message())
+  /// The reply to a request, filled in by the test client when it arrives.
+  template <class T>
+  using pending = std::shared_ptr<std::optional<caf::expected<T>>>;
+
+  /// Sends a request from the test client without delivering anything yet.
+  template <class T, class... Ts>
+  pending<T> submit(const caf::actor& dest, Ts... xs) {
+    auto out = std::make_shared<std::optional<caf::expected<T>>>();
+    bridge_call call;
+    call.run = [=](caf::event_based_actor* me) {
+      me->request(dest, caf::infinite, xs...)
+        .then([=](T& x) { *out = caf::expected<T>{std::move(x)}; },
+              [=](caf::error& err) { *out = caf::expected<T>{std::move(err)}; });
+    };
+    caf::anon_send(client, call_atom_v, std::move(call));
+    return out;
+  }
+
+  /// The reply to a submitted request, or `request_timeout` if none arrived (yet).
+  template <class T>
+  caf::expected<T> reply(const pending<T>& x) {
+    if (!x->has_value())
       return caf::make_error(caf::sec::request_timeout, "no reply arrived");
-    caf::expected<T> result{caf::make_error(caf::sec::unexpected_response)};
-    h.receive([&](T& x) { result = std::move(x); },
-              [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return **x;
   }
 
   template <class T, class... Ts>
-  caf::expected<T> ask(const caf::actor& dest, Ts&&... xs) {
-    auto h = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+  caf::expected<T> ask(const caf::actor& dest, Ts... xs) {
+    auto x = submit<T>(dest, std::move(xs)...);
     settle();
-    return reply<T>(h);
+    return reply(x);
   }
 
   caf::actor stocks() {
@@ -472,16 +500,16 @@ CAF_TEST(a second request with a key still in flight is refused) {
   seed(make_product("A", 10, 150));
   boot();
   // Both requests are in the registry's mailbox before it runs.
-  auto h1 = self->request(orders(), caf::infinite, place_atom_v,
-                          make_placement({{"A", 2}}, "key-1", "hash-1"));
-  auto h2 = self->request(orders(), caf::infinite, place_atom_v,
-                          make_placement({{"A", 2}}, "key-1", "hash-1"));
-  auto h3 = self->request(orders(), caf::infinite, place_atom_v,
-                          make_placement({{"A", 4}}, "key-1", "hash-2"));
+  auto h1 = submit<placement_result>(orders(), place_atom_v,
+                                     make_placement({{"A", 2}}, "key-1", "hash-1"));
+  auto h2 = submit<placement_result>(orders(), place_atom_v,
+                                     make_placement({{"A", 2}}, "key-1", "hash-1"));
+  auto h3 = submit<placement_result>(orders(), place_atom_v,
+                                     make_placement({{"A", 4}}, "key-1", "hash-2"));
   settle();
-  auto r1 = reply<placement_result>(h1);
-  auto r2 = reply<placement_result>(h2);
-  auto r3 = reply<placement_result>(h3);
+  auto r1 = reply(h1);
+  auto r2 = reply(h2);
+  auto r3 = reply(h3);
   CAF_REQUIRE(r1);
   CAF_CHECK(!r1->replayed);
   CAF_CHECK_EQUAL(code_name(r2), code_text(errc::idempotency_in_flight));
@@ -660,8 +688,6 @@ CAF_TEST(the processor moves a pending order to processing only after the grace 
   // Past the grace period, the next tick moves it (and only it).
   *wall = t0 + 300'001;
   settle();
-  spdlog::set_level(spdlog::level::debug);
-  CAF_MESSAGE("DEBUG busy=" << state_of<processor_state>(svc->processor.get()).busy << " last_purge=" << state_of<processor_state>(svc->processor.get()).last_purge << " pending timeouts=" << sched.clock().has_pending_timeout() << " schedule=" << sched.clock().schedule().size());
   CAF_CHECK_EQUAL(stored_status(kept.id), "PENDING"); // no tick yet
   elapse(svc->options.processor_interval);
   CAF_CHECK_EQUAL(stored_status(kept.id), "PROCESSING");
