@@ -42,6 +42,11 @@ class server_core;
 /// 413 body too large, 431 headers too large) and the connection is closed. Graceful shutdown:
 /// stop_accepting(), then drain(timeout), then stop(). Responses written after stop_accepting()
 /// carry `Connection: close`.
+///
+/// A responder that is never called (but kept alive) does not hold the connection forever: after
+/// `response_timeout` the client gets 503 and the connection closes, and stop() closes it anyway.
+/// The connection's memory is freed when the last copy of the responder is destroyed, which may be
+/// after the server is gone (that is safe: calling such a responder does nothing).
 class server {
 public:
   server(server_options options, handler h);
