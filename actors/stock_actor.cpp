@@ -24,11 +24,17 @@ void apply_levels(stock_actor self, const std::vector<stock_level>& levels) {
       apply_level(self, level);
 }
 
+/// Settles a hold (committed or released). Each order actor holds at most one hold per SKU,
+/// so its monitor goes too: an order that lives on after placing must not cost us a reload
+/// when it passivates.
 void drop_hold(stock_actor self, const std::string& order_id) {
   auto& st = self->state;
   if (auto i = st.holds.find(order_id); i != st.holds.end()) {
     st.held -= i->second.quantity;
+    auto holder = i->second.holder;
     st.holds.erase(i);
+    if (st.watched.erase(holder) > 0)
+      self->demonitor(holder);
   }
 }
 
@@ -92,15 +98,18 @@ caf::behavior running(stock_actor self, services_ptr svc) {
     // whether its write made it.
     auto& st = self->state;
     st.watched.erase(dm.source);
+    bool dropped = false;
     for (auto i = st.holds.begin(); i != st.holds.end();) {
       if (i->second.holder == dm.source) {
         st.held -= i->second.quantity;
         i = st.holds.erase(i);
+        dropped = true;
       } else {
         ++i;
       }
     }
-    load(self, svc, [] {});
+    if (dropped)
+      load(self, svc, [] {});
   });
   (void) st;
   return {

@@ -43,8 +43,6 @@ if command -v ccache >/dev/null 2>&1; then
   fi
   export CCACHE_DIR
   export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-  # Sources live in different clones (CI, worktrees): hash relative paths so hits carry over.
-  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO}
   mkdir -p "$CCACHE_DIR"
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 else

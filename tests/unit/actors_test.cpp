@@ -38,6 +38,7 @@ runtime_options test_options() {
   runtime_options opts;
   opts.request_timeout = 60s; // never reached: tests advance the CAF clock by seconds only
   opts.order_idle_timeout = 1h;
+  opts.stock_idle_timeout = 1h;
   opts.writer_max_batch = 64;
   opts.restarts.max_restarts = 3;
   opts.restarts.window = 10s;
@@ -364,6 +365,66 @@ CAF_TEST(creating a product that exists is a conflict) {
   CAF_CHECK_EQUAL(db->count_products(), 2);
 }
 
+CAF_TEST(an idle stock actor passivates and a later reservation reloads it from the store) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.stock_idle_timeout = 5s;
+  boot(opts);
+  place_ok({{"A", 4}});
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 1);
+  elapse(4s);
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 1);
+  elapse(2s);
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 0);
+  // Reads come from the store meanwhile ...
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->stock(), (stock_level{"A", 6, 4, 0, 2}));
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 0);
+  // ... and a reservation wakes a new incarnation with the committed figures.
+  CAF_CHECK(reserve("A", "o-2", 6));
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 1);
+  CAF_CHECK_EQUAL(code_name(reserve("A", "o-3", 1)), code_text(errc::insufficient_stock));
+  CAF_CHECK_EQUAL(stats_of(stocks()).restarts, 0); // passivation is not a crash
+}
+
+CAF_TEST(a stock actor with open holds does not passivate) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.stock_idle_timeout = 5s;
+  boot(opts);
+  CAF_REQUIRE(reserve("A", "o-1", 10));
+  elapse(6s);
+  CAF_CHECK_EQUAL(stats_of(stocks()).live_children, 1);
+  CAF_CHECK_EQUAL(code_name(reserve("A", "o-2", 1)), code_text(errc::insufficient_stock));
+}
+
+CAF_TEST(a reservation that races with passivation is not lost) {
+  // The stock actor asks to passivate (no holds yet) while a reservation is on its way to it:
+  // the registry routes the reservation to the old incarnation before it handles the idle
+  // request. The hold granted in between must not vanish with the actor.
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.stock_idle_timeout = 5s;
+  boot(opts);
+  CAF_REQUIRE(reserve("A", "o-0", 1)); // wake the actor ...
+  self->send(stocks(), release_atom_v, std::string{"A"}, std::string{"o-0"}); // ... no holds
+  settle();
+  CAF_REQUIRE_EQUAL(stats_of(stocks()).live_children, 1);
+  // The client's reservation is scheduled first, then the actor's idle timeout fires.
+  auto first = submit<reservation>(stocks(), reserve_atom_v, std::string{"A"},
+                                   std::string{"o-1"}, int64_t{10});
+  advance_time(opts.stock_idle_timeout);
+  settle();
+  auto granted = reply(first);
+  CAF_REQUIRE(granted);
+  CAF_CHECK_EQUAL(granted->quantity, 10);
+  CAF_MESSAGE("live stock actors after the race: " << stats_of(stocks()).live_children);
+  // All 10 units are held by o-1: nothing is left for anybody else.
+  auto second = reserve("A", "o-2", 10);
+  CAF_CHECK_EQUAL(code_name(second), code_text(errc::insufficient_stock));
+}
+
 // -- order actor and order registry -----------------------------------------------------------
 
 CAF_TEST(placing a two line order reserves both lines in one change set) {
@@ -523,6 +584,72 @@ CAF_TEST(a second request with a key still in flight is refused) {
   CAF_CHECK_EQUAL(r4->replay_body, render(r1->placed));
 }
 
+CAF_TEST(lines naming the same sku are merged into one reservation) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto o = place_ok({{"A", 2}, {"A", 3}});
+  CAF_REQUIRE_EQUAL(o.lines.size(), 1u);
+  CAF_CHECK_EQUAL(o.lines[0], (order_line{"A", 5, 150}));
+  CAF_CHECK_EQUAL(o.total_cents, 750);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 5, 5, 0, 2}));
+}
+
+CAF_TEST(an order mixing currencies is refused and reserves nothing) {
+  seed(make_product("A", 10, 150, "USD"));
+  seed(make_product("E", 10, 200, "EUR"));
+  boot();
+  auto res = place(make_placement({{"A", 1}, {"E", 1}}));
+  CAF_CHECK_EQUAL(code_name(res), code_text(errc::currency_mismatch));
+  CAF_CHECK_EQUAL(db->count_orders(), 0);
+  CAF_CHECK(reserve("A", "probe", 10));
+  CAF_CHECK(reserve("E", "probe", 10));
+}
+
+CAF_TEST(an order moves through its lifecycle and confirming turns reserved units into sold ones) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto o = place_ok({{"A", 2}});
+  auto move = [&](order_status to) { return ask<order>(orders(), move_atom_v, o.id, to); };
+  CAF_CHECK_EQUAL(code_name(move(order_status::confirmed)),
+                  code_text(errc::illegal_transition));
+  CAF_CHECK_EQUAL(stored_status(o.id), "PENDING");
+  CAF_REQUIRE(move(order_status::processing));
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+  auto confirmed = move(order_status::confirmed);
+  CAF_REQUIRE(confirmed);
+  CAF_CHECK_EQUAL(name_of(confirmed->status), "CONFIRMED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 0, 2, 3}));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id)),
+                  code_text(errc::illegal_transition));
+  CAF_REQUIRE(move(order_status::shipped));
+  CAF_REQUIRE(move(order_status::delivered));
+  CAF_CHECK_EQUAL(stored_status(o.id), "DELIVERED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 0, 2, 3}));
+  auto view = stock_view("A");
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(view->stock(), (stock_level{"A", 8, 0, 2, 3}));
+}
+
+CAF_TEST(a cancel that races with order passivation is served before the actor stops) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.order_idle_timeout = 5s;
+  boot(opts);
+  auto o = place_ok({{"A", 2}});
+  // The cancel reaches the registry before the actor's idle request does.
+  auto cancelled = submit<order>(orders(), cancel_atom_v, o.id);
+  advance_time(opts.order_idle_timeout);
+  settle();
+  auto res = reply(cancelled);
+  CAF_REQUIRE(res);
+  CAF_CHECK_EQUAL(name_of(res->status), "CANCELLED");
+  CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id)),
+                  code_text(errc::illegal_transition));
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
+}
+
 // -- supervision ----------------------------------------------------------------------------
 
 CAF_TEST(restart tracker doubles the backoff and escalates past the budget) {
@@ -667,6 +794,40 @@ CAF_TEST(a crashed order actor is rebuilt from the store on the next request) {
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
 }
 
+CAF_TEST(a crashed store writer is restarted by the root and writes work again) {
+  seed(make_product("A", 10, 150));
+  boot();
+  auto old_writer = svc->writer.get();
+  self->send(old_writer, crash_atom_v);
+  settle();
+  auto new_writer = svc->writer.get();
+  CAF_CHECK(new_writer != old_writer);
+  CAF_CHECK_EQUAL(stats_of(root).restarts, 1);
+  auto o = place_ok({{"A", 2}});
+  CAF_CHECK_EQUAL(stored_status(o.id), "PENDING");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+}
+
+CAF_TEST(a child crashing beyond the root budget takes the root down) {
+  boot(); // max_restarts = 3, first backoff 50 ms
+  auto crash_writer = [&] {
+    self->send(svc->writer.get(), crash_atom_v);
+    settle();
+  };
+  crash_writer(); // restarted at once
+  crash_writer(); // restarted after 50 ms
+  elapse(50ms);
+  crash_writer(); // restarted after 100 ms
+  elapse(100ms);
+  CAF_CHECK_EQUAL(stats_of(root).restarts, 3);
+  crash_writer(); // the fourth crash within the window
+  CAF_CHECK_EQUAL(code_name(ask<std::vector<supervisor_stats>>(root, stats_atom_v)),
+                  code_text(errc::unavailable));
+  CAF_CHECK_EQUAL(code_name(ask<product>(svc->stocks.get(), get_atom_v, std::string{"A"})),
+                  code_text(errc::unavailable));
+  root = nullptr; // nothing left to stop
+}
+
 // -- grace period ----------------------------------------------------------------------------
 
 CAF_TEST(the processor moves a pending order to processing only after the grace period) {
@@ -701,6 +862,37 @@ CAF_TEST(the processor moves a pending order to processing only after the grace 
   CAF_REQUIRE(live);
   CAF_CHECK_EQUAL(name_of(live->status), "PROCESSING");
   CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, kept.id)), code_text(errc::illegal_transition));
+}
+
+CAF_TEST(a full batch of due orders is followed by another batch at once) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.processor_batch = 2;
+  boot(opts);
+  std::vector<order> placed;
+  for (int i = 0; i < 5; ++i)
+    placed.push_back(place_ok({{"A", 1}}));
+  *wall = t0 + 300'000;
+  elapse(opts.processor_interval);
+  for (auto& o : placed)
+    CAF_CHECK_EQUAL(stored_status(o.id), "PROCESSING");
+  CAF_CHECK_EQUAL(state_of<processor_state>(svc->processor.get()).moved, 5u);
+}
+
+CAF_TEST(the processor purges expired idempotency keys) {
+  seed(make_product("A", 10, 150));
+  boot();
+  CAF_REQUIRE(place(make_placement({{"A", 1}}, "key-1", "hash-1")));
+  elapse(svc->options.processor_interval);
+  CAF_CHECK(db->find_idempotency("key-1").has_value()); // younger than the TTL
+  *wall = t0 + 24 * 3600 * 1000 + 1;
+  elapse(svc->options.processor_interval);
+  CAF_CHECK(!db->find_idempotency("key-1").has_value());
+  // The key is free again: the same request places a new order.
+  auto again = place(make_placement({{"A", 1}}, "key-1", "hash-1"));
+  CAF_REQUIRE(again);
+  CAF_CHECK(!again->replayed);
+  CAF_CHECK_EQUAL(db->count_orders(), 2);
 }
 
 // -- passivation -----------------------------------------------------------------------------
