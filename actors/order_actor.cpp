@@ -20,50 +20,57 @@ void add_stock_ops(change_set& cs, const std::vector<stock_change>& changes, tim
                                                   c.sold_delta, now});
 }
 
-/// Tells each stock actor the committed figures (and that `order_id`'s hold is durable now).
-void publish_levels(const services_ptr& svc, const std::string& order_id,
-                    const std::vector<stock_level>& levels) {
+/// Tells each stock actor the committed figures (through the registry: the live actor of each
+/// SKU, if any, applies them).
+void publish_levels(const services_ptr& svc, const std::vector<stock_level>& levels) {
   auto stocks = svc->stocks.get();
   for (auto& level : levels)
-    caf::anon_send(stocks, commit_atom_v, level.sku, order_id, level);
+    caf::anon_send(stocks, commit_atom_v, level.sku, std::string{}, level);
 }
+
+/// A hold granted by one stock actor; settled (commit or release) with that same actor, even if
+/// its registry has passivated it meanwhile.
+struct granted_hold {
+  reservation held;
+  caf::actor granted_by;
+};
 
 /// The progress of one placement: replies from the stock actors, one per line.
 struct placement {
   placement_request req;
   std::vector<requested_line> lines;
   size_t outstanding = 0;
-  std::vector<reservation> granted;
+  std::vector<granted_hold> granted;
   std::vector<short_line> shorts;
   caf::error unknown_sku;
   caf::error other_error;
   caf::typed_response_promise<placement_result> promise;
 };
 
-void release_all(const services_ptr& svc, const std::string& order_id,
-                 const std::vector<reservation>& granted, bool resync) {
-  auto stocks = svc->stocks.get();
-  for (auto& r : granted) {
-    caf::anon_send(stocks, release_atom_v, r.sku, order_id);
+void release_all(const std::string& order_id, const std::vector<granted_hold>& granted,
+                 bool resync) {
+  for (auto& g : granted) {
+    caf::anon_send(g.granted_by, release_atom_v, g.held.sku, order_id);
     if (resync)
-      caf::anon_send(stocks, resync_atom_v, r.sku);
+      caf::anon_send(g.granted_by, resync_atom_v, g.held.sku);
   }
 }
 
 void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
   auto& id = self->state.id;
   // Every line is held; build the order in request order with the captured prices.
-  std::string currency = p->granted.front().currency;
+  std::string currency = p->granted.front().held.currency;
   order o;
   o.id = id;
   o.customer_id = p->req.request.customer_id;
   o.customer_email = p->req.request.customer_email;
   o.status = order_status::pending;
   for (auto& line : p->lines) {
-    auto r = std::find_if(p->granted.begin(), p->granted.end(),
-                          [&](const reservation& x) { return x.sku == line.sku; });
+    auto g = std::find_if(p->granted.begin(), p->granted.end(),
+                          [&](const granted_hold& x) { return x.held.sku == line.sku; });
+    auto r = &g->held;
     if (r->currency != currency) {
-      release_all(svc, id, p->granted, false);
+      release_all(id, p->granted, false);
       p->promise.deliver(fail(errc::currency_mismatch,
                               "an order cannot mix currencies: " + currency + " and "
                                 + r->currency + " (sku " + r->sku + ")"));
@@ -92,20 +99,24 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
       [=](change_result& res) mutable {
         if (!res.ok()) {
           // The store's guard refused (our view of stock was stale) or the key raced: undo.
-          release_all(svc, o.id, p->granted, true);
+          release_all(o.id, p->granted, true);
           p->promise.deliver(fail(res.code, res.detail));
           self->quit();
           return;
         }
         self->state.current = o;
-        publish_levels(svc, o.id, res.stock_after);
+        // Each granting actor turns its hold into committed figures.
+        for (auto& level : res.stock_after)
+          for (auto& g : p->granted)
+            if (g.held.sku == level.sku)
+              caf::anon_send(g.granted_by, commit_atom_v, level.sku, o.id, level);
         spdlog::info("order {} placed: {} lines, total {} {}, status PENDING", o.id,
                      o.lines.size(), o.total_cents, o.currency);
         p->promise.deliver(placement_result{false, o, 0, {}});
       },
       [=](caf::error& err) mutable {
         // Unknown outcome (the writer restarted): the stock actors re-read the store.
-        release_all(svc, o.id, p->granted, true);
+        release_all(o.id, p->granted, true);
         p->promise.deliver(err);
         self->quit();
       });
@@ -122,7 +133,7 @@ void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     refusal = fail_short(p->shorts);
   if (refusal) {
     // All or nothing: give back what was held.
-    release_all(svc, id, p->granted, false);
+    release_all(id, p->granted, false);
     p->promise.deliver(refusal);
     self->quit();
     return;
@@ -149,7 +160,9 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
                   line.quantity)
       .then(
         [=](reservation& r) {
-          p->granted.push_back(std::move(r));
+          // The sender of this reply is the stock actor that holds the units for us.
+          auto granted_by = caf::actor_cast<caf::actor>(self->current_sender());
+          p->granted.push_back(granted_hold{std::move(r), std::move(granted_by)});
           if (--p->outstanding == 0)
             finish_placement(self, svc, p);
         },
@@ -207,7 +220,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
         }
         st.current->status = to;
         st.current->updated_at = now;
-        publish_levels(svc, std::string{}, res.stock_after);
+        publish_levels(svc, res.stock_after);
         spdlog::info("order {} {} -> {}", st.id, to_string(from), to_string(to));
         rp.deliver(*st.current);
       },

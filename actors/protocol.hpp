@@ -56,6 +56,7 @@ CAF_ADD_ATOM(orderd, orderd::atoms, stats_atom, "stats")
 CAF_ADD_ATOM(orderd, orderd::atoms, call_atom, "call")
 CAF_ADD_ATOM(orderd, orderd::atoms, purge_atom, "purge")
 CAF_ADD_ATOM(orderd, orderd::atoms, idle_atom, "idle")
+CAF_ADD_ATOM(orderd, orderd::atoms, stay_atom, "stay")
 
 namespace orderd {
 

@@ -36,6 +36,8 @@ void drop_hold(stock_actor self, const std::string& order_id) {
     if (st.watched.erase(holder) > 0)
       self->demonitor(holder);
   }
+  if (st.retiring && st.holds.empty())
+    self->quit();
 }
 
 /// Reads the committed product from the store; newer figures win, a deleted product goes.
@@ -108,7 +110,9 @@ caf::behavior running(stock_actor self, services_ptr svc) {
         ++i;
       }
     }
-    if (dropped)
+    if (st.retiring && st.holds.empty())
+      self->quit();
+    else if (dropped)
       load(self, svc, [] {});
   });
   (void) st;
@@ -231,12 +235,25 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       spdlog::warn("fault injection: stock actor {} crashing on request", sku);
       throw std::runtime_error("injected fault in stock actor " + sku);
     },
-    // The registry agreed that we passivate: nothing can reach us any more.
-    [=](idle_atom) { self->quit(); },
+    // The registry agreed that we passivate: it routes nothing to us any more. A reservation
+    // it routed before agreeing may have arrived meanwhile; its holder settles with us
+    // directly, so we stay until then.
+    [=](idle_atom) {
+      auto& st = self->state;
+      if (st.holds.empty()) {
+        self->quit();
+      } else if (!st.retiring) {
+        // Ask to be taken back, so new reservations keep seeing these holds.
+        st.retiring = true;
+        caf::anon_send(svc->stocks.get(), stay_atom_v, st.sku, self->address());
+      }
+    },
+    // The registry took us back.
+    [=](stay_atom) { self->state.retiring = false; },
     caf::after(svc->options.stock_idle_timeout) >>
       [=] {
         // Holds belong to orders still being placed: stay until they are settled.
-        if (self->state.holds.empty())
+        if (self->state.holds.empty() && !self->state.retiring)
           caf::anon_send(svc->stocks.get(), idle_atom_v, self->state.sku, self->address());
       },
   };
@@ -352,6 +369,21 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
         st.stats.live_children = static_cast<int64_t>(st.children.size());
         self->send(child, a);
       }
+    },
+    [=](stay_atom a, const std::string& sku, const caf::actor_addr& who) {
+      // A passivating actor got a reservation we routed before letting it go. Take it back
+      // unless a new incarnation exists already; then it retires once its holds settle (and the
+      // store's guard covers the short overlap).
+      auto& st = self->state;
+      auto child = caf::actor_cast<caf::actor>(who);
+      if (!child || st.children.count(sku) > 0) {
+        if (child)
+          self->send(child, idle_atom_v);
+        return;
+      }
+      st.children[sku] = child;
+      st.stats.live_children = static_cast<int64_t>(st.children.size());
+      self->send(child, a);
     },
     [=](create_atom a, const std::string& sku, const product& p) {
       return self->delegate(child_for(self, svc, sku), a, sku, p);

@@ -27,6 +27,9 @@ struct stock_state {
   std::unordered_map<std::string, hold> holds;   ///< by order id
   int64_t held = 0;                              ///< sum of holds
   std::unordered_set<caf::actor_addr> watched;   ///< holders we monitor
+  /// The registry let us go while holds were still open: we no longer get new work, and quit
+  /// once the last hold is settled (holders settle directly with the actor that granted them).
+  bool retiring = false;
   static inline const char* name = "stock";
 
   /// Units that a new reservation may take.

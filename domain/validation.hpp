@@ -15,7 +15,9 @@ namespace limits {
 inline constexpr int64_t max_quantity_per_line = 1'000'000;
 inline constexpr size_t max_lines_per_order = 100;
 inline constexpr int64_t max_stock = 1'000'000'000'000;     // 10^12 units
-inline constexpr int64_t max_price_cents = 1'000'000'000'000; // 10^10 currency units
+// 10^8 currency units: with max_quantity_per_line and max_lines_per_order an order total stays
+// below 10^18, inside int64 with room to spare.
+inline constexpr int64_t max_price_cents = 10'000'000'000;
 inline constexpr size_t max_sku_length = 64;
 inline constexpr size_t max_id_length = 128;
 inline constexpr size_t max_email_length = 254;

@@ -23,6 +23,7 @@ class Load:
         self.created = {}         # id -> order (201)
         self.cancelled = set()    # ids whose cancel got 200
         self.unknown_cancel = set()  # ids whose cancel got 503: outcome unknown
+        self.kept = []            # ids this load never cancels, oldest first
         self.unavailable = 0      # 503 answers
         self.bad = []             # anything else
         self.threads = [threading.Thread(target=self.client, args=(n,), daemon=True)
@@ -43,12 +44,9 @@ class Load:
             return len(self.created)
 
     def recent_pending(self):
-        """The newest order this load created and did not try to cancel."""
+        """The newest order this load created and will never cancel."""
         with self.lock:
-            for oid in reversed(list(self.created)):
-                if oid not in self.cancelled and oid not in self.unknown_cancel:
-                    return oid
-        return None
+            return self.kept[-1] if self.kept else None
 
     def record_bad(self, what):
         with self.lock:
@@ -76,9 +74,12 @@ class Load:
                 self.record_bad(resp.describe())
                 continue
             order = resp.json()
+            cancel_it = i % 6 == 0
             with self.lock:
                 self.created[order["id"]] = order
-            if i % 6 == 0:
+                if not cancel_it:
+                    self.kept.append(order["id"])
+            if cancel_it:
                 try:
                     c = self.server.post(f"/api/v1/orders/{order['id']}/cancel", timeout=60)
                 except TRANSPORT_ERRORS as e:

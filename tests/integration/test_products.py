@@ -2,7 +2,7 @@
 
 import unittest
 
-from harness import OrderdTestCase, order_body, product_body, query
+from harness import OrderdTestCase, product_body, query
 
 PRODUCT_FIELDS = {"sku", "name", "description", "category", "price_cents", "currency",
                   "available", "reserved", "low_stock_threshold"}

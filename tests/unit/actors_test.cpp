@@ -360,8 +360,10 @@ CAF_TEST(creating a product that exists is a conflict) {
                   code_text(errc::conflict));
   CAF_CHECK_EQUAL(code_name(ask<product>(stocks(), create_atom_v, std::string{"A"}, dup)),
                   code_text(errc::conflict));
-  CAF_CHECK_EQUAL(db->find_product("B")->name, "Product B");
-  CAF_CHECK_EQUAL(db->find_product("A")->available, 5);
+  auto b = db->find_product("B");
+  CAF_REQUIRE(b.has_value());
+  CAF_CHECK_EQUAL(b->name, "Product B");
+  CAF_CHECK_EQUAL(stored_stock("A").available, 5);
   CAF_CHECK_EQUAL(db->count_products(), 2);
 }
 
@@ -419,7 +421,8 @@ CAF_TEST(a reservation that races with passivation is not lost) {
   auto granted = reply(first);
   CAF_REQUIRE(granted);
   CAF_CHECK_EQUAL(granted->quantity, 10);
-  CAF_MESSAGE("live stock actors after the race: " << stats_of(stocks()).live_children);
+  auto live = stats_of(stocks()).live_children;
+  CAF_MESSAGE("live stock actors after the race: " << live);
   // All 10 units are held by o-1: nothing is left for anybody else.
   auto second = reserve("A", "o-2", 10);
   CAF_CHECK_EQUAL(code_name(second), code_text(errc::insufficient_stock));
@@ -852,7 +855,9 @@ CAF_TEST(the processor moves a pending order to processing only after the grace 
   CAF_CHECK_EQUAL(stored_status(kept.id), "PENDING"); // no tick yet
   elapse(svc->options.processor_interval);
   CAF_CHECK_EQUAL(stored_status(kept.id), "PROCESSING");
-  CAF_CHECK_EQUAL(db->find_order(kept.id)->updated_at, t0 + 300'001);
+  auto moved = db->find_order(kept.id);
+  CAF_REQUIRE(moved.has_value());
+  CAF_CHECK_EQUAL(moved->updated_at, t0 + 300'001);
   CAF_CHECK_EQUAL(stored_status(dropped.id), "CANCELLED");
   CAF_CHECK_EQUAL(state_of<processor_state>(svc->processor.get()).moved, 1u);
   // Moving to PROCESSING keeps the reservation.
