@@ -115,9 +115,21 @@ class CrashRecoveryTest(OrderdTestCase):
                 return resp
             time.sleep(0.1)
 
+    # What the supervisor logs when it sees each kind of crash: proof the fault really hit.
+    CRASH_LOG = {
+        "stock": "inventory supervisor: stock actor {key} crashed",
+        "order": "order supervisor: order actor {key} crashed",
+        "writer": "root supervisor: store-writer stopped",
+        "supervisor": "root supervisor: inventory-supervisor stopped",
+    }
+
     def inject(self, s, load, body, min_new_successes=10):
+        expected = self.CRASH_LOG[body["target"]].format(key=body.get("key", ""))
+        seen_before = s.log_text().count(expected)
         resp = s.post(FAULTS, body)
         self.assert_status(resp, 202)
+        poll_until(lambda: s.log_text().count(expected) > seen_before, 30, 0.1,
+                   f"supervisor log line {expected!r}")
         poll_until(lambda: s.get("/health").status == 200, 30, 0.1,
                    f"/health 200 after fault {body}")
         base = load.successes()
