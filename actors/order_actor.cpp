@@ -94,7 +94,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     rec.created_at = o.created_at;
     cs.ops.emplace_back(persistence::save_idempotency{std::move(rec)});
   }
-  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
         if (!res.ok()) {
@@ -156,7 +156,7 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
   auto stocks = svc->stocks.get();
   for (auto& line : p->lines) {
     // Ask every SKU at once; each stock actor decides for its own line.
-    self->request(stocks, svc->options.request_timeout, reserve_atom_v, line.sku, self->state.id,
+    self->request(stocks, caf::infinite, reserve_atom_v, line.sku, self->state.id,
                   line.quantity)
       .then(
         [=](reservation& r) {
@@ -208,7 +208,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now});
   add_stock_ops(cs, stock_changes_for_transition(from, to, st.current->lines), now);
   auto rp = self->make_response_promise<order>();
-  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
         auto& st = self->state;
@@ -231,28 +231,52 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   return rp;
 }
 
+/// Notes activity and makes sure an idle check is scheduled.
+void touch(order_actor self, const services_ptr& svc) {
+  auto& idle = self->state.idle;
+  idle.touch(self->clock().now());
+  if (idle.arm())
+    self->delayed_send(self, svc->options.order_idle_timeout, tick_atom_v);
+}
+
 caf::behavior running(order_actor self, services_ptr svc) {
-  auto idle = svc->options.order_idle_timeout;
+  touch(self, svc);
   return {
-    [=](place_atom, placement_request& req) { return place(self, svc, req); },
+    [=](place_atom, placement_request& req) {
+      touch(self, svc);
+      return place(self, svc, req);
+    },
     [=](get_atom, const std::string&) -> caf::result<order> {
+      touch(self, svc);
       if (!self->state.current)
         return no_order(self->state.id);
       return *self->state.current;
     },
-    [=](cancel_atom, const std::string&) { return move_to(self, svc, order_status::cancelled); },
-    [=](move_atom, const std::string&, order_status to) { return move_to(self, svc, to); },
+    [=](cancel_atom, const std::string&) {
+      touch(self, svc);
+      return move_to(self, svc, order_status::cancelled);
+    },
+    [=](move_atom, const std::string&, order_status to) {
+      touch(self, svc);
+      return move_to(self, svc, to);
+    },
     [=](crash_atom, const std::string& id) {
       spdlog::warn("fault injection: order actor {} crashing on request", id);
       throw std::runtime_error("injected fault in order actor " + id);
     },
     // The registry agreed that we passivate: nothing can reach us any more.
     [=](idle_atom) { self->quit(); },
-    caf::after(idle) >>
-      [=] {
-        // Ask first: a message the registry already routed to us must not be lost.
-        caf::anon_send(svc->orders.get(), idle_atom_v, self->state.id, self->address());
-      },
+    [=](tick_atom) {
+      auto& idle = self->state.idle;
+      auto wait = idle.remaining(self->clock().now(), svc->options.order_idle_timeout);
+      if (wait.count() > 0) {
+        idle.arm();
+        self->delayed_send(self, wait, tick_atom_v);
+        return;
+      }
+      // Ask first: a message the registry already routed to us must not be lost.
+      caf::anon_send(svc->orders.get(), idle_atom_v, self->state.id, self->address());
+    },
   };
 }
 
@@ -265,7 +289,7 @@ caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr sv
     return running(self, svc);
   self->set_default_handler(caf::skip);
   auto start = [self, svc] {
-    self->request(svc->readers.next(), svc->options.request_timeout, get_atom_v, order_tag{},
+    self->request(svc->readers.next(), caf::infinite, get_atom_v, order_tag{},
                   self->state.id)
       .await(
         [=](order& o) {
@@ -328,7 +352,7 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
                      caf::typed_response_promise<placement_result> rp) {
   auto key = req.idempotency_key;
   auto child = spawn_child(self, svc, make_uuid(), true);
-  self->request(child, svc->options.request_timeout * 2, place_atom_v, std::move(req))
+  self->request(child, caf::infinite, place_atom_v, std::move(req))
     .then(
       [=](placement_result& res) mutable {
         self->state.in_flight.erase(key);
@@ -391,7 +415,7 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       }
       st.in_flight.emplace(key, req.request_hash);
       auto rp = self->make_response_promise<placement_result>();
-      self->request(svc->readers.next(), svc->options.request_timeout, idem_atom_v, key)
+      self->request(svc->readers.next(), caf::infinite, idem_atom_v, key)
         .then(
           [=](persistence::idempotency_record& rec) mutable {
             self->state.in_flight.erase(key);

@@ -18,6 +18,7 @@ namespace orderd {
 struct order_state {
   std::string id;
   std::optional<order> current; ///< nullopt: not placed yet, or no such order
+  idle_watch idle;
   static inline const char* name = "order";
 };
 

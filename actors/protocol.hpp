@@ -2,6 +2,11 @@
 
 // The whole message protocol of orderd's actors, in one place.
 //
+// Deadlines: requests between actors carry no timeout (`caf::infinite`). A request to an actor
+// that dies is answered with an error by CAF itself, so nothing waits forever on a crash, and
+// the clock thread is spared a timer per hop. Only the edge (the HTTP bridge, the processor)
+// sets deadlines.
+//
 // Conventions: every request names its target with an atom verb first, then the key (sku or
 // order id) where the target is a registry, then the payload. Replies are the value or a
 // `caf::error` built from `orderd::errc` (see fail()). All actors are dynamically typed

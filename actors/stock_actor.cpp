@@ -44,7 +44,7 @@ void drop_hold(stock_actor self, const std::string& order_id) {
 /// The actor waits for the answer before it handles anything else.
 template <class Done>
 void load(stock_actor self, const services_ptr& svc, Done done) {
-  self->request(svc->readers.next(), svc->options.request_timeout, get_atom_v, product_tag{},
+  self->request(svc->readers.next(), caf::infinite, get_atom_v, product_tag{},
                 self->state.sku)
     .await(
       [=](product& p) {
@@ -71,7 +71,7 @@ template <class T, class OnOk>
 caf::typed_response_promise<T> write(stock_actor self, const services_ptr& svc, change_set cs,
                                      OnOk on_ok) {
   auto rp = self->make_response_promise<T>();
-  self->request(svc->writer.get(), svc->options.request_timeout, write_atom_v, std::move(cs))
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
         if (!res.ok()) {
@@ -93,8 +93,17 @@ caf::error no_product(const std::string& sku) {
   return fail(errc::not_found, "no product with sku " + sku);
 }
 
+/// Notes activity and makes sure an idle check is scheduled.
+void touch(stock_actor self, const services_ptr& svc) {
+  auto& idle = self->state.idle;
+  idle.touch(self->clock().now());
+  if (idle.arm())
+    self->delayed_send(self, svc->options.stock_idle_timeout, tick_atom_v);
+}
+
 caf::behavior running(stock_actor self, services_ptr svc) {
   auto& st = self->state;
+  touch(self, svc);
   self->set_down_handler([self, svc](caf::down_msg& dm) {
     // A holder died before committing or releasing: its holds go, and the store tells us
     // whether its write made it.
@@ -119,6 +128,7 @@ caf::behavior running(stock_actor self, services_ptr svc) {
   return {
     [=](reserve_atom, const std::string& sku, const std::string& order_id,
         int64_t quantity) -> caf::result<reservation> {
+      touch(self, svc);
       auto& st = self->state;
       if (!st.item)
         return fail(errc::unknown_sku, "unknown sku " + sku);
@@ -145,6 +155,7 @@ caf::behavior running(stock_actor self, services_ptr svc) {
     },
     [=](resync_atom, const std::string&) { load(self, svc, [] {}); },
     [=](get_atom, const std::string& sku) -> caf::result<product> {
+      touch(self, svc);
       if (!self->state.item)
         return no_product(sku);
       return *self->state.item;
@@ -250,12 +261,19 @@ caf::behavior running(stock_actor self, services_ptr svc) {
     },
     // The registry took us back.
     [=](stay_atom) { self->state.retiring = false; },
-    caf::after(svc->options.stock_idle_timeout) >>
-      [=] {
-        // Holds belong to orders still being placed: stay until they are settled.
-        if (self->state.holds.empty() && !self->state.retiring)
-          caf::anon_send(svc->stocks.get(), idle_atom_v, self->state.sku, self->address());
-      },
+    [=](tick_atom) {
+      auto& st = self->state;
+      auto limit = svc->options.stock_idle_timeout;
+      auto wait = st.idle.remaining(self->clock().now(), limit);
+      // Holds belong to orders still being placed: stay until they are settled.
+      if (wait.count() > 0 || !st.holds.empty() || st.retiring) {
+        st.idle.arm();
+        self->delayed_send(self, wait.count() > 0 ? caf::timespan{wait} : caf::timespan{limit},
+                           tick_atom_v);
+        return;
+      }
+      caf::anon_send(svc->stocks.get(), idle_atom_v, st.sku, self->address());
+    },
   };
 }
 

@@ -30,6 +30,7 @@ struct stock_state {
   /// The registry let us go while holds were still open: we no longer get new work, and quit
   /// once the last hold is settled (holders settle directly with the actor that granted them).
   bool retiring = false;
+  idle_watch idle;
   static inline const char* name = "stock";
 
   /// Units that a new reservation may take.

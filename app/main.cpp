@@ -82,6 +82,7 @@ int run(const config::settings& s) {
   caf::actor_system_config cfg;
   if (s.caf_threads > 0)
     cfg.set("scheduler.max-threads", s.caf_threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(s.caf_scheduler));
   caf::actor_system sys{cfg};
 
   auto svc = std::make_shared<services>(runtime_options_from(s), store, system_now_ms);

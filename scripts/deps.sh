@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache
   libcaf-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  librabbitmq-dev libsqlite3-dev libpq-dev libpqxx-dev
+  librabbitmq-dev libsqlite3-dev libjemalloc-dev libpq-dev libpqxx-dev
   python3 curl wrk
 )
 
-# Servers the test suite starts itself. Later issues add them here:
-#   rabbitmq-server (messaging), postgresql (PostgreSQL store).
+# Servers the test suite starts itself (never as system services: scripts/rabbitmq.sh runs a
+# private node). librabbitmq-dev, the client library, is in BUILD_PACKAGES above.
+# Later issues add postgresql (PostgreSQL store) here.
 SERVICE_PACKAGES=(
+  rabbitmq-server
 )
 
 PACKAGES=("${BUILD_PACKAGES[@]}" "${SERVICE_PACKAGES[@]}")

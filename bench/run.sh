@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# The orderd benchmark harness (issue 5; docs/PERFORMANCE.md explains the numbers).
+#
+#   bench/run.sh [--quick] [--out DIR] [--no-build] [--orderd PATH] [--store-bench PATH]
+#                [--duration S] [--connections N] [--skus N] [--keep] [-- ORDERD_ARGS...]
+#
+# Builds orderd in Release (scripts/build.sh --release), starts it on a free loopback port with
+# a fresh data directory, loads a catalogue of 1,000 SKUs, drives it with wrk (one load thread,
+# 64 connections, 10 s per scenario) and runs the store-only benchmark:
+#   1 baseline GET /health             4 reads GET /api/v1/orders/{id}
+#   2 create POST /api/v1/orders       5 mixed: 70% reads, 25% creates, 5% cancels
+#   3 flash sale on two SKUs           6 the store alone (batches of 256 and 64)
+#   7 messaging: a placeholder until RabbitMQ is wired in
+# Prints a table and writes DIR/<timestamp>.json (DIR defaults to bench/results). Exits 1 if a
+# scenario produced no number or the flash sale sold a different quantity than was stocked.
+#
+#   --quick            2 s per scenario, 50 SKUs (the CI smoke, well under 30 s)
+#   --no-build         do not build; use --orderd and --store-bench (default: build/release/...)
+#   --orderd PATH      the orderd binary          --store-bench PATH  the orderd_store_bench binary
+#   --duration S       seconds per scenario       --connections N     wrk connections (64)
+#   --skus N           catalogue size             --keep              keep the temp dir (logs, data)
+#   -- ORDERD_ARGS     extra orderd flags, e.g. -- --http-threads 2
+# Environment: WRK (wrk binary), PYTHON (python3), BENCH_BUILD_DIR (default build/release),
+# BENCH_COMMIT (what to report as the commit when the tree is not a git checkout).
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$BENCH/.." && pwd)
+WRK=${WRK:-wrk}
+PYTHON=${PYTHON:-python3}
+TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
+
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+command_line="bench/run.sh $*"
+
+quick=0 build=1 keep=0
+out_dir="$BENCH/results"
+orderd="" store_bench="" duration="" connections=64 skus=""
+orderd_args=()
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --no-build) build=0 ;;
+    --keep) keep=1 ;;
+    --out) out_dir=$2; shift ;;
+    --orderd) orderd=$2; shift ;;
+    --store-bench) store_bench=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --connections) connections=$2; shift ;;
+    --skus) skus=$2; shift ;;
+    --) shift; orderd_args=("$@"); break ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if ((quick)); then
+  duration=${duration:-2}; skus=${skus:-50}; store_seconds=1
+else
+  duration=${duration:-10}; skus=${skus:-1000}; store_seconds=5
+fi
+pause=$((quick ? 0 : 2))  # seconds between scenarios, so one's tail does not spill into the next
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+for tool in "$WRK" "$PYTHON" curl; do
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (scripts/deps.sh installs it)"
+done
+
+build_dir=${BENCH_BUILD_DIR:-$REPO/build/release}
+if ((build)); then
+  log "building Release into ${build_dir#"$REPO"/}"
+  BUILD_DIR="$build_dir" "$REPO/scripts/build.sh" --release
+fi
+orderd=${orderd:-$build_dir/app/orderd}
+store_bench=${store_bench:-$build_dir/bench/orderd_store_bench}
+[[ -x "$orderd" ]] || die "no orderd binary at $orderd (build it, or pass --orderd)"
+[[ -x "$store_bench" ]] || die "no store benchmark at $store_bench (build it, or pass --store-bench)"
+
+# -- processes and clean-up -----------------------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/orderd-bench.XXXXXX")
+orderd_pid="" child_pid=""
+stop_orderd() {
+  [[ -n "$orderd_pid" ]] || return 0
+  if kill -0 "$orderd_pid" 2>/dev/null; then
+    kill -TERM "$orderd_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$orderd_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$orderd_pid" 2>/dev/null; then
+      log "orderd did not stop within 10 s; killing it"
+      kill -KILL "$orderd_pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$orderd_pid" 2>/dev/null || true
+  orderd_pid=""
+}
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [[ -n "$child_pid" ]] && kill -0 "$child_pid" 2>/dev/null; then
+    kill -TERM "$child_pid" 2>/dev/null || true
+    wait "$child_pid" 2>/dev/null || true
+  fi
+  stop_orderd
+  if ((keep)) || ((status != 0)); then
+    log "kept $tmp (logs, data, raw results)"
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a command in the background and waits for it, so a signal reaches the trap at once and
+# the trap can stop the command.
+run_child() {
+  "$@" &
+  child_pid=$!
+  local rc=0
+  wait "$child_pid" || rc=$?
+  child_pid=""
+  return "$rc"
+}
+
+# -- start orderd -------------------------------------------------------------------------------
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+if [[ -n "${BENCH_COMMIT:-}" ]]; then
+  commit=$BENCH_COMMIT
+else
+  commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]]; then commit="$commit (dirty)"; fi
+fi
+log "$(date -u +%FT%TZ), commit $commit, load average $loadavg_start, $(nproc) cores"
+
+mkdir -p "$tmp/data" "$tmp/results"
+"$orderd" --host 127.0.0.1 --port 0 --data-dir "$tmp/data" --grace-period 3600 \
+  "${orderd_args[@]}" >"$tmp/orderd.log" 2>&1 &
+orderd_pid=$!
+port=""
+for _ in $(seq 300); do
+  port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$tmp/orderd.log" | head -n1)
+  [[ -n "$port" ]] && break
+  kill -0 "$orderd_pid" 2>/dev/null || { tail -n 20 "$tmp/orderd.log" >&2; die "orderd exited"; }
+  sleep 0.1
+done
+[[ -n "$port" ]] || { tail -n 20 "$tmp/orderd.log" >&2; die "orderd did not log its port in 30 s"; }
+url="http://127.0.0.1:$port"
+"${TOOL[@]}" wait-ready "$url"
+log "orderd (pid $orderd_pid) listening on $url; data in $tmp/data"
+
+run_child "${TOOL[@]}" load "$url" --count "$skus"
+
+# -- wrk scenarios ------------------------------------------------------------------------------
+# scenario NAME SCRIPT PATH [ENV=VALUE...]: wrk with bench/lua/SCRIPT.lua; the script's done()
+# hook writes $tmp/results/NAME.json.
+scenario() {
+  local name=$1 script=$2 path=$3
+  shift 3
+  log "scenario $name: wrk -t1 -c$connections -d${duration}s $path"
+  run_child env BENCH_RESULT="$tmp/results/$name.json" BENCH_SKUS="$skus" BENCH_THREADS=1 "$@" \
+    "$WRK" -t1 -c"$connections" -d"${duration}s" --timeout 10s -s "$BENCH/lua/$script.lua" \
+    "$url$path" >"$tmp/$name.wrk.txt" 2>&1 || { cat "$tmp/$name.wrk.txt" >&2; die "wrk failed"; }
+  sed 's/^/  /' "$tmp/$name.wrk.txt" >&2
+  sleep "$pause"
+}
+json_get() { # json_get FILE EXPR: a value from a JSON file (EXPR indexes `r`)
+  "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+scenario baseline health /health
+
+scenario create create /api/v1/orders BENCH_IDS_OUT="$tmp/ids"
+cat "$tmp"/ids.* >"$tmp/ids.txt" 2>/dev/null || : >"$tmp/ids.txt"
+rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$orderd_pid/status")
+orders_created=$(wc -l <"$tmp/ids.txt")
+log "after create: $orders_created orders, orderd RSS $((rss_kib / 1024)) MiB"
+
+# Flash sale: two SKUs stocked with what 0.5 x the create rate would take in one scenario (each
+# order takes 2/3 of a unit of each SKU on average), so a flash sale at or above the target of
+# 0.5 x create sells out before wrk stops and the rest of its orders are 409s. Its rate is the
+# accepted orders per second while the stock lasted (flash-check measures the sale's span).
+create_rps=$(json_get "$tmp/results/create.json" "r['rps']")
+flash_stock=$("$PYTHON" -c "import sys; print(max(50, int(float(sys.argv[1]) * $duration * 0.5 * 2 / 3)))" "$create_rps")
+for sku in FLASH-A FLASH-B; do "${TOOL[@]}" product "$url" "$sku" "$flash_stock"; done
+log "flash sale: FLASH-A and FLASH-B stocked with $flash_stock units each"
+scenario flash flash /api/v1/orders BENCH_FLASH_SKUS=FLASH-A,FLASH-B
+"${TOOL[@]}" flash-check "$url" --result "$tmp/results/flash.json" --connections "$connections" \
+  --stock FLASH-A="$flash_stock" --stock FLASH-B="$flash_stock" --out "$tmp/results/flash_check.json"
+
+scenario reads read /api/v1/orders BENCH_IDS="$tmp/ids.txt"
+scenario mixed mixed /api/v1/orders BENCH_IDS="$tmp/ids.txt"
+
+rss_kib_end=$(awk '/^VmRSS:/ {print $2}' "/proc/$orderd_pid/status")
+log "stopping orderd"
+stop_orderd
+
+# -- 6: the store alone -------------------------------------------------------------------------
+log "scenario store: $store_bench, ${store_seconds}s per batch size, SQLite FULL"
+run_child "$store_bench" --data-dir "$tmp/store" --skus "$skus" --seconds "$store_seconds" \
+  --batch 256 --batch 64 --synchronous FULL --json "$tmp/results/store.json" >&2
+
+# -- 7: messaging -------------------------------------------------------------------------------
+# PLACEHOLDER (issue 5, scenario 7): once messaging/ publishes order events to RabbitMQ, run the
+# create scenario again with RabbitMQ configured (start a broker as tests do, see PLATFORM.md)
+# and report the publish lag from commit to broker confirm.
+log "scenario messaging: skipped: messaging not built yet"
+
+# -- report -------------------------------------------------------------------------------------
+loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
+cat >"$tmp/results/extra.json" <<EOF
+{"rss_kib_after_create": $rss_kib, "rss_kib_at_end": $rss_kib_end,
+ "orders_created": $orders_created, "flash_stock_per_sku": $flash_stock}
+EOF
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out_dir"
+echo
+"${TOOL[@]}" report --dir "$tmp/results" --out "$out_dir/$stamp.json" --table "$tmp/table.txt" \
+  --meta "date=$(date -u +%FT%TZ)" --meta "commit=$commit" \
+  --meta "loadavg_start=$loadavg_start" --meta "loadavg_end=$loadavg_end" \
+  --meta "cores=$(nproc)" --meta "mode=$( ((quick)) && echo quick || echo full)" \
+  --meta "duration_s=$duration" --meta "connections=$connections" --meta "wrk_threads=1" \
+  --meta "skus=$skus" --meta "orderd=$orderd" --meta "orderd_args=${orderd_args[*]:-}" \
+  --meta "command=$command_line"
+echo
+log "load average: $loadavg_start at start, $loadavg_end at end"
+log "wrote $out_dir/$stamp.json"
