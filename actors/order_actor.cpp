@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/outbox.hpp"
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
 
@@ -45,6 +46,7 @@ struct placement {
   caf::error unknown_sku;
   caf::error other_error;
   caf::typed_response_promise<placement_result> promise;
+  events::origin origin; ///< this node and the request's correlation id
 };
 
 void release_all(const std::string& order_id, const std::vector<granted_hold>& granted,
@@ -85,6 +87,9 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   change_set cs;
   cs.ops.emplace_back(persistence::insert_order{o});
   add_stock_ops(cs, stock_changes_for_placement(o.lines), o.created_at);
+  // The events commit with the order or not at all (transactional outbox).
+  cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
+  cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));
   if (!p->req.idempotency_key.empty()) {
     persistence::idempotency_record rec;
     rec.key = p->req.idempotency_key;
@@ -122,6 +127,31 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
       });
 }
 
+/// Refuses a placement for insufficient stock: the holds go back at once, and the 409 is
+/// answered once the `stock.rejected` event (a change set of its own) has committed.
+void reject_for_stock(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
+  auto& id = self->state.id;
+  release_all(id, p->granted, false);
+  change_set cs;
+  cs.ops.emplace_back(persistence::append_event{events::stock_rejected(
+    p->origin, id, p->req.request.customer_id, p->shorts, svc->now())});
+  auto refusal = fail_short(p->shorts);
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
+    .then(
+      [=](change_result& res) mutable {
+        if (!res.ok())
+          spdlog::warn("order {}: stock.rejected event not written: {}", id, res.detail);
+        p->promise.deliver(refusal);
+        self->quit();
+      },
+      [=](caf::error& err) mutable {
+        // The refusal stands whatever happened to its event.
+        spdlog::warn("order {}: stock.rejected event not written: {}", id, detail_of(err));
+        p->promise.deliver(refusal);
+        self->quit();
+      });
+}
+
 void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
   auto& id = self->state.id;
   caf::error refusal;
@@ -130,7 +160,7 @@ void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   else if (p->other_error)
     refusal = p->other_error;
   else if (!p->shorts.empty())
-    refusal = fail_short(p->shorts);
+    return reject_for_stock(self, svc, std::move(p));
   if (refusal) {
     // All or nothing: give back what was held.
     release_all(id, p->granted, false);
@@ -150,6 +180,7 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
   if (p->lines.empty())
     return fail(errc::invalid_input, "an order needs at least one item");
   p->req = std::move(req);
+  p->origin = origin_of(*svc, p->req.correlation_id);
   p->promise = self->make_response_promise<placement_result>();
   p->outstanding = p->lines.size();
   auto rp = p->promise;
@@ -191,7 +222,8 @@ caf::error no_order(const std::string& id) {
   return fail(errc::not_found, "no order with id " + id);
 }
 
-caf::result<order> move_to(order_actor self, const services_ptr& svc, order_status to) {
+caf::result<order> move_to(order_actor self, const services_ptr& svc, order_status to,
+                           std::string correlation_id) {
   auto& st = self->state;
   if (!st.current)
     return no_order(st.id);
@@ -204,9 +236,25 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
     return fail(errc::illegal_transition, std::move(why));
   }
   auto now = svc->now();
+  auto origin = origin_of(*svc, std::move(correlation_id));
   change_set cs;
   cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now});
-  add_stock_ops(cs, stock_changes_for_transition(from, to, st.current->lines), now);
+  auto stock = stock_changes_for_transition(from, to, st.current->lines);
+  add_stock_ops(cs, stock, now);
+  // Every transition: order.status_changed; then the specific event, if the move has one.
+  cs.ops.emplace_back(
+    persistence::append_event{events::order_status_changed(origin, st.id, from, to, now)});
+  if (to == order_status::cancelled) {
+    auto after = *st.current;
+    after.status = to;
+    after.updated_at = now;
+    cs.ops.emplace_back(persistence::append_event{events::order_cancelled(origin, after)});
+  } else if (from == order_status::pending && to == order_status::processing) {
+    cs.ops.emplace_back(
+      persistence::append_event{events::order_processing(origin, st.id, from, to, now)});
+  }
+  if (!stock.empty())
+    cs.ops.emplace_back(append_stock_events_op(origin, now));
   auto rp = self->make_response_promise<order>();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
@@ -252,13 +300,13 @@ caf::behavior running(order_actor self, services_ptr svc) {
         return no_order(self->state.id);
       return *self->state.current;
     },
-    [=](cancel_atom, const std::string&) {
+    [=](cancel_atom, const std::string&, std::string& correlation_id) {
       touch(self, svc);
-      return move_to(self, svc, order_status::cancelled);
+      return move_to(self, svc, order_status::cancelled, std::move(correlation_id));
     },
-    [=](move_atom, const std::string&, order_status to) {
+    [=](move_atom, const std::string&, order_status to, std::string& correlation_id) {
       touch(self, svc);
-      return move_to(self, svc, to);
+      return move_to(self, svc, to, std::move(correlation_id));
     },
     [=](crash_atom, const std::string& id) {
       spdlog::warn("fault injection: order actor {} crashing on request", id);
@@ -442,11 +490,11 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       // Not live: read it without waking an actor.
       return self->delegate(svc->readers.next(), a, order_tag{}, id);
     },
-    [=](cancel_atom a, const std::string& id) {
-      return self->delegate(child_for(self, svc, id), a, id);
+    [=](cancel_atom a, const std::string& id, const std::string& correlation_id) {
+      return self->delegate(child_for(self, svc, id), a, id, correlation_id);
     },
-    [=](move_atom a, const std::string& id, order_status to) {
-      return self->delegate(child_for(self, svc, id), a, id, to);
+    [=](move_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
+      return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
     },
     [=](idle_atom a, const std::string& id, const caf::actor_addr& who) {
       auto& st = self->state;

@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/ids.hpp"
+
 namespace orderd {
 
 namespace {
@@ -21,6 +23,9 @@ void purge_if_due(processor_actor self, const services_ptr& svc, timestamp_ms no
   self->state.last_purge = now;
   auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(svc->options.idempotency_ttl);
   caf::anon_send(svc->writer.get(), purge_atom_v, now - ttl_ms.count());
+  auto retention_ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(svc->options.outbox_retention);
+  caf::anon_send(svc->writer.get(), purge_atom_v, outbox_atom_v, now - retention_ms.count());
 }
 
 void done(processor_actor self, const services_ptr& svc, bool more) {
@@ -56,10 +61,12 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
             }
             auto remaining = std::make_shared<size_t>(due.size());
             bool full = due.size() >= batch;
+            // One correlation id per batch: its events can be traced back to this tick.
+            auto correlation_id = make_uuid();
             for (auto& o : due) {
               self
                 ->request(svc->orders.get(), svc->options.request_timeout, move_atom_v, o.id,
-                          order_status::processing)
+                          order_status::processing, correlation_id)
                 .then(
                   [=](const order&) {
                     ++self->state.moved;

@@ -62,6 +62,15 @@ CAF_ADD_ATOM(orderd, orderd::atoms, call_atom, "call")
 CAF_ADD_ATOM(orderd, orderd::atoms, purge_atom, "purge")
 CAF_ADD_ATOM(orderd, orderd::atoms, idle_atom, "idle")
 CAF_ADD_ATOM(orderd, orderd::atoms, stay_atom, "stay")
+CAF_ADD_ATOM(orderd, orderd::atoms, outbox_atom, "outbox")
+CAF_ADD_ATOM(orderd, orderd::atoms, backlog_atom, "backlog")
+CAF_ADD_ATOM(orderd, orderd::atoms, nudge_atom, "nudge")
+CAF_ADD_ATOM(orderd, orderd::atoms, publish_atom, "publish")
+CAF_ADD_ATOM(orderd, orderd::atoms, subscribe_atom, "subscribe")
+CAF_ADD_ATOM(orderd, orderd::atoms, unsub_atom, "unsub")
+CAF_ADD_ATOM(orderd, orderd::atoms, event_atom, "event")
+CAF_ADD_ATOM(orderd, orderd::atoms, status_atom, "status")
+CAF_ADD_ATOM(orderd, orderd::atoms, retry_atom, "retry")
 
 namespace orderd {
 
@@ -86,6 +95,9 @@ struct placement_request {
   /// Encodes the success response stored with the idempotency key (status, body), so a replay
   /// returns the original bytes. Supplied by the bridge: the actors stay free of wire formats.
   std::function<std::string(const order&)> render_response;
+  /// The caller's correlation (trace) id, carried into the events this placement writes;
+  /// empty: the order actor makes one up.
+  std::string correlation_id;
 };
 
 /// The reply to a placement: the new order, or the stored response of an earlier request made
@@ -103,6 +115,24 @@ struct bridge_call {
   std::function<void(caf::event_based_actor*)> run;
 };
 
+/// A publisher's answer to a batch of outbox events: the first `confirmed` events of the batch
+/// are safe (confirmed by the broker, or delivered by the in-process bus); the others were not,
+/// for `error`. The relay marks exactly the confirmed prefix published.
+struct publish_ack {
+  uint64_t confirmed = 0;
+  std::string error;
+};
+
+/// What the event relay reports about itself (for /ready).
+struct relay_status {
+  std::string publisher;        ///< "in-process" or "rabbitmq"
+  std::string state;            ///< its circuit breaker: "closed", "open" or "half-open"
+  int64_t backlog = -1;         ///< unpublished events; -1 when the store did not answer
+  uint64_t published = 0;       ///< events published since the relay started
+  uint32_t failures = 0;        ///< consecutive failed attempts
+  std::string last_error;       ///< why the last attempt failed (empty after a success)
+};
+
 /// Counters one supervisor reports about itself.
 struct supervisor_stats {
   std::string name;
@@ -115,6 +145,9 @@ struct supervisor_stats {
 //
 // store writer (one per node; owns the write connection; group commit):
 //   (write_atom, change_set)                      -> change_result   (after the batch committed)
+//   (purge_atom, timestamp_ms cutoff)             -> size_t      expired idempotency keys
+//   (purge_atom, outbox_atom, timestamp_ms cutoff) -> size_t     published events before cutoff
+//   After a batch that appended outbox events, it sends (nudge_atom) to the event relay.
 //   (crash_atom)                                  -> fault injection
 //
 // store reader (pool; each owns a read connection):
@@ -126,6 +159,8 @@ struct supervisor_stats {
 //   (due_atom, timestamp_ms before, size_t limit) -> std::vector<order>
 //   (idem_atom, key)                              -> idempotency_record | not_found
 //   (ping_atom)                                   -> bool
+//   (outbox_atom, size_t limit)                   -> std::vector<outbox_event>  unpublished, by seq
+//   (backlog_atom)                                -> int64_t     unpublished events
 //
 // stock actor (one per sku; lives under the stock registry, which forwards by sku):
 //   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
@@ -143,9 +178,24 @@ struct supervisor_stats {
 // order registry (spawns one order actor per order on demand, passivates idle ones):
 //   (place_atom, placement_request)               -> placement_result | errc
 //   (get_atom, order_id)                          -> order | not_found
-//   (cancel_atom, order_id)                       -> order | not_found | illegal_transition
-//   (move_atom, order_id, order_status to)        -> order | not_found | illegal_transition
+//   (cancel_atom, order_id, correlation_id)       -> order | not_found | illegal_transition
+//   (move_atom, order_id, order_status to, correlation_id)
+//                                                 -> order | not_found | illegal_transition
+//   (correlation_id: carried into the events of the change; empty: a new one is made up)
 //   (crash_atom, order_id)                        -> fault injection
+//
+// event relay (one per node; publishes the outbox in seq order, see actors/relay.hpp):
+//   (nudge_atom)                                  -> void        new events committed
+//   (status_atom)                                 -> relay_status
+//
+// event publisher (the in-process bus, or the RabbitMQ bridge when --amqp-url is set):
+//   (publish_atom, std::vector<outbox_event>)     -> publish_ack
+//
+// event bus (in-process subscribers, see actors/event_bus.hpp):
+//   (subscribe_atom, std::string pattern)         -> bool        the sender gets matching events
+//   (subscribe_atom, std::string pattern, actor)  -> bool        `actor` gets them
+//   (unsub_atom, std::string pattern)             -> bool
+//   delivers (event_atom, outbox_event) to each subscriber whose topic pattern matches the type
 //
 // every supervisor:
 //   (stats_atom)                                  -> std::vector<supervisor_stats>
@@ -212,12 +262,34 @@ typename Inspector::result_type inspect(Inspector& f, short_line& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, publish_ack& x) {
+  return f(caf::meta::type_name("publish_ack"), x.confirmed, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, relay_status& x) {
+  return f(caf::meta::type_name("relay_status"), x.publisher, x.state, x.backlog, x.published,
+           x.failures, x.last_error);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reservation& x) {
   return f(caf::meta::type_name("reservation"), x.sku, x.quantity, x.unit_price_cents,
            x.currency);
 }
 
 } // namespace orderd
+
+namespace orderd::persistence {
+
+// In the type's own namespace, where argument-dependent lookup finds it.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_event& x) {
+  return f(caf::meta::type_name("outbox_event"), x.id, x.type, x.aggregate, x.occurred_at,
+           x.correlation_id, x.payload, x.seq);
+}
+
+} // namespace orderd::persistence
 
 // Local-only payloads: they hold functions, variants or templates and never leave the process.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_request)

@@ -3,8 +3,10 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/event_bus.hpp"
 #include "actors/order_actor.hpp"
 #include "actors/processor.hpp"
+#include "actors/relay.hpp"
 #include "actors/stock_actor.hpp"
 #include "actors/store_actors.hpp"
 
@@ -49,6 +51,25 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
       svc->readers[i].set(a);
       return a;
     });
+  // Events: the bus, the publisher (RabbitMQ when main supplies one, else the bus), the relay.
+  add_child(self, "event-bus", [self, svc] {
+    auto a = self->spawn<caf::linked>(event_bus_impl);
+    svc->bus.set(a);
+    if (!svc->spawn_publisher)
+      svc->publisher.set(a);
+    return a;
+  });
+  if (svc->spawn_publisher)
+    add_child(self, "event-publisher", [self, svc] {
+      auto a = svc->spawn_publisher(self);
+      svc->publisher.set(a);
+      return a;
+    });
+  add_child(self, "event-relay", [self, svc] {
+    auto a = self->spawn<caf::linked>(relay_impl, svc);
+    svc->relay.set(a);
+    return a;
+  });
   add_child(self, "inventory-supervisor", [self, svc] {
     auto a = self->spawn<caf::linked>(stock_registry_impl, svc);
     svc->stocks.set(a);

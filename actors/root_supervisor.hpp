@@ -17,6 +17,9 @@ namespace orderd {
 ///   root
 ///   ├── store writer         (detached thread; group commit)
 ///   ├── store reader × N     (detached threads; read-only connections)
+///   ├── event bus            (in-process subscribers)
+///   ├── event publisher      (RabbitMQ bridge, detached; only with --amqp-url)
+///   ├── event relay          (outbox -> publisher, in order, circuit breaker)
 ///   ├── inventory supervisor → stock actor per SKU
 ///   ├── order supervisor     → order actor per live order
 ///   ├── processor            (grace period timer)

@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/outbox.hpp"
+
 namespace orderd {
 
 namespace {
@@ -89,6 +91,12 @@ caf::typed_response_promise<T> write(stock_actor self, const services_ptr& svc, 
   return rp;
 }
 
+/// Appends the stock events of the change set (inventory.updated, inventory.low) after its ops.
+/// Product routes carry no correlation id: each change gets a new one.
+void add_stock_events(change_set& cs, const services_ptr& svc, timestamp_ms now) {
+  cs.ops.emplace_back(append_stock_events_op(origin_of(*svc, {}), now));
+}
+
 caf::error no_product(const std::string& sku) {
   return fail(errc::not_found, "no product with sku " + sku);
 }
@@ -170,6 +178,7 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       p.created_at = p.updated_at = svc->now();
       change_set cs;
       cs.ops.emplace_back(persistence::insert_product{p});
+      add_stock_events(cs, svc, p.created_at);
       return write<product>(self, svc, std::move(cs), [self, p]() mutable {
         if (!self->state.item)
           self->state.item = p;
@@ -184,6 +193,7 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       auto now = svc->now();
       change_set cs;
       cs.ops.emplace_back(persistence::update_product{sku, details, now});
+      add_stock_events(cs, svc, now); // a new threshold may make the sku low
       return write<product>(self, svc, std::move(cs), [self, details, now] {
         auto& p = *self->state.item;
         p.name = details.name;
@@ -217,8 +227,10 @@ caf::behavior running(stock_actor self, services_ptr svc) {
         return no_product(sku);
       if (available < 0)
         return fail(errc::invalid_input, "available must not be negative");
+      auto now = svc->now();
       change_set cs;
-      cs.ops.emplace_back(persistence::set_available{sku, available, svc->now()});
+      cs.ops.emplace_back(persistence::set_available{sku, available, now});
+      add_stock_events(cs, svc, now);
       return write<product>(self, svc, std::move(cs), [self] {
         spdlog::info("stock {} set: {} available", self->state.sku,
                      self->state.item->available);
@@ -234,8 +246,10 @@ caf::behavior running(stock_actor self, services_ptr svc) {
                     "adjusting " + sku + " by " + std::to_string(delta) + " would leave "
                       + std::to_string(st.item->available + delta)
                       + " available; stock never goes below zero");
+      auto now = svc->now();
       change_set cs;
-      cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, svc->now()});
+      cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, now});
+      add_stock_events(cs, svc, now);
       return write<product>(self, svc, std::move(cs), [self, delta] {
         spdlog::info("stock {} adjusted by {}: {} available", self->state.sku, delta,
                      self->state.item->available);

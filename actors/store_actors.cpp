@@ -1,9 +1,12 @@
 #include "actors/store_actors.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include "actors/outbox.hpp"
 
 namespace orderd {
 
@@ -12,13 +15,14 @@ namespace {
 using persistence::change_result;
 using persistence::change_set;
 
-void flush(caf::stateful_actor<writer_state>* self) {
+void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   auto& st = self->state;
   st.flush_scheduled = false;
   if (st.batch.empty())
     return;
   auto batch = std::move(st.batch);
   auto waiting = std::move(st.waiting);
+  auto appended_events = std::exchange(st.appended_events, false);
   st.batch.clear();
   st.waiting.clear();
   std::vector<change_result> results;
@@ -33,6 +37,11 @@ void flush(caf::stateful_actor<writer_state>* self) {
   }
   ++st.batches;
   st.change_sets += batch.size();
+  // The relay learns of new events before anyone hears of the change: it reads them from the
+  // store (committed now), so nothing depends on which message arrives first.
+  if (appended_events)
+    if (auto relay = svc->relay.get())
+      self->send(relay, nudge_atom_v);
   for (size_t i = 0; i < waiting.size(); ++i)
     waiting[i].deliver(std::move(results[i]));
 }
@@ -45,11 +54,13 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr 
   return {
     [=](write_atom, change_set& cs) -> caf::response_promise {
       auto& st = self->state;
+      if (!st.appended_events && appends_events(cs))
+        st.appended_events = true;
       st.batch.push_back(std::move(cs));
       st.waiting.push_back(self->make_response_promise());
       auto rp = st.waiting.back();
       if (st.batch.size() >= st.max_batch) {
-        flush(self);
+        flush(self, svc);
       } else if (!st.flush_scheduled) {
         // The flush message queues behind every write already in the mailbox: they all join
         // this batch. Under load the mailbox fills while we fsync, so batches grow by themselves.
@@ -58,13 +69,25 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr 
       }
       return rp;
     },
-    [=](flush_atom) { flush(self); },
+    [=](flush_atom) { flush(self, svc); },
     [=](purge_atom, timestamp_ms cutoff) -> size_t {
-      flush(self);
+      flush(self, svc);
       auto removed = self->state.db->purge_idempotency(cutoff);
       if (removed > 0)
         spdlog::info("purged {} expired idempotency keys", removed);
       return removed;
+    },
+    [=](purge_atom, outbox_atom, timestamp_ms cutoff) -> size_t {
+      flush(self, svc);
+      try {
+        auto removed = self->state.db->purge_published(cutoff);
+        if (removed > 0)
+          spdlog::info("purged {} published events from the outbox", removed);
+        return removed;
+      } catch (const std::exception& ex) {
+        spdlog::warn("store writer: purging published events failed: {}", ex.what());
+        return 0;
+      }
     },
     [=](crash_atom) {
       spdlog::warn("fault injection: store writer crashing on request");
@@ -129,6 +152,10 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
         return fail(errc::storage_failure, ex.what());
       }
     },
+    [=](outbox_atom, size_t limit) {
+      return guarded([&] { return db().unpublished_events(limit); });
+    },
+    [=](backlog_atom) { return guarded([&] { return db().count_unpublished(); }); },
     [=](ping_atom) -> bool {
       try {
         return db().ping();

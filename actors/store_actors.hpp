@@ -19,6 +19,7 @@ struct writer_state {
   std::vector<persistence::change_set> batch;
   std::vector<caf::response_promise> waiting;
   bool flush_scheduled = false;
+  bool appended_events = false; ///< the pending batch appends outbox events: nudge the relay
   size_t max_batch = 512;
   // Counters for logs and metrics.
   uint64_t batches = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/fwd.hpp>
 
 #include "domain/time.hpp"
 #include "persistence/store.hpp"
@@ -121,12 +123,34 @@ struct runtime_options {
   std::chrono::hours idempotency_ttl{24};
   size_t reader_count = 2;
   size_t bridge_count = 2;
+  /// This node's name: the `source` of every event it writes.
+  std::string node_id = "orderd";
+  /// The event relay: events per batch, how often it looks without a nudge, how long it waits
+  /// for a publisher's answer.
+  size_t relay_batch = 500;
+  std::chrono::milliseconds relay_interval{1000};
+  /// How long a nudged relay waits before its cycle (0: at once).
+  std::chrono::milliseconds relay_linger{5};
+  std::chrono::milliseconds publish_timeout{60000};
+  /// Its circuit breaker: consecutive failures that open it, time open before a trial.
+  uint32_t breaker_failures = 5;
+  std::chrono::milliseconds breaker_cooldown{10000};
+  /// Retry delays after a failed publish: exponential from this base, capped at twice the
+  /// cooldown; jittered unless turned off (deterministic tests).
+  std::chrono::milliseconds relay_backoff_base{100};
+  bool relay_jitter = true;
+  /// Published events are deleted from the outbox after this long.
+  std::chrono::hours outbox_retention{24};
   /// Blocking actors (store writer and readers) get their own threads in production; the
   /// deterministic test scheduler needs them to be ordinary actors.
   bool detach_blocking_actors = true;
 };
 
 /// Everything an actor needs to reach its peers. Shared (read-mostly) by the whole tree.
+/// Spawns the event publisher as a linked child of `parent` (the root supervisor). main supplies
+/// one for RabbitMQ; without one, the in-process event bus is the publisher.
+using publisher_factory = std::function<caf::actor(caf::event_based_actor* parent)>;
+
 struct services {
   explicit services(runtime_options opts, std::shared_ptr<persistence::store_factory> factory,
                     wall_clock clock)
@@ -147,6 +171,14 @@ struct services {
   actor_slot processor;
   actor_group bridges;
   actor_slot root;
+  actor_slot bus;       ///< the in-process event bus
+  actor_slot publisher; ///< where the relay publishes: the bus, or the RabbitMQ bridge
+  actor_slot relay;     ///< the event relay (the writer nudges it)
+
+  /// Set by main before the tree starts; empty: the bus publishes (see publisher_factory).
+  publisher_factory spawn_publisher;
+  /// For /ready: "in-process" or "rabbitmq".
+  std::string publisher_name = "in-process";
 };
 
 using services_ptr = std::shared_ptr<services>;

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
 #include <thread>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +20,8 @@
 #include "config/settings.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "messaging/amqp_publisher.hpp"
+#include "messaging/amqp_url.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
@@ -70,10 +74,41 @@ runtime_options runtime_options_from(const config::settings& s) {
   o.reader_count = s.reader_threads;
   o.bridge_count = std::max<size_t>(1, s.http_threads);
   o.detach_blocking_actors = true;
+  o.node_id = s.node_id;
+  o.relay_batch = s.relay_batch;
+  o.relay_interval = milliseconds{s.relay_interval_ms};
+  o.breaker_failures = s.breaker_failures;
+  o.breaker_cooldown = milliseconds{s.breaker_cooldown_ms};
+  o.outbox_retention = hours{s.outbox_retention_hours};
   return o;
 }
 
-int run(const config::settings& s) {
+/// --node-id, or the host name.
+std::string node_id_of(const config::settings& s) {
+  if (!s.node_id.empty())
+    return s.node_id;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0')
+    return name;
+  return "orderd";
+}
+
+/// Publishing through RabbitMQ when --amqp-url is set: a detached actor (rabbitmq-c blocks)
+/// under the root supervisor. Without it the root makes the in-process bus the publisher.
+void wire_publisher(services& svc, const config::settings& s, const messaging::amqp_url& url) {
+  messaging::amqp_publisher_options opts;
+  opts.connection = messaging::connection_options::from_url(url);
+  opts.connection.connection_name = "orderd " + svc.options.node_id;
+  opts.exchange = s.amqp_exchange;
+  // A confirm outstanding this long is a failure; the relay's own deadline is longer.
+  opts.confirm_timeout = std::min(milliseconds{30000}, svc.options.publish_timeout / 2);
+  svc.publisher_name = "rabbitmq";
+  svc.spawn_publisher = [opts](caf::event_based_actor* parent) {
+    return parent->spawn<caf::detached + caf::linked>(messaging::amqp_publisher_impl, opts);
+  };
+}
+
+int run(const config::settings& s, const std::optional<messaging::amqp_url>& amqp) {
   auto store = make_store(s);
   store->open(); // applies migrations now, so a broken database fails before we listen
   if (s.demo_catalogue)
@@ -85,7 +120,17 @@ int run(const config::settings& s) {
   cfg.set("scheduler.policy", caf::atom_from_string(s.caf_scheduler));
   caf::actor_system sys{cfg};
 
-  auto svc = std::make_shared<services>(runtime_options_from(s), store, system_now_ms);
+  auto options = runtime_options_from(s);
+  options.node_id = node_id_of(s);
+  auto svc = std::make_shared<services>(options, store, system_now_ms);
+  if (amqp) {
+    wire_publisher(*svc, s, *amqp);
+    spdlog::info("events: node {} publishes to {} (exchange {}) through the outbox",
+                 options.node_id, messaging::to_string(*amqp), s.amqp_exchange);
+  } else {
+    spdlog::info("events: node {} publishes on the in-process bus (no --amqp-url)",
+                 options.node_id);
+  }
   auto root = sys.spawn(root_supervisor_impl, svc);
   svc->root.set(root);
 
@@ -186,9 +231,21 @@ int main(int argc, char** argv) {
       break;
   }
   auto& s = parsed.values;
+  // The settings table checked the URL's shape; its parts are checked here, before anything
+  // starts. The message never contains the password.
+  std::optional<orderd::messaging::amqp_url> amqp;
+  if (!s.amqp_url.empty()) {
+    try {
+      amqp = orderd::messaging::parse_amqp_url(s.amqp_url);
+    } catch (const std::exception& ex) {
+      std::cerr << "orderd: invalid --amqp-url: " << ex.what() << "\n(see orderd --help)"
+                << std::endl;
+      return 64; // EX_USAGE
+    }
+  }
   orderd::app::setup_logging(s.log_level, s.log_format);
   try {
-    return run(s);
+    return run(s, amqp);
   } catch (const std::exception& ex) {
     spdlog::critical("orderd failed to start: {}", ex.what());
     spdlog::default_logger()->flush();

@@ -132,7 +132,8 @@ else
   commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [[ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]]; then commit="$commit (dirty)"; fi
 fi
-log "$(date -u +%FT%TZ), commit $commit, load average $loadavg_start, $(nproc) cores"
+started=$(date -u +%FT%TZ)
+log "$started, commit $commit, load average $loadavg_start, $(nproc) cores"
 
 mkdir -p "$tmp/data" "$tmp/results"
 "$orderd" --host 127.0.0.1 --port 0 --data-dir "$tmp/data" --grace-period 3600 \
@@ -155,13 +156,31 @@ run_child "${TOOL[@]}" load "$url" --count "$skus"
 # -- wrk scenarios ------------------------------------------------------------------------------
 # scenario NAME SCRIPT PATH [ENV=VALUE...]: wrk with bench/lua/SCRIPT.lua; the script's done()
 # hook writes $tmp/results/NAME.json.
+# Also records the CPU time orderd and wrk used during the scenario in $tmp/results/NAME.cpu.json
+# (orderd from /proc/PID/stat; wrk from this shell's children times, read with the `times`
+# builtin, which must run in this shell, not in a subshell).
+clk_tck=$(getconf CLK_TCK)
+orderd_cpu_ticks() { awk '{print $14 + $15}' "/proc/$orderd_pid/stat"; }
+children_cpu_s() {
+  times >"$tmp/times"
+  sed -n 2p "$tmp/times" | awk '{split($1, u, /[ms]/); split($2, s, /[ms]/);
+                                  printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2]}'
+}
 scenario() {
   local name=$1 script=$2 path=$3
   shift 3
   log "scenario $name: wrk -t1 -c$connections -d${duration}s $path"
+  local t0 c0 t1 c1
+  t0=$(orderd_cpu_ticks)
+  children_cpu_s >"$tmp/c0"
   run_child env BENCH_RESULT="$tmp/results/$name.json" BENCH_SKUS="$skus" BENCH_THREADS=1 "$@" \
     "$WRK" -t1 -c"$connections" -d"${duration}s" --timeout 10s -s "$BENCH/lua/$script.lua" \
     "$url$path" >"$tmp/$name.wrk.txt" 2>&1 || { cat "$tmp/$name.wrk.txt" >&2; die "wrk failed"; }
+  t1=$(orderd_cpu_ticks)
+  children_cpu_s >"$tmp/c1"
+  c0=$(<"$tmp/c0") c1=$(<"$tmp/c1")
+  echo "{\"orderd_cpu_s\": $(awk "BEGIN {print ($t1 - $t0) / $clk_tck}"), \"wrk_cpu_s\": $(awk "BEGIN {print $c1 - $c0}")}" \
+    >"$tmp/results/$name.cpu.json"
   sed 's/^/  /' "$tmp/$name.wrk.txt" >&2
   sleep "$pause"
 }
@@ -217,7 +236,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out_dir"
 echo
 "${TOOL[@]}" report --dir "$tmp/results" --out "$out_dir/$stamp.json" --table "$tmp/table.txt" \
-  --meta "date=$(date -u +%FT%TZ)" --meta "commit=$commit" \
+  --meta "date=$started" --meta "commit=$commit" \
   --meta "loadavg_start=$loadavg_start" --meta "loadavg_end=$loadavg_end" \
   --meta "cores=$(nproc)" --meta "mode=$( ((quick)) && echo quick || echo full)" \
   --meta "duration_s=$duration" --meta "connections=$connections" --meta "wrk_threads=1" \

@@ -42,12 +42,31 @@ struct option {
   std::string_view choices = {};  // "a|b|c": the only accepted strings (case-insensitive)
   bool non_empty = false;    // strings: refuse ""
   bool file_key = true;      // false: flag and environment only
+  // strings: a further check of a non-empty value, and what it accepts (for messages)
+  bool (*check)(std::string_view) = nullptr;
+  std::string_view accepts = {};
+  bool secret = false;       // never repeat the value in messages (it may hold a password)
 };
+
+/// The shape of an AMQP URL; main parses it fully (messaging/amqp_url) before connecting.
+bool looks_like_amqp_url(std::string_view text) {
+  constexpr std::string_view scheme = "amqp://";
+  if (text.size() <= scheme.size())
+    return false;
+  for (size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i])
+      return false;
+  for (char c : text)
+    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
 
 constexpr std::string_view network = "network";
 constexpr std::string_view storage = "storage";
 constexpr std::string_view actors = "actors";
 constexpr std::string_view lifecycle = "order lifecycle";
+constexpr std::string_view messaging = "messaging";
 constexpr std::string_view operations = "operations";
 
 constexpr uint64_t max_threads = 1024;
@@ -127,6 +146,33 @@ constexpr std::array options{
   option{.name = "idempotency-ttl-hours", .metavar = "HOURS", .section = lifecycle,
          .meaning = "keep Idempotency-Key records at least this long",
          .field = &settings::idempotency_ttl_hours, .min = 1},
+  // -- messaging
+  option{.name = "node-id", .metavar = "NAME", .section = messaging,
+         .meaning = "this node's name, the source of its events; empty means the host name",
+         .field = &settings::node_id},
+  option{.name = "amqp-url", .metavar = "URL", .section = messaging,
+         .meaning = "RabbitMQ to publish events to, amqp://user:pass@host:port/vhost; empty "
+                    "publishes on the in-process bus only",
+         .field = &settings::amqp_url, .check = looks_like_amqp_url,
+         .accepts = "empty or an amqp://user:pass@host:port/vhost URL", .secret = true},
+  option{.name = "amqp-exchange", .metavar = "NAME", .section = messaging,
+         .meaning = "durable topic exchange events are published to (routing key = event type)",
+         .field = &settings::amqp_exchange, .non_empty = true},
+  option{.name = "relay-batch", .metavar = "N", .section = messaging,
+         .meaning = "most outbox events the relay publishes (and confirms) at once",
+         .field = &settings::relay_batch, .min = 1, .max = 10000},
+  option{.name = "relay-interval-ms", .metavar = "MS", .section = messaging,
+         .meaning = "how often the relay looks for unpublished events without being nudged",
+         .field = &settings::relay_interval_ms, .min = 1},
+  option{.name = "breaker-failures", .metavar = "N", .section = messaging,
+         .meaning = "consecutive failed publishes that open the relay's circuit breaker",
+         .field = &settings::breaker_failures, .min = 1, .max = 1000},
+  option{.name = "breaker-cooldown-ms", .metavar = "MS", .section = messaging,
+         .meaning = "how long the open breaker waits before a trial publish",
+         .field = &settings::breaker_cooldown_ms, .min = 1},
+  option{.name = "outbox-retention-hours", .metavar = "HOURS", .section = messaging,
+         .meaning = "keep published events in the outbox at least this long",
+         .field = &settings::outbox_retention_hours, .min = 1, .max = 24 * 365},
   // -- operations
   option{.name = "log-level", .metavar = "LEVEL", .section = operations,
          .meaning = "trace, debug, info, warn, error or off", .field = &settings::log_level,
@@ -263,6 +309,8 @@ std::string expectation(const option& opt) {
           });
           return result;
         }
+        if (!opt.accepts.empty())
+          return std::string{opt.accepts};
         return "a non-empty value";
       } else {
         return "an integer " + std::to_string(opt.min) + "-" + std::to_string(upper_bound<T>(opt));
@@ -314,6 +362,8 @@ bool assign(settings& s, const option& opt, std::string_view raw) {
           return found;
         }
         if (opt.non_empty && raw.empty())
+          return false;
+        if (opt.check != nullptr && !raw.empty() && !opt.check(raw))
           return false;
         out = std::string{raw};
         return true;
@@ -508,7 +558,8 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
     auto& target = set_by[index] > e.from ? scratch : result.values;
     if (!assign(target, *e.opt, e.value)) {
       auto key = e.from == rank::file ? std::string{e.opt->name} : "--" + std::string{e.opt->name};
-      return failure("invalid value " + quoted(e.value) + " for " + key + " (from " + e.origin
+      auto shown = e.opt->secret ? std::string{"(not shown)"} : quoted(e.value);
+      return failure("invalid value " + shown + " for " + key + " (from " + e.origin
                      + "): expected " + expectation(*e.opt));
     }
     if (set_by[index] <= e.from)
@@ -590,8 +641,8 @@ std::string example_config_file() {
     out += env_name(opt);
     out += '\n';
     out += opt.name;
-    out += " = ";
-    out += default_text(opt);
+    auto def = default_text(opt);
+    out += def.empty() ? " =" : " = " + def; // no trailing blank for an empty default
     out += '\n';
   }
   return out;

@@ -43,6 +43,16 @@ struct settings {
   size_t processor_batch = 500;            ///< --processor-batch: orders moved per tick
   uint32_t idempotency_ttl_hours = 24;     ///< --idempotency-ttl-hours: keep keys at least this
 
+  // -- messaging (events: transactional outbox, relay, RabbitMQ)
+  std::string node_id;                     ///< --node-id: source of events; empty = host name
+  std::string amqp_url;                    ///< --amqp-url: empty = in-process bus only
+  std::string amqp_exchange = "orderd.events"; ///< --amqp-exchange: durable topic exchange
+  size_t relay_batch = 500;                ///< --relay-batch: events per publish
+  uint32_t relay_interval_ms = 1000;       ///< --relay-interval-ms: fallback polling interval
+  uint32_t breaker_failures = 5;           ///< --breaker-failures: failures that open it
+  uint32_t breaker_cooldown_ms = 10000;    ///< --breaker-cooldown-ms: open before a trial
+  uint32_t outbox_retention_hours = 24;    ///< --outbox-retention-hours: keep published events
+
   // -- operations
   std::string log_level = "info";          ///< --log-level: trace|debug|info|warn|error|off
   std::string log_format = "text";         ///< --log-format: text | json

@@ -51,6 +51,27 @@ struct product {
   friend bool operator==(const product&, const product&) = default;
 };
 
+/// One SKU's stock figures together with its low-stock threshold: what a stock change needs to
+/// know to tell whether the SKU just ran low.
+struct stock_snapshot {
+  stock_level level;
+  int64_t low_stock_threshold = 0;
+
+  /// True when available stock is at or below the threshold (like product::is_low_on_stock).
+  bool is_low() const noexcept { return level.available <= low_stock_threshold; }
+
+  friend bool operator==(const stock_snapshot&, const stock_snapshot&) = default;
+};
+
+/// True when a change took a SKU from above its low-stock threshold to at or below it: the
+/// moment to tell someone to restock. A change that leaves a SKU low (or one that was low
+/// already) is no crossing, so a low SKU is reported once per dip, not once per sale. Raising
+/// the threshold above the available units is a crossing too.
+bool crossed_into_low_stock(const stock_snapshot& before, const stock_snapshot& after) noexcept;
+
+/// True when the stock figures themselves changed (every such change bumps the version).
+bool stock_figures_changed(const stock_snapshot& before, const stock_snapshot& after) noexcept;
+
 /// The descriptive fields of a product that `PUT /products/{sku}` may change.
 struct product_details {
   std::string name;

@@ -12,6 +12,7 @@
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
 #include "http/json_codec.hpp"
+#include "http/openapi.hpp"
 #include "http/problem.hpp"
 
 namespace orderd::http {
@@ -151,6 +152,18 @@ std::string fingerprint(std::string_view route, const order_request& r) {
   return buf;
 }
 
+/// The request's correlation id (X-Correlation-Id, else X-Request-Id), carried into the events
+/// it causes; a new UUID when it has none usable (1-128 printable ASCII characters).
+std::string correlation_of(const request& req) {
+  for (auto name : {"x-correlation-id", "x-request-id"}) {
+    auto v = req.header(name);
+    if (v && !v->empty() && v->size() <= 128
+        && std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7f; }))
+      return std::string{*v};
+  }
+  return make_uuid();
+}
+
 } // namespace
 
 // -- asking actors ------------------------------------------------------------------------------
@@ -185,15 +198,39 @@ struct context {
 
 void get_ready(const context& c, request&&, responder reply) {
   auto backend = c.opts.store_backend;
+  auto svc = c.svc;
   ask<bool>(
     c.svc, std::chrono::milliseconds{2000}, reply, c.svc->readers.next(),
-    [reply, backend](bool ok) {
+    [reply, backend, svc](bool ok) {
       ordered_json j{{"status", ok ? "ready" : "not ready"},
                      {"checks", {{"store", {{"backend", backend}, {"ok", ok}}}}}};
-      if (ok)
+      if (!ok)
+        return reply(problem_response(errc::unavailable, "the store does not answer"));
+      // The broker never makes us unready (events wait in the outbox): it is reported, and
+      // the status says "degraded" while the relay's circuit breaker is not closed.
+      auto answer = [reply, j](const relay_status& r) mutable {
+        auto& broker = j["checks"]["broker"];
+        broker = {{"publisher", r.publisher}, {"state", r.state}, {"backlog", r.backlog},
+                  {"ok", r.state == "closed"}};
+        if (!r.last_error.empty())
+          broker["last_error"] = r.last_error;
+        if (r.state != "closed")
+          j["status"] = "degraded";
         reply(json_response(200, wire::dump(j)));
-      else
-        reply(problem_response(errc::unavailable, "the store does not answer"));
+      };
+      auto unknown = [answer](std::string why) mutable {
+        answer(relay_status{"", "unknown", -1, 0, 0, std::move(why)});
+      };
+      auto relay = svc->relay.get();
+      if (!relay)
+        return unknown("the event relay is starting or restarting");
+      // Thread: a bridge actor (this reply handler); one more bridge call asks the relay.
+      caf::anon_send(svc->bridges.next(), call_atom_v,
+                     bridge_call{[=](caf::event_based_actor* self) mutable {
+                       self->request(relay, std::chrono::milliseconds{2000}, status_atom_v)
+                         .then([=](relay_status& r) mutable { answer(r); },
+                               [=](caf::error& err) mutable { unknown(detail_of(err)); });
+                     }});
     },
     ping_atom_v);
 }
@@ -308,6 +345,7 @@ void place_order(const context& c, request&& req, responder reply, bool legacy) 
     return reply(invalid(decoded.errors()));
   placement_request pr;
   pr.request = std::move(decoded).value();
+  pr.correlation_id = correlation_of(req);
   if (auto key = req.header("idempotency-key")) {
     if (key->empty() || key->size() > 255)
       return reply(bad_param("Idempotency-Key", "must be 1-255 characters"));
@@ -378,7 +416,8 @@ void list_orders(const context& c, request&& req, responder reply, bool legacy) 
     list_atom_v, q);
 }
 
-void cancel_order(const context& c, const std::string& id, responder reply, bool legacy) {
+void cancel_order(const context& c, const std::string& id, responder reply, bool legacy,
+                  std::string correlation_id) {
   if (!check_order_id(id, reply))
     return;
   ask<order>(
@@ -392,7 +431,7 @@ void cancel_order(const context& c, const std::string& id, responder reply, bool
         reply(json_response(200, wire::encode(o)));
       }
     },
-    cancel_atom_v, id);
+    cancel_atom_v, id, std::move(correlation_id));
 }
 
 void legacy_get_order(const context& c, request&& req, responder reply) {
@@ -407,7 +446,7 @@ void legacy_cancel(const context& c, request&& req, responder reply) {
   auto id = req.query_param("id");
   if (!id)
     return reply(bad_param("id", "give ?id=<order id>"));
-  cancel_order(c, std::string{*id}, reply, true);
+  cancel_order(c, std::string{*id}, reply, true, correlation_of(req));
 }
 
 void inject_fault(const context& c, request&& req, responder reply) {
@@ -475,6 +514,9 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   add("GET", "/ready", false, [](const context& c, R req, responder reply, P) {
     get_ready(c, std::move(req), reply);
   });
+  add("GET", "/openapi.json", false, [](const context&, R, responder reply, P) {
+    reply(json_response(200, std::string{openapi_document()}));
+  });
   // Products. Static segments ("low-stock") are listed before {sku} so they win.
   add("POST", "/api/v1/products", true, [](const context& c, R req, responder reply, P) {
     create_product(c, std::move(req), reply);
@@ -498,9 +540,10 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   add("GET", "/api/v1/orders/{id}", false, [](const context& c, R, responder reply, P p) {
     get_order(c, p[0], reply, false);
   });
-  add("POST", "/api/v1/orders/{id}/cancel", false, [](const context& c, R, responder reply, P p) {
-    cancel_order(c, p[0], reply, false);
-  });
+  add("POST", "/api/v1/orders/{id}/cancel", false,
+      [](const context& c, R req, responder reply, P p) {
+        cancel_order(c, p[0], reply, false, correlation_of(req));
+      });
   // The seed service's API (000), served unchanged for its existing clients.
   add("POST", "/order", true, [](const context& c, R req, responder reply, P) {
     place_order(c, std::move(req), reply, true);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -86,8 +87,63 @@ struct save_idempotency {
   idempotency_record record;
 };
 
+/// An event waiting in the transactional outbox until the relay has published it. The row is
+/// written in the same change set as the change it reports, so an event exists if and only if
+/// its change committed.
+struct outbox_event {
+  std::string id;             ///< UUID; also the AMQP message_id consumers deduplicate by
+  std::string type;           ///< e.g. "order.created"; the AMQP routing key
+  std::string aggregate;      ///< order id or sku: events of one aggregate keep their order
+  timestamp_ms occurred_at = 0;
+  std::string correlation_id; ///< the request that caused it
+  std::string payload;        ///< the full envelope, JSON text (messaging/events.hpp)
+  /// Publication order, assigned by the store when the row is appended (ignored on append).
+  /// Rows commit in seq order, so seq order is commit order.
+  int64_t seq = 0;
+
+  friend bool operator==(const outbox_event&, const outbox_event&) = default;
+};
+
+/// Append an event to the outbox. Fails with `conflict` if an event with that id exists,
+/// `invalid_input` if id or type is empty.
+struct append_event {
+  outbox_event event;
+};
+
+/// How one change set moved one SKU's stock: the figures before the first operation of the set
+/// that touched the SKU (nullopt when the set created the product) and after the last one.
+struct stock_move {
+  std::optional<stock_snapshot> before;
+  stock_snapshot after;
+
+  friend bool operator==(const stock_move&, const stock_move&) = default;
+};
+
+/// Renders the events that describe a change set's stock moves (see append_stock_events).
+using stock_event_renderer
+  = std::function<std::vector<outbox_event>(const std::vector<stock_move>& moves)>;
+
+/// Append the events `render` makes from the stock moves of the operations before this one in
+/// the same change set (every SKU they touched and did not delete, in first-touched order).
+/// The figures are read inside the transaction, so they are exact even when several change sets
+/// of one batch move the same SKU: events that carry stock figures can only be rendered here.
+/// The store decides nothing; `render` (supplied by the actor) does. Fails with `internal`
+/// if `render` throws.
+struct append_stock_events {
+  stock_event_renderer render;
+};
+
+/// Mark outbox events published at `at` (the relay, once its publisher confirmed them). Seqs
+/// that do not exist or are marked already are skipped: it never fails. As an op it joins the
+/// writer's group commit, so marking costs no transaction (and no fsync) of its own.
+struct mark_events_published {
+  std::vector<int64_t> seqs;
+  timestamp_ms at = 0;
+};
+
 using store_op = std::variant<insert_product, update_product, delete_product, set_available,
-                              adjust_stock, insert_order, transition_order, save_idempotency>;
+                              adjust_stock, insert_order, transition_order, save_idempotency,
+                              append_event, append_stock_events, mark_events_published>;
 
 /// Operations that commit together. `tag` is free for the caller (the writer uses it to route
 /// replies); stores ignore it.
@@ -164,6 +220,25 @@ public:
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;
   virtual int64_t count_orders() = 0;
+
+  // -- the transactional outbox
+
+  /// Up to `limit` events not yet marked published, by seq (publication order).
+  virtual std::vector<outbox_event> unpublished_events(size_t limit) = 0;
+
+  /// Marks the events with these seqs published at `at` in a transaction of its own (the relay
+  /// uses the mark_events_published op instead); seqs that do not exist or are marked already
+  /// are skipped. Returns how many rows it marked.
+  virtual size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) = 0;
+
+  /// Number of events not yet marked published (the relay's backlog).
+  virtual int64_t count_unpublished() = 0;
+
+  /// Deletes the oldest events, in seq order, up to the first one that is unpublished or was
+  /// published at or after `cutoff`, and never the newest row (so no seq is handed out twice).
+  /// The relay publishes in seq order, so that is every event published before `cutoff` but the
+  /// newest. Returns how many rows it deleted.
+  virtual size_t purge_published(timestamp_ms cutoff) = 0;
 
   /// Cheap round trip to the database, for readiness probes.
   virtual bool ping() = 0;

@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache
   libcaf-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   librabbitmq-dev libsqlite3-dev libjemalloc-dev libpq-dev libpqxx-dev
-  python3 curl wrk
+  python3 python3-yaml curl wrk
 )
 
 # Servers the test suite starts itself (never as system services: scripts/rabbitmq.sh runs a

@@ -252,6 +252,12 @@ def socket_errors(r):
     return e["connect"] + e["read"] + e["write"] + e["timeout"]
 
 
+def cores(r, key):
+    """CPU time used during the scenario, in cores (1.00 = one core busy throughout)."""
+    v = r.get("cpu", {}).get(key)
+    return "-" if v is None else f"{v / r['seconds']:.2f}"
+
+
 def fmt(x, digits=0):
     if x is None:
         return "-"
@@ -273,6 +279,7 @@ def cmd_report(a):
             continue
         if ok_responses(r) == 0:
             failures.append(f"scenario {key}: not a single 2xx response")
+        r["cpu"] = load_json(os.path.join(d, key + ".cpu.json")) or {}
         results[key] = r
     flash_check = load_json(os.path.join(d, "flash_check.json"))
     if results.get("flash") is not None:
@@ -313,7 +320,7 @@ def cmd_report(a):
     # -- the table
     lines = []
     hdr = (f"{'scenario':<28} {'req/s':>9} {'2xx/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
-           f"{'non-2xx':>8} {'errors':>7}  notes")
+           f"{'non-2xx':>8} {'errors':>7} {'CPU srv':>7} {'CPU wrk':>7}  notes")
     lines += [hdr, "-" * len(hdr)]
     for key, title in SCENARIOS:
         r = results[key]
@@ -339,11 +346,12 @@ def cmd_report(a):
                          f"{counts.get('cancels', 0):,} cancels")
         lines.append(f"{title:<28} {fmt(r['rps']):>9} {fmt(rate[key]):>9} {fmt(lat['p50'], 2):>8} "
                      f"{fmt(lat['p99'], 2):>8} {fmt(lat['p999'], 2):>9} {non_2xx(r):>8,} "
-                     f"{socket_errors(r):>7,}  {'; '.join(notes)}")
+                     f"{socket_errors(r):>7,} {cores(r, 'orderd_cpu_s'):>7} "
+                     f"{cores(r, 'wrk_cpu_s'):>7}  {'; '.join(notes)}")
     for batch, run in store_runs.items():
         title = f"6 store alone, batch {batch}"
         lines.append(f"{title:<28} {'':>9} {fmt(run['change_sets_per_s']):>9} "
-                     f"{'':>8} {'':>8} {'':>9} {run['refused']:>8,} {'':>7}  change sets/s "
+                     f"{'':>8} {'':>8} {'':>9} {run['refused']:>8,} {'':>7} {'':>7} {'':>7}  change sets/s "
                      f"(SQLite {store.get('synchronous')}; commit p50 {run['batch_p50_ms']:.1f} ms, "
                      f"p99 {run['batch_p99_ms']:.1f} ms)")
     if not store_runs:
@@ -381,6 +389,7 @@ def cmd_report(a):
             "requests_per_s": r["rps"], "ok_per_s": rate[key], "requests": r["requests"], "seconds": r["seconds"],
             "ok_2xx": ok_responses(r), "non_2xx": non_2xx(r), "socket_errors": socket_errors(r),
             "latency_ms": r["latency_ms"], "errors": r["errors"], "counts": r.get("counts", {}),
+            "cpu_s": r.get("cpu", {}),
         }
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:

@@ -161,6 +161,12 @@ std::optional<op_failure> check_arguments(const store_op& op) {
         if (x.available < 0 || x.available > limits::max_stock)
           return invalid("product " + x.sku + ": available must be between 0 and "
                          + std::to_string(limits::max_stock));
+      } else if constexpr (std::is_same_v<op_type, append_event>) {
+        if (x.event.id.empty() || x.event.type.empty())
+          return invalid("an outbox event needs an id and a type");
+      } else if constexpr (std::is_same_v<op_type, append_stock_events>) {
+        if (!x.render)
+          return invalid("append_stock_events needs a renderer");
       } else if constexpr (std::is_same_v<op_type, adjust_stock>) {
         // Bounded deltas keep the guarded sums far from integer overflow.
         if (!within_stock_limit(x.available_delta) || !within_stock_limit(x.reserved_delta)
@@ -212,6 +218,14 @@ op_failure idempotency_key_exists(std::string_view key) {
   return {errc::conflict, "idempotency key " + std::string{key} + " exists already"};
 }
 
+op_failure event_exists(std::string_view id) {
+  return {errc::conflict, "event " + std::string{id} + " exists already"};
+}
+
+op_failure render_failed(std::string_view why) {
+  return {errc::internal, "rendering stock events failed: " + std::string{why}};
+}
+
 change_result refused(op_failure failure) {
   change_result result;
   result.code = failure.code;
@@ -219,17 +233,38 @@ change_result refused(op_failure failure) {
   return result;
 }
 
-void stock_tracker::touched(stock_level level) {
-  auto i = std::find_if(levels_.begin(), levels_.end(),
-                        [&](const stock_level& x) { return x.sku == level.sku; });
-  if (i != levels_.end())
-    *i = std::move(level);
+void stock_tracker::touched(std::optional<stock_snapshot> before, stock_snapshot after) {
+  auto i = std::find_if(moves_.begin(), moves_.end(), [&](const stock_move& x) {
+    return x.after.level.sku == after.level.sku;
+  });
+  if (i != moves_.end())
+    i->after = std::move(after);
   else
-    levels_.push_back(std::move(level));
+    moves_.push_back(stock_move{std::move(before), std::move(after)});
 }
 
 void stock_tracker::deleted(const std::string& sku) {
-  std::erase_if(levels_, [&](const stock_level& x) { return x.sku == sku; });
+  std::erase_if(moves_, [&](const stock_move& x) { return x.after.level.sku == sku; });
+}
+
+std::vector<stock_level> stock_tracker::take() {
+  std::vector<stock_level> levels;
+  levels.reserve(moves_.size());
+  for (auto& m : moves_)
+    levels.push_back(std::move(m.after.level));
+  moves_.clear();
+  return levels;
+}
+
+std::variant<std::vector<outbox_event>, op_failure> render_stock_events(
+  const append_stock_events& op, const stock_tracker& stock) {
+  try {
+    return op.render(stock.moves());
+  } catch (const std::exception& e) {
+    return render_failed(e.what());
+  } catch (...) {
+    return render_failed("unknown exception");
+  }
 }
 
 } // namespace orderd::persistence::detail

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "persistence/store.hpp"
@@ -57,22 +58,41 @@ op_failure order_exists(std::string_view id);
 op_failure order_not_found(std::string_view id);
 op_failure wrong_order_status(std::string_view id, order_status actual, order_status expected);
 op_failure idempotency_key_exists(std::string_view key);
+op_failure event_exists(std::string_view id);
+op_failure render_failed(std::string_view why);
 
 /// The whole-result form of a refusal.
 change_result refused(op_failure failure);
 
 // -- stock_after --------------------------------------------------------------------------------
 
-/// Collects the stock figures a change set leaves behind: the latest figures of every sku it
-/// touched, in first-touched order, without skus it deleted.
+/// A product's stock figures with its threshold.
+inline stock_snapshot snapshot_of(const product& p) {
+  return {p.stock(), p.low_stock_threshold};
+}
+
+/// Collects how a change set moves stock: for every sku it touched, in first-touched order and
+/// without skus it deleted, the figures before its first touch and after its latest one.
 class stock_tracker {
 public:
-  void touched(stock_level level);
+  /// An operation changed `after.level.sku`; `before` is what it found (nullopt: it created
+  /// the product). Only the first `before` of a sku counts.
+  void touched(std::optional<stock_snapshot> before, stock_snapshot after);
   void deleted(const std::string& sku);
-  std::vector<stock_level> take() { return std::move(levels_); }
+
+  /// The moves so far (for append_stock_events).
+  const std::vector<stock_move>& moves() const noexcept { return moves_; }
+
+  /// The figures after the change set, for change_result::stock_after.
+  std::vector<stock_level> take();
 
 private:
-  std::vector<stock_level> levels_; // change sets touch few skus: a linear scan is fastest
+  std::vector<stock_move> moves_; // change sets touch few skus: a linear scan is fastest
 };
+
+/// Runs an append_stock_events renderer over the moves so far. Returns the events, or the
+/// refusal when the renderer threw (it must never take the whole batch down).
+std::variant<std::vector<outbox_event>, op_failure> render_stock_events(
+  const append_stock_events& op, const stock_tracker& stock);
 
 } // namespace orderd::persistence::detail

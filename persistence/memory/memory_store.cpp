@@ -4,7 +4,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "persistence/detail/store_common.hpp"
 
@@ -21,6 +23,11 @@ struct memory_database {
   std::unordered_map<std::string, int64_t> order_seqs; ///< order id -> seq
   int64_t last_seq = 0;
   std::map<std::string, idempotency_record> idempotency;
+  /// The outbox by seq, with each row's publication time (nullopt: not yet published).
+  std::map<int64_t, std::pair<outbox_event, std::optional<timestamp_ms>>> outbox;
+  std::unordered_set<std::string> event_ids;
+  std::set<int64_t> unpublished; ///< seqs of unpublished rows, like SQLite's partial index
+  int64_t last_event_seq = 0;
 };
 
 } // namespace detail
@@ -182,6 +189,46 @@ public:
     return locked([&] { return static_cast<int64_t>(db_->orders.size()); });
   }
 
+  std::vector<outbox_event> unpublished_events(size_t limit) override {
+    return locked([&] {
+      std::vector<outbox_event> result;
+      for (auto seq : db_->unpublished) {
+        if (result.size() >= limit)
+          break;
+        result.push_back(db_->outbox.at(seq).first);
+      }
+      return result;
+    });
+  }
+
+  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
+    return locked([&] {
+      undo_log nothing_to_undo; // not part of a batch: no rollback
+      return mark(seqs, at, nothing_to_undo);
+    });
+  }
+
+  int64_t count_unpublished() override {
+    return locked([&] { return static_cast<int64_t>(db_->unpublished.size()); });
+  }
+
+  size_t purge_published(timestamp_ms cutoff) override {
+    return locked([&] {
+      size_t removed = 0;
+      auto& outbox = db_->outbox;
+      while (outbox.size() > 1) { // the newest row stays
+        auto i = outbox.begin();
+        auto& published_at = i->second.second;
+        if (!published_at || *published_at >= cutoff)
+          break;
+        db_->event_ids.erase(i->second.first.id);
+        outbox.erase(i);
+        ++removed;
+      }
+      return removed;
+    });
+  }
+
   bool ping() override { return true; }
 
 private:
@@ -224,7 +271,7 @@ private:
       return detail::product_exists(op.item.sku);
     undo.add([&products, sku = op.item.sku] { products.erase(sku); });
     products.emplace(op.item.sku, op.item);
-    stock.touched(op.item.stock());
+    stock.touched(std::nullopt, detail::snapshot_of(op.item));
     return std::nullopt;
   }
 
@@ -234,6 +281,7 @@ private:
       return detail::product_not_found(op.sku);
     auto& p = i->second;
     undo.add([&p, before = p] { p = before; });
+    auto before = detail::snapshot_of(p);
     p.name = op.details.name;
     p.description = op.details.description;
     p.category = op.details.category;
@@ -241,7 +289,7 @@ private:
     p.currency = op.details.currency;
     p.low_stock_threshold = op.details.low_stock_threshold;
     p.updated_at = op.updated_at;
-    stock.touched(p.stock());
+    stock.touched(before, detail::snapshot_of(p));
     return std::nullopt;
   }
 
@@ -272,10 +320,11 @@ private:
       p.apply(before);
       p.updated_at = updated_at;
     });
+    auto before = detail::snapshot_of(p);
     p.available = op.available;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(p.stock());
+    stock.touched(before, detail::snapshot_of(p));
     return std::nullopt;
   }
 
@@ -297,12 +346,13 @@ private:
       p.apply(before);
       p.updated_at = updated_at;
     });
+    auto before = detail::snapshot_of(p);
     p.available = available;
     p.reserved = reserved;
     p.sold = sold;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(p.stock());
+    stock.touched(before, detail::snapshot_of(p));
     return std::nullopt;
   }
 
@@ -345,6 +395,67 @@ private:
       return detail::idempotency_key_exists(op.record.key);
     undo.add([&records, key = op.record.key] { records.erase(key); });
     records.emplace(op.record.key, op.record);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const append_event& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    if (db.event_ids.contains(op.event.id))
+      return detail::event_exists(op.event.id);
+    auto seq = db.last_event_seq + 1;
+    // Like the rowid of a rolled-back SQLite insert, the sequence number is given back.
+    undo.add([&db, seq, id = op.event.id] {
+      db.outbox.erase(seq);
+      db.unpublished.erase(seq);
+      db.event_ids.erase(id);
+      db.last_event_seq = seq - 1;
+    });
+    auto row = op.event;
+    row.seq = seq;
+    db.outbox.emplace(seq, std::make_pair(std::move(row), std::optional<timestamp_ms>{}));
+    db.unpublished.insert(seq);
+    db.event_ids.insert(op.event.id);
+    db.last_event_seq = seq;
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const mark_events_published& op, undo_log& undo, stock_tracker&) {
+    mark(op.seqs, op.at, undo);
+    return std::nullopt;
+  }
+
+  /// Marks the unpublished rows among `seqs`; returns how many.
+  size_t mark(const std::vector<int64_t>& seqs, timestamp_ms at, undo_log& undo) {
+    auto& db = *db_;
+    size_t marked = 0;
+    for (auto seq : seqs) {
+      if (!db.unpublished.contains(seq))
+        continue;
+      undo.add([&db, seq] {
+        if (auto i = db.outbox.find(seq); i != db.outbox.end()) {
+          i->second.second.reset();
+          db.unpublished.insert(seq);
+        }
+      });
+      db.unpublished.erase(seq);
+      db.outbox.at(seq).second = at;
+      ++marked;
+    }
+    return marked;
+  }
+
+  std::optional<op_failure> run(const append_stock_events& op, undo_log& undo,
+                                stock_tracker& stock) {
+    auto rendered = detail::render_stock_events(op, stock);
+    if (auto failure = std::get_if<op_failure>(&rendered))
+      return std::move(*failure);
+    for (auto& event : std::get<std::vector<outbox_event>>(rendered)) {
+      append_event append{std::move(event)};
+      if (auto failure = detail::check_arguments(append))
+        return failure;
+      if (auto failure = run(append, undo, stock))
+        return failure;
+    }
     return std::nullopt;
   }
 

@@ -346,6 +346,14 @@ stock_level read_stock(const query& q, std::string sku, int column = 0) {
           q.int64(column + 3)};
 }
 
+/// The columns read_snapshot expects, for RETURNING clauses.
+#define ORDERD_SNAPSHOT_COLUMNS "available, reserved, sold, version, low_stock_threshold"
+
+/// Reads `available, reserved, sold, version, low_stock_threshold` starting at `column`.
+stock_snapshot read_snapshot(const query& q, std::string sku, int column = 0) {
+  return {read_stock(q, std::move(sku), column), q.int64(column + 4)};
+}
+
 constexpr std::string_view order_columns
   = "o.seq, o.id, o.customer_id, o.customer_email, o.status, o.total_cents, o.currency, "
     "o.created_at, o.updated_at";
@@ -597,6 +605,65 @@ public:
     return translate_errors("count_orders", [&] { return count("orders"); });
   }
 
+  std::vector<outbox_event> unpublished_events(size_t limit) override {
+    return translate_errors("unpublished_events", [&] {
+      std::vector<outbox_event> result;
+      auto q = c_->prepare("SELECT seq, id, type, aggregate, occurred_at, correlation_id, envelope "
+                           "FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit");
+      q.bind(":limit", detail::row_limit(limit));
+      while (q.step()) {
+        outbox_event e;
+        e.seq = q.int64(0);
+        e.id = q.text(1);
+        e.type = q.text(2);
+        e.aggregate = q.text(3);
+        e.occurred_at = q.int64(4);
+        e.correlation_id = q.text(5);
+        e.payload = q.text(6);
+        result.push_back(std::move(e));
+      }
+      return result;
+    });
+  }
+
+  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
+    if (seqs.empty())
+      return 0;
+    return translate_errors("mark_published", [&] {
+      size_t marked = 0;
+      c_->prepare("BEGIN IMMEDIATE").run();
+      try {
+        marked = mark(seqs, at);
+        c_->prepare("COMMIT").run();
+      } catch (...) {
+        c_->roll_back_quietly();
+        throw;
+      }
+      return marked;
+    });
+  }
+
+  int64_t count_unpublished() override {
+    return translate_errors("count_unpublished", [&] {
+      auto q = c_->prepare("SELECT count(*) FROM outbox WHERE published_at IS NULL");
+      q.step();
+      return q.int64(0);
+    });
+  }
+
+  size_t purge_published(timestamp_ms cutoff) override {
+    return translate_errors("purge_published", [&] {
+      // The first row to keep is found by walking the primary key from its start: the cost is
+      // the rows to delete, however large the table.
+      c_->prepare("DELETE FROM outbox WHERE seq < (SELECT seq FROM outbox WHERE published_at IS "
+                  "NULL OR published_at >= :cutoff OR seq = (SELECT max(seq) FROM outbox) "
+                  "ORDER BY seq LIMIT 1)")
+        .bind(":cutoff", cutoff)
+        .run();
+      return static_cast<size_t>(c_->changes());
+    });
+  }
+
   bool ping() override {
     try {
       auto q = c_->prepare("SELECT 1");
@@ -656,12 +723,18 @@ private:
 
   /// The stock figures of `sku`, or nullopt if there is no such product.
   std::optional<stock_level> current_stock(const std::string& sku) {
-    auto q = c_->prepare("SELECT available, reserved, sold, version FROM products "
-                         "WHERE sku = :sku");
+    if (auto s = current_snapshot(sku))
+      return std::move(s->level);
+    return std::nullopt;
+  }
+
+  /// The stock figures and threshold of `sku`, or nullopt if there is no such product.
+  std::optional<stock_snapshot> current_snapshot(const std::string& sku) {
+    auto q = c_->prepare("SELECT " ORDERD_SNAPSHOT_COLUMNS " FROM products WHERE sku = :sku");
     q.bind(":sku", sku);
     if (!q.step())
       return std::nullopt;
-    return read_stock(q, sku);
+    return read_snapshot(q, sku);
   }
 
   // Each `run` returns nullopt on success. Guards live in the WHERE clauses; when a statement
@@ -675,7 +748,7 @@ private:
       "VALUES (:sku, :name, :description, :category, :price, :currency, :available, "
       ":reserved, :sold, :threshold, :version, :created_at, :updated_at) "
       "ON CONFLICT (sku) DO NOTHING "
-      "RETURNING available, reserved, sold, version");
+      "RETURNING " ORDERD_SNAPSHOT_COLUMNS);
     q.bind(":sku", p.sku).bind(":name", p.name).bind(":description", p.description);
     q.bind(":category", p.category).bind(":price", p.price_cents).bind(":currency", p.currency);
     q.bind(":available", p.available).bind(":reserved", p.reserved).bind(":sold", p.sold);
@@ -683,24 +756,28 @@ private:
     q.bind(":created_at", p.created_at).bind(":updated_at", p.updated_at);
     if (!q.step())
       return detail::product_exists(p.sku);
-    stock.touched(read_stock(q, p.sku));
+    stock.touched(std::nullopt, read_snapshot(q, p.sku));
     return std::nullopt;
   }
 
   std::optional<op_failure> run(const update_product& op, stock_tracker& stock) {
     auto& d = op.details;
+    // The threshold may change: stock events need the one before (a rare, admin-paced write).
+    auto before = current_snapshot(op.sku);
+    if (!before)
+      return detail::product_not_found(op.sku);
     auto q = c_->prepare(
       "UPDATE products SET name = :name, description = :description, category = :category, "
       "price_cents = :price, currency = :currency, low_stock_threshold = :threshold, "
       "updated_at = :updated_at WHERE sku = :sku "
-      "RETURNING available, reserved, sold, version");
+      "RETURNING " ORDERD_SNAPSHOT_COLUMNS);
     q.bind(":name", d.name).bind(":description", d.description).bind(":category", d.category);
     q.bind(":price", d.price_cents).bind(":currency", d.currency);
     q.bind(":threshold", d.low_stock_threshold).bind(":updated_at", op.updated_at);
     q.bind(":sku", op.sku);
     if (!q.step())
       return detail::product_not_found(op.sku);
-    stock.touched(read_stock(q, op.sku));
+    stock.touched(before, read_snapshot(q, op.sku));
     return std::nullopt;
   }
 
@@ -719,13 +796,17 @@ private:
   }
 
   std::optional<op_failure> run(const set_available& op, stock_tracker& stock) {
+    // An absolute value hides the old one: read it first (a rare, admin-paced write).
+    auto before = current_snapshot(op.sku);
+    if (!before)
+      return detail::product_not_found(op.sku);
     auto q = c_->prepare("UPDATE products SET available = :available, version = version + 1, "
                          "updated_at = :updated_at WHERE sku = :sku "
-                         "RETURNING available, reserved, sold, version");
+                         "RETURNING " ORDERD_SNAPSHOT_COLUMNS);
     q.bind(":available", op.available).bind(":updated_at", op.updated_at).bind(":sku", op.sku);
     if (!q.step())
       return detail::product_not_found(op.sku);
-    stock.touched(read_stock(q, op.sku));
+    stock.touched(before, read_snapshot(q, op.sku));
     return std::nullopt;
   }
 
@@ -736,11 +817,18 @@ private:
         "UPDATE products SET available = available + :da, reserved = reserved + :dr, "
         "sold = sold + :ds, version = version + 1, updated_at = :updated_at "
         "WHERE sku = :sku AND available + :da >= 0 AND reserved + :dr >= 0 AND sold + :ds >= 0 "
-        "RETURNING available, reserved, sold, version");
+        "RETURNING " ORDERD_SNAPSHOT_COLUMNS);
       q.bind(":da", op.available_delta).bind(":dr", op.reserved_delta);
       q.bind(":ds", op.sold_delta).bind(":updated_at", op.updated_at).bind(":sku", op.sku);
       if (q.step()) {
-        stock.touched(read_stock(q, op.sku));
+        // The hot path (every placement): the figures before follow from the deltas, no read.
+        auto after = read_snapshot(q, op.sku);
+        auto before = after;
+        before.level.available -= op.available_delta;
+        before.level.reserved -= op.reserved_delta;
+        before.level.sold -= op.sold_delta;
+        before.level.version -= 1;
+        stock.touched(before, std::move(after));
         return std::nullopt;
       }
     }
@@ -804,6 +892,61 @@ private:
     q.bind(":created_at", r.created_at);
     if (!q.step())
       return detail::idempotency_key_exists(r.key);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const append_event& op, stock_tracker&) {
+    auto& e = op.event;
+    auto q = c_->prepare(
+      "INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, envelope) "
+      "VALUES (:id, :type, :aggregate, :occurred_at, :correlation_id, :envelope) "
+      "ON CONFLICT (id) DO NOTHING RETURNING seq");
+    q.bind(":id", e.id).bind(":type", e.type).bind(":aggregate", e.aggregate);
+    q.bind(":occurred_at", e.occurred_at).bind(":correlation_id", e.correlation_id);
+    q.bind(":envelope", e.payload);
+    if (!q.step())
+      return detail::event_exists(e.id);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const mark_events_published& op, stock_tracker&) {
+    mark(op.seqs, op.at);
+    return std::nullopt;
+  }
+
+  /// Marks the unpublished rows among `seqs`; returns how many. The relay marks runs of
+  /// consecutive seqs (a prefix of the backlog), so one range update per run does it.
+  size_t mark(const std::vector<int64_t>& seqs, timestamp_ms at) {
+    auto sorted = seqs;
+    std::sort(sorted.begin(), sorted.end());
+    size_t marked = 0;
+    for (size_t i = 0; i < sorted.size();) {
+      auto j = i;
+      while (j + 1 < sorted.size() && sorted[j + 1] <= sorted[j] + 1)
+        ++j;
+      c_->prepare("UPDATE outbox SET published_at = :at "
+                  "WHERE seq BETWEEN :low AND :high AND published_at IS NULL")
+        .bind(":at", at)
+        .bind(":low", sorted[i])
+        .bind(":high", sorted[j])
+        .run();
+      marked += static_cast<size_t>(c_->changes());
+      i = j + 1;
+    }
+    return marked;
+  }
+
+  std::optional<op_failure> run(const append_stock_events& op, stock_tracker& stock) {
+    auto rendered = detail::render_stock_events(op, stock);
+    if (auto failure = std::get_if<op_failure>(&rendered))
+      return std::move(*failure);
+    for (auto& event : std::get<std::vector<outbox_event>>(rendered)) {
+      append_event append{std::move(event)};
+      if (auto failure = detail::check_arguments(append))
+        return failure;
+      if (auto failure = run(append, stock))
+        return failure;
+    }
     return std::nullopt;
   }
 

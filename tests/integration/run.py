@@ -33,6 +33,9 @@ def main():
                              "test_orders.OrdersTest.test_cancel")
     parser.add_argument("--orderd", default=os.environ.get("ORDERD_BIN"),
                         help="path of the orderd binary (default: $ORDERD_BIN)")
+    parser.add_argument("--amqp-tail", default=os.environ.get("ORDERD_AMQP_TAIL"),
+                        help="path of the amqp_tail test tool (test_events; default: "
+                             "$ORDERD_AMQP_TAIL)")
     parser.add_argument("--all", action="store_true", help="run every test_*.py module")
     parser.add_argument("-q", "--quiet", action="store_true", help="less output")
     parser.add_argument("-x", "--failfast", action="store_true", help="stop at the first failure")
@@ -46,6 +49,8 @@ def main():
               file=sys.stderr)
         return 1
     os.environ["ORDERD_BIN"] = binary
+    if args.amqp_tail:
+        os.environ["ORDERD_AMQP_TAIL"] = os.path.abspath(args.amqp_tail)
 
     names = list(args.tests)
     if args.all:

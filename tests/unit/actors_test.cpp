@@ -8,237 +8,7 @@
 #define CAF_SUITE actors
 #include <caf/test/dsl.hpp>
 
-#include <chrono>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <caf/all.hpp>
-#include <spdlog/spdlog.h>
-
-#include "actors/order_actor.hpp"
-#include "actors/processor.hpp"
-#include "actors/protocol.hpp"
-#include "actors/root_supervisor.hpp"
-#include "actors/stock_actor.hpp"
-#include "actors/store_actors.hpp"
-#include "actors/supervision.hpp"
-#include "domain/ids.hpp"
-#include "persistence/memory/memory_store.hpp"
-
-using namespace orderd;
-using namespace std::chrono_literals;
-
-namespace {
-
-constexpr timestamp_ms t0 = 1'750'000'000'000; // the fake wall clock at the start of each test
-
-runtime_options test_options() {
-  runtime_options opts;
-  opts.request_timeout = 60s; // never reached: tests advance the CAF clock by seconds only
-  opts.order_idle_timeout = 1h;
-  opts.stock_idle_timeout = 1h;
-  opts.writer_max_batch = 64;
-  opts.restarts.max_restarts = 3;
-  opts.restarts.window = 10s;
-  opts.restarts.first_backoff = 50ms;
-  opts.restarts.max_backoff = 400ms;
-  opts.grace_period = 300s;
-  opts.processor_interval = 1s;
-  opts.processor_batch = 10;
-  opts.reader_count = 2;
-  opts.bridge_count = 1;
-  opts.detach_blocking_actors = false; // writer and readers run on the test scheduler
-  return opts;
-}
-
-product make_product(const std::string& sku, int64_t available, int64_t price_cents,
-                     const std::string& currency = "USD") {
-  product p;
-  p.sku = sku;
-  p.name = "Product " + sku;
-  p.price_cents = price_cents;
-  p.currency = currency;
-  p.available = available;
-  p.version = 1;
-  p.created_at = p.updated_at = t0;
-  return p;
-}
-
-std::string render(const order& o) {
-  return "{\"id\":\"" + o.id + "\",\"total_cents\":" + std::to_string(o.total_cents) + "}";
-}
-
-placement_request make_placement(std::vector<requested_line> lines, std::string key = {},
-                                 std::string hash = {}) {
-  placement_request req;
-  req.request.customer_id = "customer-1";
-  req.request.customer_email = "customer@example.com";
-  req.request.lines = std::move(lines);
-  req.idempotency_key = std::move(key);
-  req.request_hash = std::move(hash);
-  req.render_response = render;
-  return req;
-}
-
-/// "ok" or the orderd code of a failed reply, as text (readable in failed checks).
-template <class T>
-std::string code_name(const caf::expected<T>& x) {
-  return x ? std::string{"ok"} : std::string{to_string(code_of(x.error()))};
-}
-
-/// The text code_name() gives for `code`.
-std::string code_text(errc code) {
-  return std::string{to_string(code)};
-}
-
-std::string name_of(order_status s) {
-  return std::string{to_string(s)};
-}
-
-/// The test's requester: runs each call it is sent, so replies reach a scheduled actor and
-/// no test ever blocks on a reply that does not come.
-caf::behavior test_client(caf::event_based_actor* self) {
-  return {
-    [=](call_atom, bridge_call& call) { call.run(self); },
-  };
-}
-
-struct fixture : test_coordinator_fixture<> {
-  std::shared_ptr<timestamp_ms> wall = std::make_shared<timestamp_ms>(t0);
-  std::shared_ptr<persistence::memory_store_factory> factory
-    = std::make_shared<persistence::memory_store_factory>();
-  std::unique_ptr<persistence::store> db; ///< the test's own connection, to seed and inspect
-  services_ptr svc;
-  caf::actor root;
-  /// Sends every request of a test and lives as long as the test, so the holds it takes
-  /// (reservations made directly at a stock actor) are not dropped as orphaned.
-  caf::actor client;
-
-  fixture() : db(factory->open()) {
-    spdlog::set_level(spdlog::level::off);
-    client = sys.spawn(test_client);
-  }
-
-  ~fixture() override {
-    // Stop the tree, so the base destructor's run() does not spin on the processor's timer.
-    if (root)
-      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
-    settle();
-  }
-
-  void boot(runtime_options opts = test_options()) {
-    svc = std::make_shared<services>(opts, factory, [w = wall] { return *w; });
-    root = sys.spawn(root_supervisor_impl, svc);
-    settle();
-  }
-
-  /// Delivers every pending message; fires no timeout.
-  size_t settle() {
-    return consume_messages();
-  }
-
-  /// Moves the CAF clock (timers, receive timeouts, delayed sends), then delivers.
-  void elapse(caf::timespan d) {
-    advance_time(d);
-    settle();
-  }
-
-  void seed(const product& p) {
-    persistence::change_set cs;
-    cs.ops.emplace_back(persistence::insert_product{p});
-    auto res = db->apply({cs});
-    CAF_REQUIRE(res.size() == 1 && res[0].ok());
-  }
-
-  /// The reply to a request, filled in by the test client when it arrives.
-  template <class T>
-  using pending = std::shared_ptr<std::optional<caf::expected<T>>>;
-
-  /// Sends a request from the test client without delivering anything yet.
-  template <class T, class... Ts>
-  pending<T> submit(const caf::actor& dest, Ts... xs) {
-    auto out = std::make_shared<std::optional<caf::expected<T>>>();
-    bridge_call call;
-    call.run = [=](caf::event_based_actor* me) {
-      me->request(dest, caf::infinite, xs...)
-        .then([=](T& x) { *out = caf::expected<T>{std::move(x)}; },
-              [=](caf::error& err) { *out = caf::expected<T>{std::move(err)}; });
-    };
-    caf::anon_send(client, call_atom_v, std::move(call));
-    return out;
-  }
-
-  /// The reply to a submitted request, or `request_timeout` if none arrived (yet).
-  template <class T>
-  caf::expected<T> reply(const pending<T>& x) {
-    if (!x->has_value())
-      return caf::make_error(caf::sec::request_timeout, "no reply arrived");
-    return **x;
-  }
-
-  template <class T, class... Ts>
-  caf::expected<T> ask(const caf::actor& dest, Ts... xs) {
-    auto x = submit<T>(dest, std::move(xs)...);
-    settle();
-    return reply(x);
-  }
-
-  caf::actor stocks() {
-    return svc->stocks.get();
-  }
-  caf::actor orders() {
-    return svc->orders.get();
-  }
-
-  caf::expected<reservation> reserve(const std::string& sku, const std::string& order_id,
-                                     int64_t qty) {
-    return ask<reservation>(stocks(), reserve_atom_v, sku, order_id, qty);
-  }
-
-  caf::expected<product> stock_view(const std::string& sku) {
-    return ask<product>(stocks(), get_atom_v, sku);
-  }
-
-  caf::expected<placement_result> place(placement_request req) {
-    return ask<placement_result>(orders(), place_atom_v, std::move(req));
-  }
-
-  /// Places an order that must succeed; returns it.
-  order place_ok(std::vector<requested_line> lines) {
-    auto res = place(make_placement(std::move(lines)));
-    CAF_REQUIRE(res);
-    CAF_REQUIRE(!res->replayed);
-    return res->placed;
-  }
-
-  stock_level stored_stock(const std::string& sku) {
-    auto p = db->find_product(sku);
-    CAF_REQUIRE(p.has_value());
-    return p->stock();
-  }
-
-  std::string stored_status(const std::string& id) {
-    auto o = db->find_order(id);
-    return o ? name_of(o->status) : std::string{"<missing>"};
-  }
-
-  supervisor_stats stats_of(const caf::actor& supervisor) {
-    auto xs = ask<std::vector<supervisor_stats>>(supervisor, stats_atom_v);
-    CAF_REQUIRE(xs);
-    CAF_REQUIRE(!xs->empty());
-    return xs->front();
-  }
-
-  template <class State>
-  State& state_of(const caf::actor& hdl) {
-    return deref<caf::stateful_actor<State>>(hdl).state;
-  }
-};
-
-} // namespace
+#include "actor_fixture.hpp"
 
 CAF_TEST_FIXTURE_SCOPE(actor_tests, fixture)
 
@@ -447,7 +217,8 @@ CAF_TEST(placing a two line order reserves both lines in one change set) {
   CAF_CHECK_EQUAL(o.total_cents, 550);
   CAF_CHECK_EQUAL(o.currency, "USD");
   CAF_CHECK_EQUAL(o.created_at, t0);
-  CAF_CHECK_EQUAL(state_of<writer_state>(svc->writer.get()).change_sets, change_sets_before + 1);
+  // One change set for the order (with its events), one for the relay marking them published.
+  CAF_CHECK_EQUAL(state_of<writer_state>(svc->writer.get()).change_sets, change_sets_before + 2);
   // The store holds the order and the moved stock.
   auto stored = db->find_order(o.id);
   CAF_REQUIRE(stored.has_value());
@@ -507,13 +278,13 @@ CAF_TEST(cancelling gives the stock back exactly once) {
   auto o = place_ok({{"A", 3}});
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 7, 3, 0, 2}));
   *wall = t0 + 5000;
-  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id);
+  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id, std::string{});
   CAF_REQUIRE(cancelled);
   CAF_CHECK_EQUAL(name_of(cancelled->status), "CANCELLED");
   CAF_CHECK_EQUAL(cancelled->updated_at, t0 + 5000);
   CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
-  auto again = ask<order>(orders(), cancel_atom_v, o.id);
+  auto again = ask<order>(orders(), cancel_atom_v, o.id, std::string{});
   CAF_CHECK_EQUAL(code_name(again), code_text(errc::illegal_transition));
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
   auto view = stock_view("A");
@@ -527,7 +298,8 @@ CAF_TEST(requests for an unknown order are not found) {
   boot();
   auto id = make_uuid();
   CAF_CHECK_EQUAL(code_name(ask<order>(orders(), get_atom_v, id)), code_text(errc::not_found));
-  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, id)), code_text(errc::not_found));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, id, std::string{})),
+                  code_text(errc::not_found));
 }
 
 CAF_TEST(the same idempotency key with the same request replays the original response) {
@@ -612,7 +384,9 @@ CAF_TEST(an order moves through its lifecycle and confirming turns reserved unit
   seed(make_product("A", 10, 150));
   boot();
   auto o = place_ok({{"A", 2}});
-  auto move = [&](order_status to) { return ask<order>(orders(), move_atom_v, o.id, to); };
+  auto move = [&](order_status to) {
+    return ask<order>(orders(), move_atom_v, o.id, to, std::string{});
+  };
   CAF_CHECK_EQUAL(code_name(move(order_status::confirmed)),
                   code_text(errc::illegal_transition));
   CAF_CHECK_EQUAL(stored_status(o.id), "PENDING");
@@ -622,7 +396,7 @@ CAF_TEST(an order moves through its lifecycle and confirming turns reserved unit
   CAF_REQUIRE(confirmed);
   CAF_CHECK_EQUAL(name_of(confirmed->status), "CONFIRMED");
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 0, 2, 3}));
-  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id)),
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id, std::string{})),
                   code_text(errc::illegal_transition));
   CAF_REQUIRE(move(order_status::shipped));
   CAF_REQUIRE(move(order_status::delivered));
@@ -640,7 +414,7 @@ CAF_TEST(a cancel that races with order passivation is served before the actor s
   boot(opts);
   auto o = place_ok({{"A", 2}});
   // The cancel reaches the registry before the actor's idle request does.
-  auto cancelled = submit<order>(orders(), cancel_atom_v, o.id);
+  auto cancelled = submit<order>(orders(), cancel_atom_v, o.id, std::string{});
   advance_time(opts.order_idle_timeout);
   settle();
   auto res = reply(cancelled);
@@ -648,7 +422,7 @@ CAF_TEST(a cancel that races with order passivation is served before the actor s
   CAF_CHECK_EQUAL(name_of(res->status), "CANCELLED");
   CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
-  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id)),
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id, std::string{})),
                   code_text(errc::illegal_transition));
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
 }
@@ -788,7 +562,7 @@ CAF_TEST(a crashed order actor is rebuilt from the store on the next request) {
   CAF_REQUIRE(got);
   CAF_CHECK(*got == o);
   // The next command rebuilds the actor with the same status and lines.
-  auto moved = ask<order>(orders(), cancel_atom_v, o.id);
+  auto moved = ask<order>(orders(), cancel_atom_v, o.id, std::string{});
   CAF_REQUIRE(moved);
   CAF_CHECK_EQUAL(name_of(moved->status), "CANCELLED");
   CAF_CHECK(moved->lines == o.lines);
@@ -839,7 +613,7 @@ CAF_TEST(the processor moves a pending order to processing only after the grace 
   *wall = t0;
   auto kept = place_ok({{"A", 1}});
   auto dropped = place_ok({{"A", 1}});
-  CAF_REQUIRE(ask<order>(orders(), cancel_atom_v, dropped.id));
+  CAF_REQUIRE(ask<order>(orders(), cancel_atom_v, dropped.id, std::string{}));
   // Ticks while the grace period runs leave it alone.
   for (int i = 0; i < 3; ++i) {
     elapse(svc->options.processor_interval);
@@ -866,7 +640,8 @@ CAF_TEST(the processor moves a pending order to processing only after the grace 
   auto live = ask<order>(orders(), get_atom_v, kept.id);
   CAF_REQUIRE(live);
   CAF_CHECK_EQUAL(name_of(live->status), "PROCESSING");
-  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, kept.id)), code_text(errc::illegal_transition));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, kept.id, std::string{})),
+                  code_text(errc::illegal_transition));
 }
 
 CAF_TEST(a full batch of due orders is followed by another batch at once) {
@@ -920,7 +695,7 @@ CAF_TEST(an idle order actor passivates and is rebuilt from the store when neede
   CAF_CHECK(*got == o);
   CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
   // ... a command rebuilds it from the store.
-  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id);
+  auto cancelled = ask<order>(orders(), cancel_atom_v, o.id, std::string{});
   CAF_REQUIRE(cancelled);
   CAF_CHECK_EQUAL(name_of(cancelled->status), "CANCELLED");
   CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);

@@ -179,6 +179,36 @@ CAF_TEST(placing then cancelling restores the stock figures) {
   CAF_CHECK_EQUAL(level.sold, 3);
 }
 
+// -- low stock ------------------------------------------------------------------------------
+
+namespace {
+
+stock_snapshot figures(int64_t available, int64_t threshold, int64_t version = 1) {
+  return {{"SKU", available, 0, 0, version}, threshold};
+}
+
+} // namespace
+
+CAF_TEST(running low is crossing from above the threshold to at or below it) {
+  CAF_CHECK(crossed_into_low_stock(figures(6, 5), figures(5, 5))); // at the threshold
+  CAF_CHECK(crossed_into_low_stock(figures(10, 5), figures(0, 5)));
+  CAF_CHECK(!crossed_into_low_stock(figures(10, 5), figures(6, 5))); // still above
+  CAF_CHECK(!crossed_into_low_stock(figures(5, 5), figures(4, 5)));  // low already: once per dip
+  CAF_CHECK(!crossed_into_low_stock(figures(4, 5), figures(8, 5)));  // restocked
+  CAF_CHECK(!crossed_into_low_stock(figures(3, 5), figures(3, 5)));
+  // A threshold of 0 reports selling out.
+  CAF_CHECK(crossed_into_low_stock(figures(1, 0), figures(0, 0)));
+  CAF_CHECK(!crossed_into_low_stock(figures(2, 0), figures(1, 0)));
+  // Raising the threshold over the available units crosses it too; lowering it never does.
+  CAF_CHECK(crossed_into_low_stock(figures(8, 2), figures(8, 10)));
+  CAF_CHECK(!crossed_into_low_stock(figures(8, 10), figures(8, 2)));
+}
+
+CAF_TEST(stock figures changed when the version moved) {
+  CAF_CHECK(stock_figures_changed(figures(5, 5, 1), figures(5, 5, 2)));
+  CAF_CHECK(!stock_figures_changed(figures(5, 5, 3), figures(5, 9, 3))); // threshold only
+}
+
 CAF_TEST(the total is the sum of quantity times unit price) {
   CAF_CHECK_EQUAL(compute_total({}), 0);
   CAF_CHECK_EQUAL(compute_total({{"A", 3, 199}}), 597);

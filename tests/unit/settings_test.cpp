@@ -38,6 +38,9 @@ const std::vector<std::pair<std::string, std::string>> non_defaults = {
   {"order-idle-timeout-ms", "9"}, {"stock-idle-timeout-ms", "10"}, {"restart-budget", "0"},
   {"restart-window-ms", "11"}, {"restart-backoff-ms", "0"}, {"grace-period", "0.5"},
   {"processor-interval-ms", "12"}, {"processor-batch", "13"}, {"idempotency-ttl-hours", "1"},
+  {"node-id", "node-7"}, {"amqp-url", "amqp://u:p@broker:5673/v"},
+  {"amqp-exchange", "shop.events"}, {"relay-batch", "14"}, {"relay-interval-ms", "15"},
+  {"breaker-failures", "16"}, {"breaker-cooldown-ms", "17"}, {"outbox-retention-hours", "18"},
   {"log-level", "debug"}, {"log-format", "json"}, {"demo-catalogue", "true"},
   {"enable-fault-injection", "true"}, {"config", ""},
 };
@@ -253,6 +256,14 @@ CAF_TEST(every key maps to its own field) {
   CAF_CHECK_EQUAL(v.processor_interval_ms, 12u);
   CAF_CHECK_EQUAL(v.processor_batch, 13u);
   CAF_CHECK_EQUAL(v.idempotency_ttl_hours, 1u);
+  CAF_CHECK_EQUAL(v.node_id, "node-7");
+  CAF_CHECK_EQUAL(v.amqp_url, "amqp://u:p@broker:5673/v");
+  CAF_CHECK_EQUAL(v.amqp_exchange, "shop.events");
+  CAF_CHECK_EQUAL(v.relay_batch, 14u);
+  CAF_CHECK_EQUAL(v.relay_interval_ms, 15u);
+  CAF_CHECK_EQUAL(v.breaker_failures, 16u);
+  CAF_CHECK_EQUAL(v.breaker_cooldown_ms, 17u);
+  CAF_CHECK_EQUAL(v.outbox_retention_hours, 18u);
   CAF_CHECK_EQUAL(v.log_level, "debug");
   CAF_CHECK_EQUAL(v.log_format, "json");
   CAF_CHECK(v.demo_catalogue);
@@ -372,6 +383,24 @@ CAF_TEST(out of range values name the key) {
   // Zero where zero means something is fine.
   CAF_CHECK_EQUAL(to_string(with_flags({"--port=0", "--caf-threads=0", "--grace-period=0"}).what),
                   "run");
+}
+
+CAF_TEST(messaging settings are validated and the broker url is never echoed) {
+  check_error(with_flags({"--relay-batch", "0"}), {"--relay-batch", "1-10000"});
+  check_error(with_flags({"--relay-batch", "10001"}), {"--relay-batch"});
+  check_error(with_flags({"--breaker-failures", "0"}), {"--breaker-failures", "1-1000"});
+  check_error(with_flags({"--breaker-cooldown-ms", "0"}), {"--breaker-cooldown-ms"});
+  check_error(with_flags({"--relay-interval-ms", "0"}), {"--relay-interval-ms"});
+  check_error(with_flags({"--amqp-exchange="}), {"--amqp-exchange", "non-empty"});
+  auto bad = with_env({"ORDERD_AMQP_URL=http://user:s3cret@host/"});
+  check_error(bad, {"--amqp-url", "ORDERD_AMQP_URL", "amqp://"});
+  CAF_CHECK(!contains(bad.message, "s3cret"));
+  check_error(with_flags({"--amqp-url", "amqp://user:pw@host /v"}), {"--amqp-url"});
+  // Empty means the in-process bus; the scheme is case-insensitive.
+  CAF_CHECK_EQUAL(to_string(with_flags({"--amqp-url="}).what), "run");
+  CAF_CHECK_EQUAL(with_flags({"--amqp-url", "AMQP://h"}).values.amqp_url, "AMQP://h");
+  // No node id means the host name, resolved at start.
+  CAF_CHECK_EQUAL(settings{}.node_id, "");
 }
 
 CAF_TEST(values outside their set name the key and the choices) {

@@ -120,6 +120,50 @@ std::vector<std::string> skus_of(const std::vector<product>& products) {
   return result;
 }
 
+outbox_event make_event(const std::string& id, const std::string& type = "order.created",
+                        const std::string& aggregate = "order-1", timestamp_ms at = 1000) {
+  outbox_event e;
+  e.id = id;
+  e.type = type;
+  e.aggregate = aggregate;
+  e.occurred_at = at;
+  e.correlation_id = "corr-" + id;
+  e.payload = R"({"id":")" + id + R"(","type":")" + type + R"("})";
+  return e;
+}
+
+std::vector<std::string> ids_of(const std::vector<outbox_event>& events) {
+  std::vector<std::string> result;
+  for (auto& e : events)
+    result.push_back(e.id);
+  return result;
+}
+
+/// A renderer that turns every stock move into one event naming the sku and both figures
+/// ("SKU-A:10->8"), so a check sees exactly what the store handed over.
+stock_event_renderer describe_moves(std::shared_ptr<std::vector<stock_move>> seen = nullptr) {
+  return [seen](const std::vector<stock_move>& moves) {
+    if (seen)
+      *seen = moves;
+    std::vector<outbox_event> out;
+    for (auto& m : moves) {
+      auto before = m.before ? std::to_string(m.before->level.available) : std::string{"new"};
+      auto text = m.after.level.sku + ":" + before + "->"
+                  + std::to_string(m.after.level.available);
+      out.push_back(make_event(make_uuid(), "inventory.updated", m.after.level.sku));
+      out.back().payload = text;
+    }
+    return out;
+  };
+}
+
+std::vector<std::string> payloads_of(const std::vector<outbox_event>& events) {
+  std::vector<std::string> result;
+  for (auto& e : events)
+    result.push_back(e.payload);
+  return result;
+}
+
 std::vector<std::string> ids_of(const std::vector<order>& orders) {
   std::vector<std::string> result;
   for (auto& o : orders)
@@ -421,6 +465,232 @@ CAF_TEST(idempotency records can be saved found and purged) {
   });
 }
 
+// -- the outbox ---------------------------------------------------------------------------------
+
+CAF_TEST(outbox events are appended in seq order and read back unpublished) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_CHECK_EQUAL(s->count_unpublished(), 0);
+    CAF_CHECK(s->unpublished_events(10).empty());
+    auto e1 = make_event("e-1");
+    auto e2 = make_event("e-2", "order.cancelled");
+    auto e3 = make_event("e-3", "inventory.updated", "SKU-A", 1001);
+    CAF_REQUIRE(apply_one(*s, {append_event{e1}, append_event{e2}}).ok());
+    CAF_REQUIRE(apply_one(*s, {append_event{e3}}).ok());
+    CAF_CHECK_EQUAL(s->count_unpublished(), 3);
+    auto events = s->unpublished_events(10);
+    CAF_REQUIRE_EQUAL(events.size(), 3u);
+    CAF_CHECK_EQUAL(ids_of(events), (strings{"e-1", "e-2", "e-3"}));
+    CAF_CHECK(events[0].seq < events[1].seq && events[1].seq < events[2].seq);
+    // Every field comes back verbatim (seq is the store's).
+    e3.seq = events[2].seq;
+    CAF_CHECK(events[2] == e3);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(2)), (strings{"e-1", "e-2"}));
+    // Another connection sees the committed rows too.
+    auto other = factory.open();
+    CAF_CHECK_EQUAL(ids_of(other->unpublished_events(10)), (strings{"e-1", "e-2", "e-3"}));
+  });
+}
+
+CAF_TEST(marking events published removes them from the backlog once) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")},
+                               append_event{make_event("e-3")}})
+                  .ok());
+    auto events = s->unpublished_events(10);
+    CAF_REQUIRE_EQUAL(events.size(), 3u);
+    CAF_CHECK_EQUAL(s->mark_published({events[0].seq, events[1].seq}, 5000), 2u);
+    CAF_CHECK_EQUAL(s->count_unpublished(), 1);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3"}));
+    // Marking again, or marking seqs that do not exist, changes nothing.
+    CAF_CHECK_EQUAL(s->mark_published({events[0].seq, 999999}, 6000), 0u);
+    CAF_CHECK_EQUAL(s->mark_published({}, 6000), 0u);
+    CAF_CHECK_EQUAL(s->count_unpublished(), 1);
+    // New events get higher seqs than every earlier one, published or not.
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4")}}).ok());
+    auto rest = s->unpublished_events(10);
+    CAF_CHECK_EQUAL(ids_of(rest), (strings{"e-3", "e-4"}));
+    CAF_CHECK(rest[1].seq > events[2].seq);
+    // Purging drops published rows older than the cutoff, never unpublished ones.
+    CAF_CHECK_EQUAL(s->purge_published(5000), 0u); // strictly before the cutoff
+    CAF_CHECK_EQUAL(s->purge_published(5001), 2u);
+    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 0u);
+    CAF_CHECK_EQUAL(s->count_unpublished(), 2);
+    // Purging keeps the newest row, so a seq is never handed out again.
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-5")}}).ok());
+    auto all = s->unpublished_events(10);
+    CAF_REQUIRE_EQUAL(ids_of(all), (strings{"e-3", "e-4", "e-5"}));
+    CAF_CHECK_EQUAL(s->mark_published({all[0].seq, all[1].seq, all[2].seq}, 7000), 3u);
+    CAF_CHECK_EQUAL(s->purge_published(8000), 2u); // e-3, e-4; e-5 is the newest
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-6")}}).ok());
+    auto last = s->unpublished_events(10);
+    CAF_REQUIRE_EQUAL(ids_of(last), (strings{"e-6"}));
+    CAF_CHECK(last[0].seq > all[2].seq);
+  });
+}
+
+CAF_TEST(marking is an op that commits with its batch and skips what it does not know) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")},
+                               append_event{make_event("e-3")}, append_event{make_event("e-4")}})
+                  .ok());
+    auto events = s->unpublished_events(10);
+    CAF_REQUIRE_EQUAL(events.size(), 4u);
+    std::vector<change_set> batch{
+      // Rolled back with its change set: e-1 stays unpublished.
+      {{mark_events_published{{events[0].seq}, 5000}, adjust("NOPE", 1)}, 1},
+      // Out of order, with a duplicate and an unknown seq; e-3 is left out on purpose.
+      {{mark_events_published{{events[3].seq, events[1].seq, events[1].seq, 999999}, 5000},
+        append_event{make_event("e-5")}},
+       2},
+    };
+    auto results = s->apply(batch);
+    CAF_REQUIRE_EQUAL(results.size(), 2u);
+    CAF_CHECK(results[0].code == errc::not_found);
+    CAF_CHECK(results[1].ok());
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1", "e-3", "e-5"}));
+    // Marking what is marked already changes nothing and is no failure.
+    CAF_CHECK(apply_one(*s, {mark_events_published{{events[1].seq}, 6000}}).ok());
+    // Purging walks from the oldest row and stops at the first unpublished one (e-1).
+    CAF_CHECK_EQUAL(s->purge_published(5001), 0u);
+    CAF_CHECK(apply_one(*s, {mark_events_published{{events[0].seq, events[2].seq}, 5000}}).ok());
+    CAF_CHECK_EQUAL(s->purge_published(5001), 4u); // e-1 .. e-4; e-5 waits
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-5"}));
+  });
+}
+
+CAF_TEST(an event commits with its change set or not at all) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 1)}}).ok());
+    std::vector<change_set> batch{
+      {{insert_order{make_order("order-1", "c", 1000, {{"SKU-A", 1, 10}})},
+        adjust("SKU-A", -1, 1), append_event{make_event("e-1")}},
+       1},
+      // Refused by the stock guard: its event must go with it.
+      {{insert_order{make_order("order-2", "c", 1001, {{"SKU-A", 1, 10}})},
+        append_event{make_event("e-2")}, adjust("SKU-A", -1, 1)},
+       2},
+      {{append_event{make_event("e-3")}}, 3},
+    };
+    auto results = s->apply(batch);
+    CAF_REQUIRE_EQUAL(results.size(), 3u);
+    CAF_CHECK(results[0].ok());
+    CAF_CHECK(results[1].code == errc::insufficient_stock);
+    CAF_CHECK(results[2].ok());
+    auto events = s->unpublished_events(10);
+    CAF_CHECK_EQUAL(ids_of(events), (strings{"e-1", "e-3"}));
+    // The rolled-back row left no gap that a later row could fill out of order.
+    CAF_REQUIRE_EQUAL(events.size(), 2u);
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4")}}).ok());
+    CAF_CHECK(s->unpublished_events(10).back().seq > events[1].seq);
+  });
+}
+
+CAF_TEST(event ids are unique and events need an id and a type) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}}).ok());
+    CAF_CHECK(apply_one(*s, {append_event{make_event("e-1", "other")}}).code == errc::conflict);
+    CAF_CHECK(apply_one(*s, {append_event{make_event("")}}).code == errc::invalid_input);
+    CAF_CHECK(apply_one(*s, {append_event{make_event("e-2", "")}}).code == errc::invalid_input);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1"}));
+  });
+}
+
+CAF_TEST(stock events are rendered from the exact figures before and after the change set) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    auto seen = std::make_shared<std::vector<stock_move>>();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)},
+                               append_stock_events{describe_moves(seen)}})
+                  .ok());
+    CAF_REQUIRE_EQUAL(seen->size(), 1u);
+    CAF_CHECK(!seen->front().before); // created by this change set
+    CAF_CHECK(seen->front().after == (stock_snapshot{{"SKU-A", 10, 0, 0, 0}, 5}));
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-B", 4)}}).ok());
+
+    // Two change sets of one batch move SKU-A: each sees its own before and after.
+    auto first = std::make_shared<std::vector<stock_move>>();
+    auto second = std::make_shared<std::vector<stock_move>>();
+    std::vector<change_set> batch{
+      {{adjust("SKU-A", -2, 2), adjust("SKU-B", -1, 1), adjust("SKU-A", -1, 1),
+        append_stock_events{describe_moves(first)}},
+       1},
+      {{adjust("SKU-A", -3, 3), append_stock_events{describe_moves(second)}}, 2},
+    };
+    auto results = s->apply(batch);
+    CAF_REQUIRE(results[0].ok() && results[1].ok());
+    CAF_REQUIRE_EQUAL(first->size(), 2u);
+    CAF_CHECK((*first)[0].before == (stock_snapshot{{"SKU-A", 10, 0, 0, 0}, 5}));
+    CAF_CHECK((*first)[0].after == (stock_snapshot{{"SKU-A", 7, 3, 0, 2}, 5}));
+    CAF_CHECK((*first)[1].before == (stock_snapshot{{"SKU-B", 4, 0, 0, 0}, 5}));
+    CAF_CHECK((*first)[1].after == (stock_snapshot{{"SKU-B", 3, 1, 0, 1}, 5}));
+    CAF_REQUIRE_EQUAL(second->size(), 1u);
+    CAF_CHECK((*second)[0].before == (stock_snapshot{{"SKU-A", 7, 3, 0, 2}, 5}));
+    CAF_CHECK((*second)[0].after == (stock_snapshot{{"SKU-A", 4, 6, 0, 3}, 5}));
+
+    // set_available and update_product report what they found, threshold included.
+    auto third = std::make_shared<std::vector<stock_move>>();
+    auto details = product_details{"A", "", "tools", 1250, "USD", 8};
+    CAF_REQUIRE(apply_one(*s, {set_available{"SKU-A", 9, 3000},
+                               update_product{"SKU-A", details, 3000},
+                               append_stock_events{describe_moves(third)}})
+                  .ok());
+    CAF_REQUIRE_EQUAL(third->size(), 1u);
+    CAF_CHECK((*third)[0].before == (stock_snapshot{{"SKU-A", 4, 6, 0, 3}, 5}));
+    CAF_CHECK((*third)[0].after == (stock_snapshot{{"SKU-A", 9, 6, 0, 4}, 8}));
+
+    // The rendered rows are in the outbox, in move order, after the events before them.
+    CAF_CHECK_EQUAL(payloads_of(s->unpublished_events(10)),
+                    (strings{"SKU-A:new->10", "SKU-A:10->7", "SKU-B:4->3", "SKU-A:7->4",
+                             "SKU-A:4->9"}));
+  });
+}
+
+CAF_TEST(stock events see only the moves before them and not deleted skus) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)},
+                               insert_product{make_product("SKU-B", 10)}})
+                  .ok());
+    auto seen = std::make_shared<std::vector<stock_move>>();
+    CAF_REQUIRE(apply_one(*s, {adjust("SKU-A", -1), delete_product{"SKU-B"},
+                               append_stock_events{describe_moves(seen)}, adjust("SKU-A", -1)})
+                  .ok());
+    CAF_REQUIRE_EQUAL(seen->size(), 1u);
+    CAF_CHECK_EQUAL(seen->front().after.level.available, 9);
+    // An empty rendering appends nothing; a change set without stock ops renders no moves.
+    CAF_CHECK(apply_one(*s, {append_stock_events{describe_moves(seen)}}).ok());
+    CAF_CHECK(seen->empty());
+    CAF_CHECK_EQUAL(s->count_unpublished(), 1);
+  });
+}
+
+CAF_TEST(a throwing stock event renderer refuses only its change set) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)}}).ok());
+    auto boom = [](const std::vector<stock_move>&) -> std::vector<outbox_event> {
+      throw std::runtime_error("boom");
+    };
+    std::vector<change_set> batch{
+      {{adjust("SKU-A", -1), append_stock_events{boom}}, 1},
+      {{adjust("SKU-A", -2), append_event{make_event("e-1")}}, 2},
+      {{append_stock_events{}}, 3}, // no renderer at all
+    };
+    auto results = s->apply(batch);
+    CAF_REQUIRE_EQUAL(results.size(), 3u);
+    CAF_CHECK(results[0].code == errc::internal);
+    CAF_CHECK(results[1].ok());
+    CAF_CHECK(results[2].code == errc::invalid_input);
+    CAF_CHECK_EQUAL(available_of(*s, "SKU-A"), 8);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1"}));
+  });
+}
+
 // -- listings -----------------------------------------------------------------------------------
 
 CAF_TEST(products are listed by sku in pages) {
@@ -612,6 +882,24 @@ CAF_TEST(sqlite data survives closing and reopening the database) {
   CAF_CHECK(factory.applied_migrations() == migrations);
 }
 
+CAF_TEST(sqlite keeps unpublished events across a reopen) {
+  temp_dir dir;
+  auto path = dir.file("orderd.db");
+  {
+    sqlite_store_factory factory{path};
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")}})
+                  .ok());
+    auto events = s->unpublished_events(1);
+    CAF_REQUIRE_EQUAL(events.size(), 1u);
+    CAF_CHECK_EQUAL(s->mark_published({events[0].seq}, 2000), 1u);
+  }
+  sqlite_store_factory factory{path};
+  auto s = factory.open();
+  CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-2"}));
+  CAF_CHECK_EQUAL(s->count_unpublished(), 1);
+}
+
 CAF_TEST(sqlite connections opening a new database at once migrate it once) {
   temp_dir dir;
   auto path = dir.file("orderd.db");
@@ -639,8 +927,9 @@ CAF_TEST(sqlite connections opening a new database at once migrate it once) {
   CAF_CHECK_EQUAL(opened.load(), openers);
   sqlite_store_factory factory{path};
   auto migrations = factory.applied_migrations();
-  CAF_REQUIRE_EQUAL(migrations.size(), 1u);
+  CAF_REQUIRE_EQUAL(migrations.size(), 2u);
   CAF_CHECK_EQUAL(migrations.front().version, 1);
+  CAF_CHECK_EQUAL(migrations.back().version, 2);
 }
 
 CAF_TEST(sqlite refuses bad options and unusable paths) {

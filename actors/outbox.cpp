@@ -1,0 +1,44 @@
+#include "actors/outbox.hpp"
+
+#include <type_traits>
+#include <variant>
+
+#include "domain/ids.hpp"
+
+namespace orderd {
+
+events::origin origin_of(const services& svc, std::string correlation_id) {
+  if (correlation_id.empty())
+    correlation_id = make_uuid();
+  return {svc.options.node_id, std::move(correlation_id)};
+}
+
+std::vector<persistence::outbox_event>
+stock_events(const events::origin& from, const std::vector<persistence::stock_move>& moves,
+             timestamp_ms at) {
+  std::vector<persistence::outbox_event> out;
+  for (auto& m : moves) {
+    if (!m.before || stock_figures_changed(*m.before, m.after))
+      out.push_back(events::inventory_updated(from, m.after, at));
+    if (m.before && crossed_into_low_stock(*m.before, m.after))
+      out.push_back(events::inventory_low(from, m.after, at));
+  }
+  return out;
+}
+
+persistence::append_stock_events append_stock_events_op(events::origin from, timestamp_ms at) {
+  // Runs on the store writer's thread, inside its transaction.
+  return {[from = std::move(from), at](const std::vector<persistence::stock_move>& moves) {
+    return stock_events(from, moves, at);
+  }};
+}
+
+bool appends_events(const persistence::change_set& cs) noexcept {
+  for (auto& op : cs.ops)
+    if (std::holds_alternative<persistence::append_event>(op)
+        || std::holds_alternative<persistence::append_stock_events>(op))
+      return true;
+  return false;
+}
+
+} // namespace orderd

@@ -1,0 +1,225 @@
+#include "actors/relay.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace orderd {
+
+namespace {
+
+using persistence::outbox_event;
+using relay_actor = caf::stateful_actor<relay_state>*;
+using events_ptr = std::shared_ptr<const std::vector<outbox_event>>;
+
+/// The cycle is over; start the next one at once if there is (or may be) more.
+void finish(relay_actor self, bool more) {
+  auto& st = self->state;
+  st.busy = false;
+  if (more || st.again) {
+    st.again = false;
+    self->send(self, retry_atom_v); // at once, but behind whatever waits in the mailbox
+  }
+}
+
+void succeeded(relay_actor self, bool full_batch) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto was_failing = st.failures > 0 || st.breaker->state() != messaging::breaker_state::closed;
+  st.breaker->record_success(now);
+  if (was_failing)
+    spdlog::info("event relay: publishing again after {} failed attempts (breaker {})",
+                 st.failures, to_string(st.breaker->state()));
+  st.failures = 0;
+  st.last_error.clear();
+  finish(self, full_batch);
+}
+
+void failed(relay_actor self, std::string why) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto was = st.breaker->state();
+  st.breaker->record_failure(now);
+  ++st.failures;
+  caf::timespan wait = st.delays->next_delay(st.failures - 1);
+  auto is = st.breaker->state();
+  if (is == messaging::breaker_state::open)
+    wait = std::max<caf::timespan>(wait, st.breaker->retry_at() - now);
+  st.not_before = now + wait;
+  auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  if (is == messaging::breaker_state::open && was == messaging::breaker_state::closed)
+    spdlog::warn("event relay: circuit breaker open after {} failed attempts ({}); events wait "
+                 "in the outbox, next attempt in {} ms",
+                 st.failures, why, wait_ms);
+  else if (st.failures == 1)
+    spdlog::warn("event relay: publishing failed ({}); retrying in {} ms", why, wait_ms);
+  else
+    spdlog::debug("event relay: attempt {} failed ({}); retrying in {} ms", st.failures, why,
+                  wait_ms);
+  st.last_error = std::move(why);
+  st.busy = false;
+  st.again = false; // the retry comes after the backoff, not before
+  self->delayed_send(self, wait, retry_atom_v);
+}
+
+/// Marks the first `n` events published, then `next()`. The mark joins the writer's next group
+/// commit (no transaction of its own). A failed mark is not a broker failure: the events stay
+/// unpublished and go out again (at least once), after the next tick.
+template <class Next>
+void mark(relay_actor self, const services_ptr& svc, const events_ptr& batch, size_t n,
+          Next next) {
+  persistence::mark_events_published op;
+  op.seqs.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    op.seqs.push_back((*batch)[i].seq);
+  op.at = svc->now();
+  persistence::change_set cs;
+  cs.ops.emplace_back(std::move(op));
+  auto fail = [self](const std::string& why) {
+    spdlog::warn("event relay: cannot mark events published ({}); they will be published again",
+                 why);
+    self->state.busy = false;
+  };
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
+    .then(
+      [next, fail](persistence::change_result& res) mutable {
+        if (res.ok())
+          next();
+        else
+          fail(res.detail);
+      },
+      [fail](caf::error& err) { fail(detail_of(err)); });
+}
+
+void publish(relay_actor self, const services_ptr& svc, events_ptr batch) {
+  auto publisher = svc->publisher.get();
+  if (!publisher) {
+    failed(self, "no publisher (restarting)");
+    return;
+  }
+  self->request(publisher, svc->options.publish_timeout, publish_atom_v, *batch)
+    .then(
+      [=](publish_ack& ack) {
+        auto n = std::min<size_t>(ack.confirmed, batch->size());
+        if (n == 0) {
+          failed(self, ack.error.empty() ? "no event confirmed" : ack.error);
+          return;
+        }
+        auto& st = self->state;
+        st.published += n;
+        ++st.batches;
+        // Local subscribers see what the broker confirmed, when the bus is not the publisher.
+        if (svc->spawn_publisher) {
+          if (auto bus = svc->bus.get()) {
+            auto confirmed = n == batch->size()
+                               ? *batch
+                               : std::vector<outbox_event>(batch->begin(), batch->begin() + n);
+            caf::anon_send(bus, publish_atom_v, std::move(confirmed));
+          }
+        }
+        auto all = n == batch->size();
+        auto full = batch->size() >= svc->options.relay_batch;
+        auto error = ack.error.empty() ? std::string{"event not confirmed"} : ack.error;
+        mark(self, svc, batch, n, [=] {
+          if (all)
+            succeeded(self, full);
+          else
+            failed(self, error); // the rest waits, in order, for the retry
+        });
+      },
+      [=](caf::error& err) { failed(self, "publisher: " + detail_of(err)); });
+}
+
+void poll(relay_actor self, const services_ptr& svc) {
+  auto& st = self->state;
+  if (st.busy) {
+    st.again = true;
+    return;
+  }
+  auto now = self->clock().now();
+  if (now < st.not_before || !st.breaker->allow(now))
+    return; // a retry is scheduled
+  st.busy = true;
+  st.again = false;
+  self->request(svc->readers.next(), caf::infinite, outbox_atom_v, svc->options.relay_batch)
+    .then(
+      [=](std::vector<outbox_event>& events) {
+        if (events.empty()) {
+          finish(self, false);
+          return;
+        }
+        publish(self, svc, std::make_shared<const std::vector<outbox_event>>(std::move(events)));
+      },
+      [=](caf::error& err) {
+        // The store's trouble, not the broker's: try again on the next tick.
+        spdlog::warn("event relay: cannot read the outbox: {}", detail_of(err));
+        self->state.busy = false;
+      });
+}
+
+} // namespace
+
+caf::behavior relay_impl(caf::stateful_actor<relay_state>* self, services_ptr svc) {
+  auto& o = svc->options;
+  auto& st = self->state;
+  st.breaker.emplace(messaging::breaker_config{std::max<uint32_t>(1, o.breaker_failures),
+                                               o.breaker_cooldown, 1});
+  messaging::backoff_policy policy;
+  policy.base = std::max(std::chrono::milliseconds{1}, o.relay_backoff_base);
+  policy.cap = std::max(policy.base, 2 * o.breaker_cooldown);
+  policy.jitter = o.relay_jitter ? messaging::jitter_policy::full : messaging::jitter_policy::none;
+  st.delays.emplace(policy);
+  spdlog::debug("event relay: publishing through the {} publisher, {} events per batch",
+                svc->publisher_name, o.relay_batch);
+  // Look at once (events may wait from before a restart), then on every tick.
+  self->send(self, tick_atom_v);
+  return {
+    [=](tick_atom) {
+      poll(self, svc);
+      self->delayed_send(self, svc->options.relay_interval, tick_atom_v);
+    },
+    [=](nudge_atom) {
+      // Under load a nudge follows every group commit; lingering a moment lets one cycle (one
+      // read, one publish, one mark) take the events of several commits.
+      auto linger = svc->options.relay_linger;
+      if (linger.count() <= 0)
+        return poll(self, svc);
+      if (std::exchange(self->state.lingering, true))
+        return;
+      self->delayed_send(self, linger, flush_atom_v);
+    },
+    [=](flush_atom) {
+      self->state.lingering = false;
+      poll(self, svc);
+    },
+    [=](retry_atom) { poll(self, svc); },
+    [=](crash_atom) {
+      spdlog::warn("fault injection: event relay crashing on request");
+      throw std::runtime_error("injected fault in the event relay");
+    },
+    [=](status_atom) -> caf::result<relay_status> {
+      auto& st = self->state;
+      relay_status s;
+      s.publisher = svc->publisher_name;
+      s.state = std::string{to_string(st.breaker->state_at(self->clock().now()))};
+      s.published = st.published;
+      s.failures = st.failures;
+      s.last_error = st.last_error;
+      auto rp = self->make_response_promise<relay_status>();
+      self->request(svc->readers.next(), caf::infinite, backlog_atom_v)
+        .then(
+          [=](int64_t backlog) mutable {
+            s.backlog = backlog;
+            rp.deliver(s);
+          },
+          [=](caf::error&) mutable { rp.deliver(s); });
+      return rp;
+    },
+  };
+}
+
+} // namespace orderd

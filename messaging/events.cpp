@@ -1,0 +1,216 @@
+#include "messaging/events.hpp"
+
+#include <charconv>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/time.hpp"
+
+namespace orderd::events {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+/// `text` as a JSON string literal. Invalid UTF-8 (which decoded JSON input cannot carry, but a
+/// header could) is replaced rather than thrown on: rendering runs inside store transactions.
+std::string json_string(std::string_view text) {
+  return ojson(std::string{text}).dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+std::string dump(const ojson& j) {
+  return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+/// A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. Event ids are
+/// unique and indexed (outbox.id): time-ordered ids land at the right edge of that index, so a
+/// batch of inserts dirties a few pages instead of one random page per event (random version 4
+/// ids made the WAL writes of every placement several times larger).
+std::string make_event_id(timestamp_ms now) {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  uint64_t hi = (static_cast<uint64_t>(now) & 0xFFFFFFFFFFFFULL) << 16;
+  hi |= 0x7000ULL | (gen() & 0x0FFFULL); // version 7, 12 random bits
+  uint64_t lo = (gen() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL; // RFC variant
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  for (auto word : {hi, lo})
+    for (int i = 0; i < 16; ++i) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
+        ++pos;
+      out[pos++] = hex[(word >> (60 - 4 * i)) & 0xF];
+    }
+  return out;
+}
+
+void append_number(std::string& out, int64_t x) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  out.append(buf, end);
+}
+
+/// The envelope around `data` (JSON text). Member order is fixed, so equal events are equal bytes.
+persistence::outbox_event make(const origin& from, std::string_view type, std::string aggregate,
+                               timestamp_ms at, std::string_view data) {
+  persistence::outbox_event e;
+  e.id = make_event_id(at);
+  e.type = std::string{type};
+  e.aggregate = std::move(aggregate);
+  e.occurred_at = at;
+  e.correlation_id = from.correlation_id;
+  auto& out = e.payload;
+  out.reserve(160 + data.size() + from.source.size() + from.correlation_id.size());
+  out += R"({"id":")";
+  out += e.id; // a UUID: nothing to escape
+  out += R"(","type":)";
+  out += json_string(type);
+  out += R"(,"occurred_at":")";
+  out += format_rfc3339(at);
+  out += R"(","source":)";
+  out += json_string(from.source);
+  out += R"(,"correlation_id":)";
+  out += json_string(from.correlation_id);
+  out += R"(,"data":)";
+  out += data;
+  out += '}';
+  return e;
+}
+
+ojson order_json(const order& o) {
+  ojson items = ojson::array();
+  for (auto& line : o.lines)
+    items.push_back(ojson{{"sku", line.sku},
+                          {"quantity", line.quantity},
+                          {"unit_price_cents", line.unit_price_cents}});
+  return ojson{{"id", o.id},
+               {"customer_id", o.customer_id},
+               {"customer_email", o.customer_email},
+               {"status", to_string(o.status)},
+               {"items", std::move(items)},
+               {"total_cents", o.total_cents},
+               {"currency", o.currency},
+               {"created_at", format_rfc3339(o.created_at)},
+               {"updated_at", format_rfc3339(o.updated_at)}};
+}
+
+persistence::outbox_event transition(const origin& from, std::string_view type,
+                                     const std::string& order_id, order_status before,
+                                     order_status after, timestamp_ms at) {
+  ojson data{{"id", order_id}, {"from", to_string(before)}, {"to", to_string(after)}};
+  return make(from, type, order_id, at, dump(data));
+}
+
+/// Stock figures as JSON, by hand: these are rendered inside the writer's transaction for every
+/// placement, and a sku needs no escaping (domain/validation: letters, digits, '-', '_', '.'),
+/// but it is escaped anyway so that this never depends on a rule checked elsewhere.
+std::string stock_json(const stock_snapshot& s, bool with_threshold) {
+  std::string out;
+  out.reserve(120);
+  out += R"({"sku":)";
+  out += json_string(s.level.sku);
+  out += R"(,"available":)";
+  append_number(out, s.level.available);
+  out += R"(,"reserved":)";
+  append_number(out, s.level.reserved);
+  if (with_threshold) {
+    out += R"(,"low_stock_threshold":)";
+    append_number(out, s.low_stock_threshold);
+  } else {
+    out += R"(,"sold":)";
+    append_number(out, s.level.sold);
+  }
+  out += R"(,"version":)";
+  append_number(out, s.level.version);
+  out += '}';
+  return out;
+}
+
+} // namespace
+
+persistence::outbox_event order_created(const origin& from, const order& o) {
+  return make(from, types::order_created, o.id, o.created_at, dump(order_json(o)));
+}
+
+persistence::outbox_event order_cancelled(const origin& from, const order& o) {
+  return make(from, types::order_cancelled, o.id, o.updated_at, dump(order_json(o)));
+}
+
+persistence::outbox_event order_status_changed(const origin& from, const std::string& order_id,
+                                               order_status before, order_status after,
+                                               timestamp_ms at) {
+  return transition(from, types::order_status_changed, order_id, before, after, at);
+}
+
+persistence::outbox_event order_processing(const origin& from, const std::string& order_id,
+                                           order_status before, order_status after,
+                                           timestamp_ms at) {
+  return transition(from, types::order_processing, order_id, before, after, at);
+}
+
+persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,
+                                         const std::string& customer_id,
+                                         const std::vector<short_line>& lines, timestamp_ms at) {
+  ojson items = ojson::array();
+  for (auto& l : lines)
+    items.push_back(ojson{{"sku", l.sku}, {"requested", l.requested}, {"available", l.available}});
+  ojson data{{"customer_id", customer_id},
+             {"correlation_id", from.correlation_id},
+             {"items", std::move(items)}};
+  return make(from, types::stock_rejected, attempt_id, at, dump(data));
+}
+
+persistence::outbox_event inventory_updated(const origin& from, const stock_snapshot& s,
+                                            timestamp_ms at) {
+  return make(from, types::inventory_updated, s.level.sku, at, stock_json(s, false));
+}
+
+persistence::outbox_event inventory_low(const origin& from, const stock_snapshot& s,
+                                        timestamp_ms at) {
+  return make(from, types::inventory_low, s.level.sku, at, stock_json(s, true));
+}
+
+bool topic_matches(std::string_view pattern, std::string_view key) noexcept {
+  // Split both into words lazily and match recursively; '#' tries every split point. Patterns
+  // are short (a handful of words), so the backtracking stays tiny.
+  auto next_word = [](std::string_view& s) {
+    auto dot = s.find('.');
+    auto word = s.substr(0, dot);
+    s = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+    return word;
+  };
+  // `at_end` distinguishes "no words left" from "one empty word" ("a." has two words).
+  struct matcher {
+    decltype(next_word)& next;
+    bool run(std::string_view p, bool p_done, std::string_view k, bool k_done) const {
+      if (p_done)
+        return k_done;
+      auto p_rest = p;
+      auto word = next(p_rest);
+      bool p_rest_done = p.find('.') == std::string_view::npos;
+      if (word == "#") {
+        // Zero words ...
+        if (run(p_rest, p_rest_done, k, k_done))
+          return true;
+        // ... or one more, then try again.
+        if (k_done)
+          return false;
+        auto k_rest = k;
+        next(k_rest);
+        bool k_rest_done = k.find('.') == std::string_view::npos;
+        return run(p, false, k_rest, k_rest_done);
+      }
+      if (k_done)
+        return false;
+      auto k_rest = k;
+      auto key_word = next(k_rest);
+      bool k_rest_done = k.find('.') == std::string_view::npos;
+      if (word != "*" && word != key_word)
+        return false;
+      return run(p_rest, p_rest_done, k_rest, k_rest_done);
+    }
+  };
+  return matcher{next_word}.run(pattern, false, key, false);
+}
+
+} // namespace orderd::events
