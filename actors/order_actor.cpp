@@ -383,7 +383,7 @@ caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::
       delay = std::min<caf::timespan>(svc->options.restarts.max_backoff,
                                       svc->options.restarts.first_backoff * (1 << (recent - 2)));
   }
-  auto child = self->spawn<caf::linked>(order_impl, svc, id, is_new, delay);
+  auto child = self->spawn<caf::monitored>(order_impl, svc, id, is_new, delay);
   st.children[id] = child;
   st.keys[child.address()] = id;
   st.stats.live_children = static_cast<int64_t>(st.children.size());
@@ -416,14 +416,31 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
                                   services_ptr svc) {
-  self->set_exit_handler([self, svc](caf::exit_msg& msg) {
+  // Our own supervisor shutting us down: the children go with us.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (msg.reason) {
+      stop_children(self, self->state.children, msg.reason);
+      self->quit(msg.reason);
+    }
+  });
+  // A bug in a handler (or an injected fault) ends us: the children go with us as well.
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    caf::error reason = caf::make_error(caf::sec::runtime_error, what);
+    stop_children(self, self->state.children, reason);
+    return reason;
+  });
+  self->set_down_handler([self, svc](caf::down_msg& msg) {
     auto& st = self->state;
     auto key = st.keys.find(msg.source);
-    if (key == st.keys.end()) {
-      if (msg.reason)
-        self->quit(msg.reason);
+    if (key == st.keys.end())
       return;
-    }
     auto id = key->second;
     st.keys.erase(key);
     if (auto i = st.children.find(id); i != st.children.end() && i->second.address() == msg.source)
@@ -435,6 +452,7 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
     if (decision.escalate) {
       ++st.stats.escalations;
       spdlog::error("order supervisor: order actor {} exceeded its restart budget; escalating", id);
+      stop_children(self, st.children, caf::exit_reason::unhandled_exception);
       self->quit(caf::exit_reason::unhandled_exception);
       return;
     }
@@ -503,6 +521,10 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
         st.children.erase(i);
         st.stats.live_children = static_cast<int64_t>(st.children.size());
         self->send(child, a);
+      } else if (st.keys.count(who) == 0) {
+        // Not ours: left over from a previous incarnation of this registry. Let it go.
+        if (auto orphan = caf::actor_cast<caf::actor>(who))
+          self->send(orphan, a);
       }
     },
     [=](crash_atom a, const std::string& id) { self->send(child_for(self, svc, id), a, id); },

@@ -321,7 +321,7 @@ using registry_actor = caf::stateful_actor<stock_registry_state>*;
 
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& sku,
                        caf::timespan delay) {
-  auto child = self->spawn<caf::linked>(stock_impl, svc, sku, delay);
+  auto child = self->spawn<caf::monitored>(stock_impl, svc, sku, delay);
   self->state.children[sku] = child;
   self->state.keys[child.address()] = sku;
   self->state.stats.live_children = static_cast<int64_t>(self->state.children.size());
@@ -338,15 +338,31 @@ caf::actor child_for(registry_actor self, const services_ptr& svc, const std::st
 
 caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* self,
                                   services_ptr svc) {
-  self->set_exit_handler([self, svc](caf::exit_msg& msg) {
+  // Our own supervisor shutting us down: the children go with us.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (msg.reason) {
+      stop_children(self, self->state.children, msg.reason);
+      self->quit(msg.reason);
+    }
+  });
+  // A bug in a handler (or an injected fault) ends us: the children go with us as well.
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    caf::error reason = caf::make_error(caf::sec::runtime_error, what);
+    stop_children(self, self->state.children, reason);
+    return reason;
+  });
+  self->set_down_handler([self, svc](caf::down_msg& msg) {
     auto& st = self->state;
     auto key = st.keys.find(msg.source);
-    if (key == st.keys.end()) {
-      // Not one of our children: our own supervisor is shutting us down.
-      if (msg.reason)
-        self->quit(msg.reason);
+    if (key == st.keys.end())
       return;
-    }
     auto sku = key->second;
     st.keys.erase(key);
     if (auto i = st.children.find(sku); i != st.children.end() && i->second.address() == msg.source)
@@ -359,6 +375,7 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
       ++st.stats.escalations;
       spdlog::error("inventory supervisor: stock actor {} exceeded its restart budget; escalating",
                     sku);
+      stop_children(self, st.children, caf::exit_reason::unhandled_exception);
       self->quit(caf::exit_reason::unhandled_exception);
       return;
     }
@@ -400,6 +417,10 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
         st.children.erase(i);
         st.stats.live_children = static_cast<int64_t>(st.children.size());
         self->send(child, a);
+      } else if (st.keys.count(who) == 0) {
+        // Not ours: left over from a previous incarnation of this registry. Let it go.
+        if (auto orphan = caf::actor_cast<caf::actor>(who))
+          self->send(orphan, a);
       }
     },
     [=](stay_atom a, const std::string& sku, const caf::actor_addr& who) {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
 
 #include "domain/time.hpp"
@@ -109,6 +111,15 @@ private:
   time_point last_active_{};
   bool pending_ = false;
 };
+
+/// Takes a registry's children down with it. Children are monitored rather than linked: CAF 0.17
+/// removes a link by scanning the parent's attachable list, so with tens of thousands of live
+/// order actors a burst of passivations became quadratic and stalled the registry.
+template <class Self, class Map>
+void stop_children(Self* self, const Map& children, const caf::error& reason) {
+  for (auto& entry : children)
+    self->send_exit(entry.second, reason ? reason : caf::error{caf::exit_reason::user_shutdown});
+}
 
 /// Tunables of the actor layer (filled from config::settings in main).
 struct runtime_options {
