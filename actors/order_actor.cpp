@@ -416,26 +416,7 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
                                   services_ptr svc) {
-  // Our own supervisor shutting us down: the children go with us.
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    if (msg.reason) {
-      stop_children(self, self->state.children, msg.reason);
-      self->quit(msg.reason);
-    }
-  });
-  // A bug in a handler (or an injected fault) ends us: the children go with us as well.
-  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
-    caf::error reason = caf::make_error(caf::sec::runtime_error, what);
-    stop_children(self, self->state.children, reason);
-    return reason;
-  });
+  stop_children_on_exit(self);
   self->set_down_handler([self, svc](caf::down_msg& msg) {
     auto& st = self->state;
     auto key = st.keys.find(msg.source);

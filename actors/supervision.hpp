@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,9 @@
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/scheduled_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/fwd.hpp>
 
 #include "domain/time.hpp"
@@ -119,6 +123,30 @@ template <class Self, class Map>
 void stop_children(Self* self, const Map& children, const caf::error& reason) {
   for (auto& entry : children)
     self->send_exit(entry.second, reason ? reason : caf::error{caf::exit_reason::user_shutdown});
+}
+
+/// Makes a registry stop its children whenever it stops: on its supervisor's exit message and on
+/// an exception escaping a handler (a bug, or an injected fault).
+template <class Self>
+void stop_children_on_exit(Self* self) {
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (msg.reason) {
+      stop_children(self, self->state.children, msg.reason);
+      self->quit(msg.reason);
+    }
+  });
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    caf::error reason = caf::make_error(caf::sec::runtime_error, what);
+    stop_children(self, self->state.children, reason);
+    return reason;
+  });
 }
 
 /// Tunables of the actor layer (filled from config::settings in main).
