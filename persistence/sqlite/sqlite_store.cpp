@@ -231,6 +231,12 @@ private:
     }
     exec_script(("PRAGMA synchronous = " + options.synchronous).c_str());
     exec_script("PRAGMA foreign_keys = ON");
+    // Statement and savepoint journals in memory. Every change set is a savepoint and most of
+    // its statements may abort, so SQLite keeps the original of each page a statement changes;
+    // past 64 KiB per transaction those journals spill into a temporary file that is created,
+    // written and deleted in every group commit (with the outbox rows, more bytes than the WAL
+    // itself). They only ever serve a rollback, never durability.
+    exec_script("PRAGMA temp_store = MEMORY");
   }
 
   sqlite3* db_ = nullptr;
