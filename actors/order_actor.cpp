@@ -418,25 +418,11 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
                                   services_ptr svc) {
   stop_children_on_exit(self);
   self->set_down_handler([self, svc](caf::down_msg& msg) {
+    auto crashed = on_child_down(self, msg, svc->options.restarts, "order actor");
+    if (!crashed || crashed->second.escalate)
+      return;
     auto& st = self->state;
-    auto key = st.keys.find(msg.source);
-    if (key == st.keys.end())
-      return;
-    auto id = key->second;
-    st.keys.erase(key);
-    if (auto i = st.children.find(id); i != st.children.end() && i->second.address() == msg.source)
-      st.children.erase(i);
-    st.stats.live_children = static_cast<int64_t>(st.children.size());
-    if (!msg.reason || msg.reason == caf::exit_reason::normal)
-      return;
-    auto decision = st.trackers[id].on_crash(self->clock().now(), svc->options.restarts);
-    if (decision.escalate) {
-      ++st.stats.escalations;
-      spdlog::error("order supervisor: order actor {} exceeded its restart budget; escalating", id);
-      stop_children(self, st.children, caf::exit_reason::unhandled_exception);
-      self->quit(caf::exit_reason::unhandled_exception);
-      return;
-    }
+    auto& id = crashed->first;
     // Restart is lazy: the next request for this order rebuilds it from the store.
     ++st.stats.restarts;
     spdlog::warn("order supervisor: order actor {} crashed ({}); it reloads on next use", id,

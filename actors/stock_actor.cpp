@@ -340,26 +340,12 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
                                   services_ptr svc) {
   stop_children_on_exit(self);
   self->set_down_handler([self, svc](caf::down_msg& msg) {
+    auto crashed = on_child_down(self, msg, svc->options.restarts, "stock actor");
+    if (!crashed || crashed->second.escalate)
+      return;
     auto& st = self->state;
-    auto key = st.keys.find(msg.source);
-    if (key == st.keys.end())
-      return;
-    auto sku = key->second;
-    st.keys.erase(key);
-    if (auto i = st.children.find(sku); i != st.children.end() && i->second.address() == msg.source)
-      st.children.erase(i);
-    st.stats.live_children = static_cast<int64_t>(st.children.size());
-    if (!msg.reason || msg.reason == caf::exit_reason::normal)
-      return;
-    auto decision = st.trackers[sku].on_crash(self->clock().now(), svc->options.restarts);
-    if (decision.escalate) {
-      ++st.stats.escalations;
-      spdlog::error("inventory supervisor: stock actor {} exceeded its restart budget; escalating",
-                    sku);
-      stop_children(self, st.children, caf::exit_reason::unhandled_exception);
-      self->quit(caf::exit_reason::unhandled_exception);
-      return;
-    }
+    auto& sku = crashed->first;
+    auto& decision = crashed->second;
     ++st.stats.restarts;
     spdlog::warn("inventory supervisor: stock actor {} crashed ({}); restarting in {} ms", sku,
                  caf::to_string(msg.reason), decision.backoff.count());

@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +20,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/scheduled_actor.hpp>
 #include <caf/sec.hpp>
+#include <spdlog/spdlog.h>
 #include <caf/fwd.hpp>
 
 #include "domain/time.hpp"
@@ -147,6 +150,35 @@ void stop_children_on_exit(Self* self) {
     stop_children(self, self->state.children, reason);
     return reason;
   });
+}
+
+/// The bookkeeping every registry does when a monitored child stops: forget it and, for a crash,
+/// consult its restart budget. Returns the child's key and the decision, or nothing when the
+/// child was not ours or stopped normally. On escalation the registry (and its children) stop.
+template <class Self>
+std::optional<std::pair<std::string, restart_tracker::decision>>
+on_child_down(Self* self, const caf::down_msg& msg, const restart_limits& limits,
+              std::string_view child_kind) {
+  auto& st = self->state;
+  auto key = st.keys.find(msg.source);
+  if (key == st.keys.end())
+    return std::nullopt;
+  auto name = key->second;
+  st.keys.erase(key);
+  if (auto i = st.children.find(name); i != st.children.end() && i->second.address() == msg.source)
+    st.children.erase(i);
+  st.stats.live_children = static_cast<int64_t>(st.children.size());
+  if (!msg.reason || msg.reason == caf::exit_reason::normal)
+    return std::nullopt;
+  auto decision = st.trackers[name].on_crash(self->clock().now(), limits);
+  if (decision.escalate) {
+    ++st.stats.escalations;
+    spdlog::error("{} supervisor: {} {} exceeded its restart budget; escalating", st.stats.name,
+                  child_kind, name);
+    stop_children(self, st.children, caf::exit_reason::unhandled_exception);
+    self->quit(caf::exit_reason::unhandled_exception);
+  }
+  return std::make_pair(std::move(name), decision);
 }
 
 /// Tunables of the actor layer (filled from config::settings in main).
