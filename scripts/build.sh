@@ -42,6 +42,8 @@ if command -v ccache >/dev/null 2>&1; then
     fi
   fi
   export CCACHE_DIR
+  # Paths relative to the checkout, so clones and worktrees elsewhere hit the same cache.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$REPO}
   export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
   mkdir -p "$CCACHE_DIR"
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
