@@ -158,6 +158,7 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
 
   http::api_options api_opts;
   api_opts.enable_fault_injection = s.enable_fault_injection;
+  api_opts.admin_token = s.admin_token;
   api_opts.request_timeout = milliseconds{s.request_timeout_ms};
   api_opts.store_backend = store->backend();
   auto routes = std::make_shared<http::api>(svc, api_opts);

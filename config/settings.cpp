@@ -183,6 +183,10 @@ constexpr std::array options{
   option{.name = "demo-catalogue", .section = operations,
          .meaning = "load demo products when the catalogue is empty",
          .field = &settings::demo_catalogue},
+  option{.name = "admin-token", .metavar = "TOKEN", .section = operations,
+         .meaning = "bearer token the admin endpoints (/api/v1/admin/*) require; empty disables "
+                    "them",
+         .field = &settings::admin_token, .secret = true},
   option{.name = "enable-fault-injection", .section = operations,
          .meaning = "enable POST /api/v1/admin/faults (crash-recovery drills; keep it off in production)",
          .field = &settings::enable_fault_injection},

@@ -57,6 +57,7 @@ struct settings {
   std::string log_level = "info";          ///< --log-level: trace|debug|info|warn|error|off
   std::string log_format = "text";         ///< --log-format: text | json
   bool demo_catalogue = false;             ///< --demo-catalogue: load demo products if empty
+  std::string admin_token;                 ///< --admin-token: bearer token of /api/v1/admin/*; empty = disabled
   bool enable_fault_injection = false;     ///< --enable-fault-injection: POST /api/v1/admin/faults
   std::string config_file;                 ///< --config FILE (or ORDERD_CONFIG); not a file key
 

@@ -500,6 +500,10 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
     r.segments = split_path(pattern);
     r.pattern = std::move(pattern);
     r.json_body = json_body;
+    // Every admin route needs the bearer token. The fault hook predates the token and has its own
+    // switch (--enable-fault-injection); it also needs the token once one is configured.
+    r.admin = r.pattern.starts_with("/api/v1/admin/")
+              && (r.pattern != "/api/v1/admin/faults" || !opts_.admin_token.empty());
     r.run = [ctx, fn = std::move(fn)](request&& req, responder reply, const params_t& p) {
       fn(*ctx, std::move(req), std::move(reply), p);
     };
@@ -574,6 +578,28 @@ std::vector<std::string> api::route_list() const {
   return out;
 }
 
+std::optional<response> api::admin_refusal(const request& req) const {
+  if (opts_.admin_token.empty())
+    return problem_response(wire::admin_disabled_problem());
+  auto given = req.header("authorization").value_or("");
+  constexpr std::string_view scheme = "Bearer ";
+  bool ok = given.size() > scheme.size() && detail::iequals(given.substr(0, scheme.size()), scheme);
+  if (ok) {
+    auto token = given.substr(scheme.size());
+    // Compare every byte whatever the first mismatch, so timing reveals nothing of the token.
+    unsigned char diff = token.size() == opts_.admin_token.size() ? 0 : 1;
+    for (size_t i = 0; i < token.size(); ++i)
+      diff |= static_cast<unsigned char>(token[i])
+              ^ static_cast<unsigned char>(opts_.admin_token[i % opts_.admin_token.size()]);
+    ok = diff == 0;
+  }
+  if (ok)
+    return std::nullopt;
+  auto r = problem_response(wire::unauthorized_problem());
+  r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="orderd-admin")");
+  return r;
+}
+
 void api::handle(request&& req, responder reply) {
   // Thread: Beast I/O thread. Everything here is quick; actor work is asynchronous.
   spdlog::debug("{} {} from {}", req.method, req.target, req.remote);
@@ -595,6 +621,10 @@ void api::handle(request&& req, responder reply) {
         media.remove_suffix(1);
       if (!detail::iequals(media, "application/json"))
         return reply(problem_response(wire::unsupported_media_type_problem(ct)));
+    }
+    if (r.admin) {
+      if (auto refusal = admin_refusal(req))
+        return reply(std::move(*refusal));
     }
     try {
       r.run(std::move(req), reply, params);

@@ -13,6 +13,8 @@ namespace orderd::http {
 
 struct api_options {
   bool enable_fault_injection = false;
+  /// Bearer token of the admin routes; empty answers them 403 (disabled).
+  std::string admin_token;
   /// How long a route waits for the actors before answering 503.
   std::chrono::milliseconds request_timeout{10000};
   std::string store_backend = "sqlite";
@@ -32,12 +34,16 @@ public:
   /// Every "METHOD /path/pattern" the API serves (for docs and tests).
   std::vector<std::string> route_list() const;
 
+  /// Why `req` may not use an admin route (401 or 403 problem), or nothing when it may.
+  std::optional<response> admin_refusal(const request& req) const;
+
   /// One entry of the routing table: method, path pattern ({x} matches one segment), handler.
   struct route {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
     bool json_body = false; ///< requires Content-Type: application/json
+    bool admin = false;     ///< requires the admin bearer token
     std::function<void(request&&, responder, const std::vector<std::string>&)> run;
   };
 

@@ -158,6 +158,18 @@ problem unsupported_media_type_problem(std::string_view content_type) {
                            std::move(detail));
 }
 
+problem unauthorized_problem() {
+  return transport_problem("unauthorized", "Unauthorized", 401,
+                           "This admin endpoint needs the header 'Authorization: Bearer <token>' "
+                           "with the token orderd was started with (--admin-token).");
+}
+
+problem admin_disabled_problem() {
+  return transport_problem("admin-disabled", "Admin endpoints disabled", 403,
+                           "Admin endpoints are disabled: start orderd with --admin-token "
+                           "(ORDERD_ADMIN_TOKEN) to enable them.");
+}
+
 problem no_route_problem(std::string_view method, std::string_view target) {
   return transport_problem("no-route", "No such resource", 404,
                            "Nothing serves " + std::string{method} + " " + std::string{target}

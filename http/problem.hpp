@@ -69,6 +69,12 @@ problem payload_too_large_problem(std::size_t limit_bytes);
 /// 415, type `unsupported-media-type`; `content_type` is what the client sent (may be empty).
 problem unsupported_media_type_problem(std::string_view content_type);
 
+/// 401, type `unauthorized`: an admin route without the right bearer token.
+problem unauthorized_problem();
+
+/// 403, type `admin-disabled`: admin routes answer nothing until a token is configured.
+problem admin_disabled_problem();
+
 /// 404, type `no-route`: nothing serves this path.
 problem no_route_problem(std::string_view method, std::string_view target);
 

@@ -42,7 +42,7 @@ const std::vector<std::pair<std::string, std::string>> non_defaults = {
   {"amqp-exchange", "shop.events"}, {"relay-batch", "14"}, {"relay-interval-ms", "15"},
   {"breaker-failures", "16"}, {"breaker-cooldown-ms", "17"}, {"outbox-retention-hours", "18"},
   {"log-level", "debug"}, {"log-format", "json"}, {"demo-catalogue", "true"},
-  {"enable-fault-injection", "true"}, {"config", ""},
+  {"admin-token", "s3cret"}, {"enable-fault-injection", "true"}, {"config", ""},
 };
 
 std::string env_of(const std::string& key) {
