@@ -47,6 +47,7 @@ struct placement {
   caf::error other_error;
   caf::typed_response_promise<placement_result> promise;
   events::origin origin; ///< this node and the request's correlation id
+  std::string attempt_id; ///< the id the order gets (or would have got)
 };
 
 void release_all(const std::string& order_id, const std::vector<granted_hold>& granted,
@@ -56,6 +57,50 @@ void release_all(const std::string& order_id, const std::vector<granted_hold>& g
     if (resync)
       caf::anon_send(g.granted_by, resync_atom_v, g.held.sku);
   }
+}
+
+/// True for the refusals an inbound `order.place` answers with order.rejected (the command was
+/// handled: it must not be retried). Others (unavailable, storage) leave no trace: retried.
+bool is_business_refusal(errc code) noexcept {
+  return code == errc::unknown_sku || code == errc::insufficient_stock
+         || code == errc::currency_mismatch || code == errc::invalid_input;
+}
+
+/// For an inbound placement refused for a business reason: the order.rejected event and the
+/// processed-message record, to commit together before the refusal is answered.
+void add_inbound_refusal(change_set& cs, const placement& p, const caf::error& refusal,
+                         timestamp_ms now) {
+  if (p.req.message_id.empty() || !is_business_refusal(code_of(refusal)))
+    return;
+  cs.ops.emplace_back(persistence::append_event{events::order_rejected(
+    p.origin, p.attempt_id, p.req.request.customer_id, to_string(code_of(refusal)),
+    detail_of(refusal), short_lines_of(refusal), now)});
+  record_inbound(cs, p.req.message_id, "order.place", now);
+}
+
+/// Answers a placement with `refusal` (its holds are released already) and ends the actor. An
+/// inbound placement's refusal commits its order.rejected event first; if that write fails the
+/// command is answered `unavailable`, so the bridge retries it rather than losing the outcome.
+void refuse(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p,
+            caf::error refusal) {
+  change_set cs;
+  add_inbound_refusal(cs, *p, refusal, svc->now());
+  if (cs.ops.empty()) {
+    p->promise.deliver(refusal);
+    self->quit();
+    return;
+  }
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
+    .then(
+      [=](change_result& res) mutable {
+        p->promise.deliver(res.ok() ? refusal : fail(res.code, res.detail));
+        self->quit();
+      },
+      [=](caf::error& err) mutable {
+        p->promise.deliver(fail(errc::unavailable, "order.rejected not written: "
+                                                     + detail_of(err)));
+        self->quit();
+      });
 }
 
 void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
@@ -73,10 +118,9 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     auto r = &g->held;
     if (r->currency != currency) {
       release_all(id, p->granted, false);
-      p->promise.deliver(fail(errc::currency_mismatch,
-                              "an order cannot mix currencies: " + currency + " and "
-                                + r->currency + " (sku " + r->sku + ")"));
-      self->quit();
+      refuse(self, svc, p,
+             fail(errc::currency_mismatch, "an order cannot mix currencies: " + currency
+                                             + " and " + r->currency + " (sku " + r->sku + ")"));
       return;
     }
     o.lines.push_back({line.sku, line.quantity, r->unit_price_cents});
@@ -90,6 +134,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   // The events commit with the order or not at all (transactional outbox).
   cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
   cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));
+  record_inbound(cs, p->req.message_id, "order.place", o.created_at);
   if (!p->req.idempotency_key.empty()) {
     persistence::idempotency_record rec;
     rec.key = p->req.idempotency_key;
@@ -133,21 +178,28 @@ void reject_for_stock(order_actor self, const services_ptr& svc, std::shared_ptr
   auto& id = self->state.id;
   release_all(id, p->granted, false);
   change_set cs;
+  auto now = svc->now();
   cs.ops.emplace_back(persistence::append_event{events::stock_rejected(
-    p->origin, id, p->req.request.customer_id, p->shorts, svc->now())});
+    p->origin, id, p->req.request.customer_id, p->shorts, now)});
   auto refusal = fail_short(p->shorts);
+  add_inbound_refusal(cs, *p, refusal, now);
+  // Over HTTP the refusal stands whatever happened to its event. An inbound command's outcome
+  // must be durable before it is acknowledged: a failed write is answered as such (retried).
+  bool inbound = !p->req.message_id.empty();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .then(
       [=](change_result& res) mutable {
-        if (!res.ok())
+        if (!res.ok()) {
           spdlog::warn("order {}: stock.rejected event not written: {}", id, res.detail);
+          if (inbound)
+            refusal = fail(res.code, res.detail);
+        }
         p->promise.deliver(refusal);
         self->quit();
       },
       [=](caf::error& err) mutable {
-        // The refusal stands whatever happened to its event.
         spdlog::warn("order {}: stock.rejected event not written: {}", id, detail_of(err));
-        p->promise.deliver(refusal);
+        p->promise.deliver(inbound ? fail(errc::unavailable, detail_of(err)) : refusal);
         self->quit();
       });
 }
@@ -164,8 +216,7 @@ void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   if (refusal) {
     // All or nothing: give back what was held.
     release_all(id, p->granted, false);
-    p->promise.deliver(refusal);
-    self->quit();
+    refuse(self, svc, std::move(p), std::move(refusal));
     return;
   }
   commit_placement(self, svc, std::move(p));
@@ -181,6 +232,7 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
     return fail(errc::invalid_input, "an order needs at least one item");
   p->req = std::move(req);
   p->origin = origin_of(*svc, p->req.correlation_id);
+  p->attempt_id = self->state.id;
   p->promise = self->make_response_promise<placement_result>();
   p->outstanding = p->lines.size();
   auto rp = p->promise;
@@ -223,7 +275,7 @@ caf::error no_order(const std::string& id) {
 }
 
 caf::result<order> move_to(order_actor self, const services_ptr& svc, order_status to,
-                           std::string correlation_id) {
+                           std::string correlation_id, const std::string& message_id = {}) {
   auto& st = self->state;
   if (!st.current)
     return no_order(st.id);
@@ -255,6 +307,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   }
   if (!stock.empty())
     cs.ops.emplace_back(append_stock_events_op(origin, now));
+  record_inbound(cs, message_id, "order.cancel", now);
   auto rp = self->make_response_promise<order>();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
@@ -303,6 +356,11 @@ caf::behavior running(order_actor self, services_ptr svc) {
     [=](cancel_atom, const std::string&, std::string& correlation_id) {
       touch(self, svc);
       return move_to(self, svc, order_status::cancelled, std::move(correlation_id));
+    },
+    [=](cancel_atom, const std::string&, std::string& correlation_id,
+        const std::string& message_id) {
+      touch(self, svc);
+      return move_to(self, svc, order_status::cancelled, std::move(correlation_id), message_id);
     },
     [=](move_atom, const std::string&, order_status to, std::string& correlation_id) {
       touch(self, svc);
@@ -477,6 +535,10 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
     },
     [=](cancel_atom a, const std::string& id, const std::string& correlation_id) {
       return self->delegate(child_for(self, svc, id), a, id, correlation_id);
+    },
+    [=](cancel_atom a, const std::string& id, const std::string& correlation_id,
+        const std::string& message_id) {
+      return self->delegate(child_for(self, svc, id), a, id, correlation_id, message_id);
     },
     [=](move_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
       return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);

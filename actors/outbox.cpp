@@ -41,4 +41,12 @@ bool appends_events(const persistence::change_set& cs) noexcept {
   return false;
 }
 
+void record_inbound(persistence::change_set& cs, const std::string& message_id,
+                    std::string_view command, timestamp_ms at) {
+  if (message_id.empty())
+    return;
+  cs.ops.emplace_back(
+    persistence::record_message{{message_id, std::string{command}, at}});
+}
+
 } // namespace orderd

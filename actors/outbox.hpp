@@ -28,6 +28,11 @@ stock_events(const events::origin& from, const std::vector<persistence::stock_mo
 /// the stock ops: the store hands it the exact figures read inside the transaction.
 persistence::append_stock_events append_stock_events_op(events::origin from, timestamp_ms at);
 
+/// Adds the processed-message record of an inbound command to `cs`, so the command's effect and
+/// the record commit together (nothing when `message_id` is empty: the change came over HTTP).
+void record_inbound(persistence::change_set& cs, const std::string& message_id,
+                    std::string_view command, timestamp_ms at);
+
 /// True when the change set appends outbox events (so the relay has work once it commits).
 bool appends_events(const persistence::change_set& cs) noexcept;
 

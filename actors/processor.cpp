@@ -26,6 +26,8 @@ void purge_if_due(processor_actor self, const services_ptr& svc, timestamp_ms no
   auto retention_ms
     = std::chrono::duration_cast<std::chrono::milliseconds>(svc->options.outbox_retention);
   caf::anon_send(svc->writer.get(), purge_atom_v, outbox_atom_v, now - retention_ms.count());
+  auto dedup_ms = std::chrono::duration_cast<std::chrono::milliseconds>(svc->options.inbound_dedup);
+  caf::anon_send(svc->writer.get(), purge_atom_v, processed_atom_v, now - dedup_ms.count());
 }
 
 void done(processor_actor self, const services_ptr& svc, bool more) {

@@ -71,6 +71,7 @@ CAF_ADD_ATOM(orderd, orderd::atoms, unsub_atom, "unsub")
 CAF_ADD_ATOM(orderd, orderd::atoms, event_atom, "event")
 CAF_ADD_ATOM(orderd, orderd::atoms, status_atom, "status")
 CAF_ADD_ATOM(orderd, orderd::atoms, retry_atom, "retry")
+CAF_ADD_ATOM(orderd, orderd::atoms, processed_atom, "processed")
 
 namespace orderd {
 
@@ -98,6 +99,9 @@ struct placement_request {
   /// The caller's correlation (trace) id, carried into the events this placement writes;
   /// empty: the order actor makes one up.
   std::string correlation_id;
+  /// The AMQP message_id of an inbound `order.place` command (empty over HTTP). The outcome,
+  /// order.created or order.rejected, commits with a processed-message record of this id.
+  std::string message_id;
 };
 
 /// The reply to a placement: the new order, or the stored response of an earlier request made
@@ -147,6 +151,7 @@ struct supervisor_stats {
 //   (write_atom, change_set)                      -> change_result   (after the batch committed)
 //   (purge_atom, timestamp_ms cutoff)             -> size_t      expired idempotency keys
 //   (purge_atom, outbox_atom, timestamp_ms cutoff) -> size_t     published events before cutoff
+//   (purge_atom, processed_atom, timestamp_ms cutoff) -> size_t  processed-message records
 //   After a batch that appended outbox events, it sends (nudge_atom) to the event relay.
 //   (crash_atom)                                  -> fault injection
 //
@@ -161,6 +166,7 @@ struct supervisor_stats {
 //   (ping_atom)                                   -> bool
 //   (outbox_atom, size_t limit)                   -> std::vector<outbox_event>  unpublished, by seq
 //   (backlog_atom)                                -> int64_t     unpublished events
+//   (processed_atom, message_id)                  -> bool        inbound message done already
 //
 // stock actor (one per sku; lives under the stock registry, which forwards by sku):
 //   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
@@ -173,6 +179,9 @@ struct supervisor_stats {
 //   (delete_atom, sku)                            -> bool | not_found | conflict
 //   (set_atom, sku, int64 available)              -> product | not_found
 //   (adjust_atom, sku, int64 delta)               -> product | not_found | insufficient_stock
+//   (set_atom | adjust_atom, sku, int64, message_id) the same for an inbound inventory.adjust:
+//                                                    the change commits with the message's
+//                                                    processed record (conflict if it exists)
 //   (crash_atom, sku)                             -> fault injection
 //
 // order registry (spawns one order actor per order on demand, passivates idle ones):
@@ -181,7 +190,12 @@ struct supervisor_stats {
 //   (cancel_atom, order_id, correlation_id)       -> order | not_found | illegal_transition
 //   (move_atom, order_id, order_status to, correlation_id)
 //                                                 -> order | not_found | illegal_transition
+//   (cancel_atom, order_id, correlation_id, message_id)  the same for an inbound order.cancel
 //   (correlation_id: carried into the events of the change; empty: a new one is made up)
+//   Placements and cancels with a message_id commit a processed-message record with their
+//   change (conflict: processed already). A placement with a message_id that is refused for a
+//   business reason (unknown_sku, insufficient_stock, currency_mismatch) commits an
+//   order.rejected event and the record before the refusal is answered.
 //   (crash_atom, order_id)                        -> fault injection
 //
 // event relay (one per node; publishes the outbox in seq order, see actors/relay.hpp):

@@ -101,6 +101,48 @@ caf::error no_product(const std::string& sku) {
   return fail(errc::not_found, "no product with sku " + sku);
 }
 
+/// Sets `available` (HTTP PUT .../stock, or an inbound inventory.adjust with "available").
+caf::result<product> set_stock(stock_actor self, const services_ptr& svc, const std::string& sku,
+                               int64_t available, const std::string& message_id) {
+  if (!self->state.item)
+    return no_product(sku);
+  if (available < 0)
+    return fail(errc::invalid_input, "available must not be negative");
+  auto now = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::set_available{sku, available, now});
+  add_stock_events(cs, svc, now);
+  record_inbound(cs, message_id, "inventory.adjust", now);
+  return write<product>(self, svc, std::move(cs), [self] {
+    spdlog::info("stock {} set: {} available", self->state.sku, self->state.item->available);
+    return *self->state.item;
+  });
+}
+
+/// Adds `delta` to `available`, never below zero.
+caf::result<product> adjust_stock(stock_actor self, const services_ptr& svc,
+                                  const std::string& sku, int64_t delta,
+                                  const std::string& message_id) {
+  auto& st = self->state;
+  if (!st.item)
+    return no_product(sku);
+  if (st.item->available + delta < 0)
+    return fail(errc::insufficient_stock,
+                "adjusting " + sku + " by " + std::to_string(delta) + " would leave "
+                  + std::to_string(st.item->available + delta)
+                  + " available; stock never goes below zero");
+  auto now = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, now});
+  add_stock_events(cs, svc, now);
+  record_inbound(cs, message_id, "inventory.adjust", now);
+  return write<product>(self, svc, std::move(cs), [self, delta] {
+    spdlog::info("stock {} adjusted by {}: {} available", self->state.sku, delta,
+                 self->state.item->available);
+    return *self->state.item;
+  });
+}
+
 /// Notes activity and makes sure an idle check is scheduled.
 void touch(stock_actor self, const services_ptr& svc) {
   auto& idle = self->state.idle;
@@ -223,38 +265,18 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       });
     },
     [=](set_atom, const std::string& sku, int64_t available) -> caf::result<product> {
-      if (!self->state.item)
-        return no_product(sku);
-      if (available < 0)
-        return fail(errc::invalid_input, "available must not be negative");
-      auto now = svc->now();
-      change_set cs;
-      cs.ops.emplace_back(persistence::set_available{sku, available, now});
-      add_stock_events(cs, svc, now);
-      return write<product>(self, svc, std::move(cs), [self] {
-        spdlog::info("stock {} set: {} available", self->state.sku,
-                     self->state.item->available);
-        return *self->state.item;
-      });
+      return set_stock(self, svc, sku, available, {});
+    },
+    [=](set_atom, const std::string& sku, int64_t available,
+        const std::string& message_id) -> caf::result<product> {
+      return set_stock(self, svc, sku, available, message_id);
     },
     [=](adjust_atom, const std::string& sku, int64_t delta) -> caf::result<product> {
-      auto& st = self->state;
-      if (!st.item)
-        return no_product(sku);
-      if (st.item->available + delta < 0)
-        return fail(errc::insufficient_stock,
-                    "adjusting " + sku + " by " + std::to_string(delta) + " would leave "
-                      + std::to_string(st.item->available + delta)
-                      + " available; stock never goes below zero");
-      auto now = svc->now();
-      change_set cs;
-      cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, now});
-      add_stock_events(cs, svc, now);
-      return write<product>(self, svc, std::move(cs), [self, delta] {
-        spdlog::info("stock {} adjusted by {}: {} available", self->state.sku, delta,
-                     self->state.item->available);
-        return *self->state.item;
-      });
+      return adjust_stock(self, svc, sku, delta, {});
+    },
+    [=](adjust_atom, const std::string& sku, int64_t delta,
+        const std::string& message_id) -> caf::result<product> {
+      return adjust_stock(self, svc, sku, delta, message_id);
     },
     [=](crash_atom, const std::string& sku) {
       spdlog::warn("fault injection: stock actor {} crashing on request", sku);
@@ -419,6 +441,12 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
     },
     [=](adjust_atom a, const std::string& sku, int64_t delta) {
       return self->delegate(child_for(self, svc, sku), a, sku, delta);
+    },
+    [=](set_atom a, const std::string& sku, int64_t available, const std::string& message_id) {
+      return self->delegate(child_for(self, svc, sku), a, sku, available, message_id);
+    },
+    [=](adjust_atom a, const std::string& sku, int64_t delta, const std::string& message_id) {
+      return self->delegate(child_for(self, svc, sku), a, sku, delta, message_id);
     },
     [=](crash_atom a, const std::string& sku) {
       self->send(child_for(self, svc, sku), a, sku);

@@ -89,6 +89,18 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr 
         return 0;
       }
     },
+    [=](purge_atom, processed_atom, timestamp_ms cutoff) -> size_t {
+      flush(self, svc);
+      try {
+        auto removed = self->state.db->purge_processed_messages(cutoff);
+        if (removed > 0)
+          spdlog::info("purged {} processed-message records", removed);
+        return removed;
+      } catch (const std::exception& ex) {
+        spdlog::warn("store writer: purging processed-message records failed: {}", ex.what());
+        return 0;
+      }
+    },
     [=](crash_atom) {
       spdlog::warn("fault injection: store writer crashing on request");
       throw std::runtime_error("injected fault in store writer");
@@ -156,6 +168,9 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
       return guarded([&] { return db().unpublished_events(limit); });
     },
     [=](backlog_atom) { return guarded([&] { return db().count_unpublished(); }); },
+    [=](processed_atom, const std::string& message_id) {
+      return guarded([&] { return db().find_processed_message(message_id).has_value(); });
+    },
     [=](ping_atom) -> bool {
       try {
         return db().ping();

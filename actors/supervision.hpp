@@ -212,6 +212,8 @@ struct runtime_options {
   bool relay_jitter = true;
   /// Published events are deleted from the outbox after this long.
   std::chrono::hours outbox_retention{24};
+  /// Processed inbound message ids are remembered at least this long.
+  std::chrono::hours inbound_dedup{168};
   /// Blocking actors (store writer and readers) get their own threads in production; the
   /// deterministic test scheduler needs them to be ordinary actors.
   bool detach_blocking_actors = true;

@@ -80,6 +80,7 @@ runtime_options runtime_options_from(const config::settings& s) {
   o.breaker_failures = s.breaker_failures;
   o.breaker_cooldown = milliseconds{s.breaker_cooldown_ms};
   o.outbox_retention = hours{s.outbox_retention_hours};
+  o.inbound_dedup = hours{s.inbound_dedup_hours};
   return o;
 }
 

@@ -49,6 +49,26 @@ struct option {
 };
 
 /// The shape of an AMQP URL; main parses it fully (messaging/amqp_url) before connecting.
+/// "1000,5000,30000": positive milliseconds, comma separated, at most 10 (one delay queue each).
+bool is_delay_list(std::string_view text) {
+  size_t count = 0;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc{} || end != item.data() + item.size() || value == 0
+        || value > 24ull * 3600 * 1000 || ++count > 10)
+      return false;
+    if (comma == std::string_view::npos)
+      break;
+    text.remove_prefix(comma + 1);
+    if (text.empty())
+      return false;
+  }
+  return count > 0;
+}
+
 bool looks_like_amqp_url(std::string_view text) {
   constexpr std::string_view scheme = "amqp://";
   if (text.size() <= scheme.size())
@@ -173,6 +193,26 @@ constexpr std::array options{
   option{.name = "outbox-retention-hours", .metavar = "HOURS", .section = messaging,
          .meaning = "keep published events in the outbox at least this long",
          .field = &settings::outbox_retention_hours, .min = 1, .max = 24 * 365},
+  option{.name = "commands-exchange", .metavar = "NAME", .section = messaging,
+         .meaning = "durable topic exchange other services send commands to (inventory.adjust, "
+                    "order.place, order.cancel)",
+         .field = &settings::commands_exchange, .non_empty = true},
+  option{.name = "commands-queue", .metavar = "NAME", .section = messaging,
+         .meaning = "quorum queue orderd consumes commands from (with NAME.dlq, NAME.retry.*)",
+         .field = &settings::commands_queue, .non_empty = true},
+  option{.name = "amqp-prefetch", .metavar = "N", .section = messaging,
+         .meaning = "most commands in flight (unacknowledged) per node",
+         .field = &settings::amqp_prefetch, .min = 1, .max = 65535},
+  option{.name = "inbound-max-attempts", .metavar = "N", .section = messaging,
+         .meaning = "attempts at a failing command before it is dead-lettered",
+         .field = &settings::inbound_max_attempts, .min = 1, .max = 100},
+  option{.name = "inbound-retry-delays-ms", .metavar = "MS,MS,...", .section = messaging,
+         .meaning = "delays before the 1st, 2nd, ... retry of a failing command (the last repeats)",
+         .field = &settings::inbound_retry_delays_ms, .non_empty = true, .check = is_delay_list,
+         .accepts = "1 to 10 positive millisecond values, comma separated"},
+  option{.name = "inbound-dedup-hours", .metavar = "HOURS", .section = messaging,
+         .meaning = "remember processed command ids at least this long (redeliveries are ignored)",
+         .field = &settings::inbound_dedup_hours, .min = 1, .max = 24 * 365},
   // -- operations
   option{.name = "log-level", .metavar = "LEVEL", .section = operations,
          .meaning = "trace, debug, info, warn, error or off", .field = &settings::log_level,

@@ -52,6 +52,13 @@ struct settings {
   uint32_t breaker_failures = 5;           ///< --breaker-failures: failures that open it
   uint32_t breaker_cooldown_ms = 10000;    ///< --breaker-cooldown-ms: open before a trial
   uint32_t outbox_retention_hours = 24;    ///< --outbox-retention-hours: keep published events
+  // inbound commands (RabbitMQ -> actors; only with --amqp-url)
+  std::string commands_exchange = "orderd.commands"; ///< --commands-exchange: topic exchange
+  std::string commands_queue = "orderd.commands";    ///< --commands-queue: quorum work queue
+  uint32_t amqp_prefetch = 64;             ///< --amqp-prefetch: unacked commands in flight
+  uint32_t inbound_max_attempts = 5;       ///< --inbound-max-attempts: then dead-lettered
+  std::string inbound_retry_delays_ms = "1000,5000,30000"; ///< --inbound-retry-delays-ms
+  uint32_t inbound_dedup_hours = 168;      ///< --inbound-dedup-hours: remember message ids
 
   // -- operations
   std::string log_level = "info";          ///< --log-level: trace|debug|info|warn|error|off

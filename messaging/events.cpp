@@ -160,6 +160,21 @@ persistence::outbox_event stock_rejected(const origin& from, const std::string& 
   return make(from, types::stock_rejected, attempt_id, at, dump(data));
 }
 
+persistence::outbox_event order_rejected(const origin& from, const std::string& attempt_id,
+                                         const std::string& customer_id, std::string_view reason,
+                                         const std::string& detail,
+                                         const std::vector<short_line>& lines, timestamp_ms at) {
+  ojson items = ojson::array();
+  for (auto& l : lines)
+    items.push_back(ojson{{"sku", l.sku}, {"requested", l.requested}, {"available", l.available}});
+  ojson data{{"customer_id", customer_id},
+             {"correlation_id", from.correlation_id},
+             {"reason", reason},
+             {"detail", detail},
+             {"items", std::move(items)}};
+  return make(from, types::order_rejected, attempt_id, at, dump(data));
+}
+
 persistence::outbox_event inventory_updated(const origin& from, const stock_snapshot& s,
                                             timestamp_ms at) {
   return make(from, types::inventory_updated, s.level.sku, at, stock_json(s, false));

@@ -27,6 +27,7 @@ inline constexpr std::string_view order_cancelled = "order.cancelled";
 inline constexpr std::string_view order_status_changed = "order.status_changed";
 inline constexpr std::string_view order_processing = "order.processing";
 inline constexpr std::string_view stock_rejected = "stock.rejected";
+inline constexpr std::string_view order_rejected = "order.rejected";
 inline constexpr std::string_view inventory_updated = "inventory.updated";
 inline constexpr std::string_view inventory_low = "inventory.low";
 } // namespace types
@@ -60,6 +61,16 @@ persistence::outbox_event order_processing(const origin& from, const std::string
 /// order would have had (it never exists).
 persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id,
+                                         const std::vector<short_line>& lines, timestamp_ms at);
+
+/// `order.rejected`: an inbound `order.place` command refused (unknown sku, insufficient stock,
+/// mixed currencies); data `{"customer_id", "correlation_id", "reason", "detail", "items":
+/// [{"sku", "requested", "available"}]}` (items: the short lines, empty unless the reason is
+/// insufficient_stock). The HTTP API answers such requests directly and writes no
+/// order.rejected. Aggregate: the id the order would have had.
+persistence::outbox_event order_rejected(const origin& from, const std::string& attempt_id,
+                                         const std::string& customer_id, std::string_view reason,
+                                         const std::string& detail,
                                          const std::vector<short_line>& lines, timestamp_ms at);
 
 /// `inventory.updated`: data `{"sku", "available", "reserved", "sold", "version"}`.

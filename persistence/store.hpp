@@ -141,9 +141,26 @@ struct mark_events_published {
   timestamp_ms at = 0;
 };
 
+/// An inbound message (RabbitMQ) whose effect is durable: recorded in the same change set as that
+/// effect, so a redelivered copy is recognised and changes nothing twice.
+struct processed_message {
+  std::string message_id;
+  std::string kind;          ///< the command, e.g. "order.place"
+  timestamp_ms processed_at = 0;
+
+  friend bool operator==(const processed_message&, const processed_message&) = default;
+};
+
+/// Record a processed inbound message. Fails with `conflict` if its id is recorded already (a
+/// redelivered copy raced the first one): the whole change set is then refused.
+struct record_message {
+  processed_message message;
+};
+
 using store_op = std::variant<insert_product, update_product, delete_product, set_available,
                               adjust_stock, insert_order, transition_order, save_idempotency,
-                              append_event, append_stock_events, mark_events_published>;
+                              append_event, append_stock_events, mark_events_published,
+                              record_message>;
 
 /// Operations that commit together. `tag` is free for the caller (the writer uses it to route
 /// replies); stores ignore it.
@@ -216,6 +233,12 @@ public:
 
   /// Deletes idempotency records created before `cutoff`; returns how many.
   virtual size_t purge_idempotency(timestamp_ms cutoff) = 0;
+
+  /// The record of an inbound message processed earlier, if any.
+  virtual std::optional<processed_message> find_processed_message(const std::string& id) = 0;
+
+  /// Deletes processed-message records older than `cutoff`; returns how many.
+  virtual size_t purge_processed_messages(timestamp_ms cutoff) = 0;
 
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;

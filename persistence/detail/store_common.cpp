@@ -214,6 +214,10 @@ op_failure wrong_order_status(std::string_view id, order_status actual, order_st
                                       + std::string{to_string(expected)}};
 }
 
+op_failure message_processed_already(std::string_view id) {
+  return {errc::conflict, "message " + std::string{id} + " was processed already"};
+}
+
 op_failure idempotency_key_exists(std::string_view key) {
   return {errc::conflict, "idempotency key " + std::string{key} + " exists already"};
 }

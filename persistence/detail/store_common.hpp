@@ -59,6 +59,7 @@ op_failure order_not_found(std::string_view id);
 op_failure wrong_order_status(std::string_view id, order_status actual, order_status expected);
 op_failure idempotency_key_exists(std::string_view key);
 op_failure event_exists(std::string_view id);
+op_failure message_processed_already(std::string_view id);
 op_failure render_failed(std::string_view why);
 
 /// The whole-result form of a refusal.

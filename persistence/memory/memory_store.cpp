@@ -23,6 +23,7 @@ struct memory_database {
   std::unordered_map<std::string, int64_t> order_seqs; ///< order id -> seq
   int64_t last_seq = 0;
   std::map<std::string, idempotency_record> idempotency;
+  std::map<std::string, processed_message> processed;
   /// The outbox by seq, with each row's publication time (nullopt: not yet published).
   std::map<int64_t, std::pair<outbox_event, std::optional<timestamp_ms>>> outbox;
   std::unordered_set<std::string> event_ids;
@@ -171,6 +172,21 @@ public:
       if (auto i = db_->idempotency.find(key); i != db_->idempotency.end())
         return i->second;
       return std::nullopt;
+    });
+  }
+
+  std::optional<processed_message> find_processed_message(const std::string& id) override {
+    return locked([&]() -> std::optional<processed_message> {
+      if (auto i = db_->processed.find(id); i != db_->processed.end())
+        return i->second;
+      return std::nullopt;
+    });
+  }
+
+  size_t purge_processed_messages(timestamp_ms cutoff) override {
+    return locked([&] {
+      return std::erase_if(db_->processed,
+                           [&](const auto& entry) { return entry.second.processed_at < cutoff; });
     });
   }
 
@@ -395,6 +411,15 @@ private:
       return detail::idempotency_key_exists(op.record.key);
     undo.add([&records, key = op.record.key] { records.erase(key); });
     records.emplace(op.record.key, op.record);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const record_message& op, undo_log& undo, stock_tracker&) {
+    auto& records = db_->processed;
+    if (records.contains(op.message.message_id))
+      return detail::message_processed_already(op.message.message_id);
+    undo.add([&records, id = op.message.message_id] { records.erase(id); });
+    records.emplace(op.message.message_id, op.message);
     return std::nullopt;
   }
 

@@ -594,6 +594,26 @@ public:
     });
   }
 
+  std::optional<processed_message> find_processed_message(const std::string& id) override {
+    return translate_errors("find_processed_message", [&]() -> std::optional<processed_message> {
+      auto q = c_->prepare("SELECT message_id, kind, processed_at FROM processed_messages "
+                           "WHERE message_id = :id");
+      q.bind(":id", id);
+      if (!q.step())
+        return std::nullopt;
+      return processed_message{q.text(0), q.text(1), q.int64(2)};
+    });
+  }
+
+  size_t purge_processed_messages(timestamp_ms cutoff) override {
+    return translate_errors("purge_processed_messages", [&] {
+      c_->prepare("DELETE FROM processed_messages WHERE processed_at < :cutoff")
+        .bind(":cutoff", cutoff)
+        .run();
+      return static_cast<size_t>(c_->changes());
+    });
+  }
+
   size_t purge_idempotency(timestamp_ms cutoff) override {
     return translate_errors("purge_idempotency", [&] {
       c_->prepare("DELETE FROM idempotency_keys WHERE created_at < :cutoff")
@@ -898,6 +918,17 @@ private:
     q.bind(":created_at", r.created_at);
     if (!q.step())
       return detail::idempotency_key_exists(r.key);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const record_message& op, stock_tracker&) {
+    auto& m = op.message;
+    auto q = c_->prepare("INSERT INTO processed_messages (message_id, kind, processed_at) "
+                         "VALUES (:id, :kind, :at) ON CONFLICT (message_id) DO NOTHING "
+                         "RETURNING processed_at");
+    q.bind(":id", m.message_id).bind(":kind", m.kind).bind(":at", m.processed_at);
+    if (!q.step())
+      return detail::message_processed_already(m.message_id);
     return std::nullopt;
   }
 

@@ -17,6 +17,7 @@
 
 #include "domain/ids.hpp"
 #include "persistence/memory/memory_store.hpp"
+#include "persistence/schema/migrations.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
 using namespace orderd;
@@ -462,6 +463,35 @@ CAF_TEST(idempotency records can be saved found and purged) {
     CAF_CHECK_EQUAL(s->purge_idempotency(4000), 1u);
     CAF_CHECK(!s->find_idempotency("key-1"));
     CAF_CHECK(s->find_idempotency("key-2") == new_one);
+  });
+}
+
+// -- processed inbound messages ---------------------------------------------------------------
+
+CAF_TEST(a processed message commits with its change and refuses a second copy) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_CHECK(apply_one(*s, {insert_product{make_product("SKU-A", 10)}}).ok());
+    processed_message first{"msg-1", "inventory.adjust", 1000};
+    CAF_CHECK(apply_one(*s, {adjust("SKU-A", 5), record_message{first}}).ok());
+    CAF_CHECK(s->find_processed_message("msg-1") == first);
+    CAF_CHECK(!s->find_processed_message("msg-2"));
+    // The redelivered copy is refused as a whole: its stock change does not happen twice.
+    auto again = apply_one(*s, {adjust("SKU-A", 5),
+                                record_message{{"msg-1", "inventory.adjust", 2000}}});
+    CAF_CHECK(again.code == errc::conflict);
+    CAF_CHECK_EQUAL(s->find_product("SKU-A")->available, 15);
+    CAF_CHECK(s->find_processed_message("msg-1") == first);
+    // A refused change leaves no record: the command can be retried.
+    auto refused = apply_one(*s, {adjust("SKU-A", -100),
+                                  record_message{{"msg-3", "inventory.adjust", 3000}}});
+    CAF_CHECK(refused.code == errc::insufficient_stock);
+    CAF_CHECK(!s->find_processed_message("msg-3"));
+    CAF_CHECK(apply_one(*s, {record_message{{"msg-4", "order.cancel", 5000}}}).ok());
+    CAF_CHECK_EQUAL(s->purge_processed_messages(1000), 0u); // strictly before the cutoff
+    CAF_CHECK_EQUAL(s->purge_processed_messages(4000), 1u);
+    CAF_CHECK(!s->find_processed_message("msg-1"));
+    CAF_CHECK(s->find_processed_message("msg-4").has_value());
   });
 }
 
@@ -927,9 +957,11 @@ CAF_TEST(sqlite connections opening a new database at once migrate it once) {
   CAF_CHECK_EQUAL(opened.load(), openers);
   sqlite_store_factory factory{path};
   auto migrations = factory.applied_migrations();
-  CAF_REQUIRE_EQUAL(migrations.size(), 2u);
-  CAF_CHECK_EQUAL(migrations.front().version, 1);
-  CAF_CHECK_EQUAL(migrations.back().version, 2);
+  // Every embedded migration, once each, in order.
+  auto embedded = orderd::persistence::schema::sqlite_migrations();
+  CAF_REQUIRE_EQUAL(migrations.size(), embedded.size());
+  for (size_t i = 0; i < migrations.size(); ++i)
+    CAF_CHECK_EQUAL(migrations[i].version, static_cast<int>(i + 1));
 }
 
 CAF_TEST(sqlite refuses bad options and unusable paths) {
