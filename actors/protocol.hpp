@@ -27,6 +27,7 @@
 #include "domain/errc.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
+#include "messaging/dead_letter.hpp"
 #include "persistence/store.hpp"
 
 CAF_ERROR_CODE_ENUM(orderd::errc, "orderd")
@@ -72,6 +73,8 @@ CAF_ADD_ATOM(orderd, orderd::atoms, event_atom, "event")
 CAF_ADD_ATOM(orderd, orderd::atoms, status_atom, "status")
 CAF_ADD_ATOM(orderd, orderd::atoms, retry_atom, "retry")
 CAF_ADD_ATOM(orderd, orderd::atoms, processed_atom, "processed")
+CAF_ADD_ATOM(orderd, orderd::atoms, dlq_atom, "dlq")
+CAF_ADD_ATOM(orderd, orderd::atoms, replay_atom, "replay")
 
 namespace orderd {
 
@@ -135,6 +138,18 @@ struct relay_status {
   uint64_t published = 0;       ///< events published since the relay started
   uint32_t failures = 0;        ///< consecutive failed attempts
   std::string last_error;       ///< why the last attempt failed (empty after a success)
+};
+
+/// What the inbound command bridge reports about itself (for /ready and the admin API).
+struct inbound_status {
+  bool connected = false;
+  std::string queue;
+  uint64_t received = 0;      ///< deliveries since start
+  uint64_t acked = 0;         ///< done (applied, or nothing to do)
+  uint64_t retried = 0;       ///< sent to a delay queue
+  uint64_t dead_lettered = 0; ///< sent to the dead-letter queue
+  uint32_t in_flight = 0;     ///< handed to the actors, not yet answered
+  std::string last_error;     ///< of the connection (empty while fine)
 };
 
 /// Counters one supervisor reports about itself.
@@ -210,6 +225,13 @@ struct supervisor_stats {
 //   (subscribe_atom, std::string pattern, actor)  -> bool        `actor` gets them
 //   (unsub_atom, std::string pattern)             -> bool
 //   delivers (event_atom, outbox_event) to each subscriber whose topic pattern matches the type
+//
+// inbound command bridge (RabbitMQ consumer, only with --amqp-url; messaging/amqp_consumer.hpp):
+//   (status_atom)                                 -> inbound_status
+//   (crash_atom, uint32 n)                        -> bool  fault injection: the next n commands fail
+//   (list_atom, dlq_atom, size_t limit)           -> std::vector<messaging::dead_letter>
+//   (replay_atom, dlq_atom, message_id)           -> messaging::dead_letter (the one replayed)
+//                                                    | not_found | unavailable (no broker)
 //
 // every supervisor:
 //   (stats_atom)                                  -> std::vector<supervisor_stats>
@@ -310,6 +332,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::bridge_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::supervisor_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::inbound_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::messaging::dead_letter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::messaging::dead_letter>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::supervisor_stats>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::product_tag)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_tag)

@@ -80,6 +80,12 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
     svc->orders.set(a);
     return a;
   });
+  if (svc->spawn_consumer)
+    add_child(self, "command-consumer", [self, svc] {
+      auto a = svc->spawn_consumer(self, svc);
+      svc->consumer.set(a);
+      return a;
+    });
   add_child(self, "processor", [self, svc] {
     auto a = self->spawn<caf::linked>(processor_impl, svc);
     svc->processor.set(a);

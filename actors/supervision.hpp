@@ -247,9 +247,14 @@ struct services {
   actor_slot bus;       ///< the in-process event bus
   actor_slot publisher; ///< where the relay publishes: the bus, or the RabbitMQ bridge
   actor_slot relay;     ///< the event relay (the writer nudges it)
+  actor_slot consumer;  ///< the inbound command bridge (only with --amqp-url)
 
   /// Set by main before the tree starts; empty: the bus publishes (see publisher_factory).
   publisher_factory spawn_publisher;
+  /// Set by main with --amqp-url: spawns the inbound command bridge (RabbitMQ consumer) as a
+  /// linked child of the root, handing it these services.
+  std::function<caf::actor(caf::event_based_actor* parent, std::shared_ptr<services> self)>
+    spawn_consumer;
   /// For /ready: "in-process" or "rabbitmq".
   std::string publisher_name = "in-process";
 };

@@ -20,7 +20,9 @@
 #include "config/settings.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "messaging/amqp_consumer.hpp"
 #include "messaging/amqp_publisher.hpp"
+#include "messaging/inbound.hpp"
 #include "messaging/amqp_url.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
@@ -109,6 +111,24 @@ void wire_publisher(services& svc, const config::settings& s, const messaging::a
   };
 }
 
+/// Consuming commands from RabbitMQ when --amqp-url is set: a detached actor of its own (its own
+/// connection: rabbitmq-c connections are not shared between threads).
+void wire_consumer(services& svc, const config::settings& s, const messaging::amqp_url& url) {
+  messaging::amqp_consumer_options opts;
+  opts.connection = messaging::connection_options::from_url(url);
+  opts.connection.connection_name = "orderd " + svc.options.node_id + " commands";
+  opts.exchange = s.commands_exchange;
+  opts.queue = s.commands_queue;
+  opts.prefetch = static_cast<uint16_t>(s.amqp_prefetch);
+  opts.max_attempts = s.inbound_max_attempts;
+  opts.retry_delays = messaging::parse_delays(s.inbound_retry_delays_ms);
+  opts.command_timeout = svc.options.request_timeout * 2;
+  svc.spawn_consumer = [opts](caf::event_based_actor* parent, services_ptr svc) {
+    return parent->spawn<caf::detached + caf::linked>(messaging::amqp_consumer_impl,
+                                                      std::move(svc), opts);
+  };
+}
+
 int run(const config::settings& s, const std::optional<messaging::amqp_url>& amqp) {
   auto store = make_store(s);
   store->open(); // applies migrations now, so a broken database fails before we listen
@@ -126,6 +146,7 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   auto svc = std::make_shared<services>(options, store, system_now_ms);
   if (amqp) {
     wire_publisher(*svc, s, *amqp);
+    wire_consumer(*svc, s, *amqp);
     spdlog::info("events: node {} publishes to {} (exchange {}) through the outbox",
                  options.node_id, messaging::to_string(*amqp), s.amqp_exchange);
   } else {

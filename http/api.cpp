@@ -208,7 +208,7 @@ void get_ready(const context& c, request&&, responder reply) {
         return reply(problem_response(errc::unavailable, "the store does not answer"));
       // The broker never makes us unready (events wait in the outbox): it is reported, and
       // the status says "degraded" while the relay's circuit breaker is not closed.
-      auto answer = [reply, j](const relay_status& r) mutable {
+      auto answer = [reply, j, svc](const relay_status& r) mutable {
         auto& broker = j["checks"]["broker"];
         broker = {{"publisher", r.publisher}, {"state", r.state}, {"backlog", r.backlog},
                   {"ok", r.state == "closed"}};
@@ -216,7 +216,33 @@ void get_ready(const context& c, request&&, responder reply) {
           broker["last_error"] = r.last_error;
         if (r.state != "closed")
           j["status"] = "degraded";
-        reply(json_response(200, wire::dump(j)));
+        auto consumer = svc->consumer.get();
+        if (!svc->spawn_consumer || !consumer)
+          return reply(json_response(200, wire::dump(j)));
+        // With --amqp-url: the command consumer too (degraded while it has no broker).
+        caf::anon_send(svc->bridges.next(), call_atom_v,
+                       bridge_call{[=](caf::event_based_actor* self) mutable {
+                         auto report = [=](const inbound_status* s) mutable {
+                           auto& cmds = j["checks"]["commands"];
+                           if (s == nullptr) {
+                             cmds = {{"ok", false}};
+                           } else {
+                             cmds = {{"ok", s->connected}, {"queue", s->queue},
+                                     {"received", s->received}, {"acked", s->acked},
+                                     {"retried", s->retried},
+                                     {"dead_lettered", s->dead_lettered},
+                                     {"in_flight", s->in_flight}};
+                             if (!s->last_error.empty())
+                               cmds["last_error"] = s->last_error;
+                           }
+                           if (s == nullptr || !s->connected)
+                             j["status"] = "degraded";
+                           reply(json_response(200, wire::dump(j)));
+                         };
+                         self->request(consumer, std::chrono::milliseconds{2000}, status_atom_v)
+                           .then([=](inbound_status& s) mutable { report(&s); },
+                                 [=](caf::error&) mutable { report(nullptr); });
+                       }});
       };
       auto unknown = [answer](std::string why) mutable {
         answer(relay_status{"", "unknown", -1, 0, 0, std::move(why)});
@@ -449,11 +475,81 @@ void legacy_cancel(const context& c, request&& req, responder reply) {
   cancel_order(c, std::string{*id}, reply, true, correlation_of(req));
 }
 
+// -- the dead-letter queue of inbound commands ------------------------------------------------
+
+ordered_json dead_letter_json(const messaging::dead_letter& d) {
+  ordered_json j{{"id", d.id},
+                 {"command", d.command},
+                 {"routing_key", d.routing_key},
+                 {"reason", d.reason},
+                 {"attempts", d.attempts},
+                 {"last_error", d.last_error},
+                 {"dead_lettered_at", d.dead_lettered_at},
+                 {"correlation_id", d.correlation_id}};
+  // The body as sent: JSON when it is JSON, else the text.
+  auto body = ordered_json::parse(d.body, nullptr, false);
+  if (body.is_discarded())
+    j["body"] = d.body;
+  else
+    j["body"] = std::move(body);
+  return j;
+}
+
+/// The command consumer, or an answer saying there is none (no --amqp-url).
+caf::actor consumer_or_refuse(const context& c, responder& reply) {
+  if (!c.svc->spawn_consumer) {
+    reply(problem_response(errc::not_found,
+                           "there is no dead-letter queue: orderd consumes commands from RabbitMQ "
+                           "only when started with --amqp-url"));
+    return {};
+  }
+  auto consumer = c.svc->consumer.get();
+  if (!consumer)
+    reply(problem_response(errc::unavailable, "the command consumer is restarting; retry"));
+  return consumer;
+}
+
+void list_dead_letters(const context& c, request&& req, responder reply) {
+  size_t limit = 100;
+  if (!read_limit(req, "limit", 100, 1000, limit, reply))
+    return;
+  auto consumer = consumer_or_refuse(c, reply);
+  if (!consumer)
+    return;
+  ask<std::vector<messaging::dead_letter>>(
+    c.svc, c.opts.request_timeout, reply, consumer,
+    [reply, limit](const std::vector<messaging::dead_letter>& letters) {
+      ordered_json items = ordered_json::array();
+      for (auto& d : letters)
+        items.push_back(dead_letter_json(d));
+      ordered_json j{{"items", std::move(items)},
+                     {"count", letters.size()},
+                     {"truncated", letters.size() >= limit}};
+      reply(json_response(200, wire::dump(j)));
+    },
+    list_atom_v, dlq_atom_v, limit);
+}
+
+void replay_dead_letter(const context& c, const std::string& id, responder reply) {
+  if (id.empty() || id.size() > 255)
+    return reply(bad_param("id", "must be the message id of a dead letter (1-255 characters)"));
+  auto consumer = consumer_or_refuse(c, reply);
+  if (!consumer)
+    return;
+  ask<messaging::dead_letter>(
+    c.svc, c.opts.request_timeout, reply, consumer,
+    [reply](const messaging::dead_letter& d) {
+      ordered_json j{{"status", "replayed"}, {"message", dead_letter_json(d)}};
+      reply(json_response(202, wire::dump(j)));
+    },
+    replay_atom_v, dlq_atom_v, id);
+}
+
 void inject_fault(const context& c, request&& req, responder reply) {
   auto body = ordered_json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("target")
       || !body["target"].is_string())
-    return reply(bad_param("target", "must be one of stock, order, writer, supervisor"));
+    return reply(bad_param("target", "must be one of stock, order, writer, supervisor, commands"));
   auto target = body["target"].get<std::string>();
   std::string key;
   if (body.contains("key")) {
@@ -470,6 +566,24 @@ void inject_fault(const context& c, request&& req, responder reply) {
     if (!is_uuid(key))
       return reply(bad_param("key", "must be an order id"));
     caf::anon_send(svc->orders.get(), crash_atom_v, key);
+  } else if (target == "commands") {
+    // The next N inbound commands fail as if the server could not handle them (retry drills).
+    uint32_t n = 0;
+    auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), n);
+    if (ec != std::errc{} || end != key.data() + key.size() || n == 0 || n > 1000)
+      return reply(bad_param("key", "must be how many commands fail next (1-1000)"));
+    auto consumer = consumer_or_refuse(c, reply);
+    if (!consumer)
+      return;
+    // Answered once the consumer took it, so commands sent after the answer fail.
+    ask<bool>(
+      c.svc, c.opts.request_timeout, reply, consumer,
+      [reply, key](bool) {
+        ordered_json j{{"status", "injected"}, {"target", "commands"}, {"key", key}};
+        reply(json_response(202, wire::dump(j)));
+      },
+      crash_atom_v, n);
+    return;
   } else if (target == "writer") {
     caf::anon_send(svc->writer.get(), crash_atom_v);
   } else if (target == "supervisor") {
@@ -480,7 +594,7 @@ void inject_fault(const context& c, request&& req, responder reply) {
     else
       return reply(bad_param("key", "must be inventory or orders"));
   } else {
-    return reply(bad_param("target", "must be one of stock, order, writer, supervisor"));
+    return reply(bad_param("target", "must be one of stock, order, writer, supervisor, commands"));
   }
   spdlog::warn("fault injected: target={} key={}", target, key);
   ordered_json j{{"status", "injected"}, {"target", target}, {"key", key}};
@@ -564,7 +678,12 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   add("DELETE", "/order/cancel", false, [](const context& c, R req, responder reply, P) {
     legacy_cancel(c, std::move(req), reply);
   });
-  // Operations.
+  // Operations (admin routes: bearer token, see admin_refusal).
+  add("GET", "/api/v1/admin/dlq", false, [](const context& c, R req, responder reply, P) {
+    list_dead_letters(c, std::move(req), reply);
+  });
+  add("POST", "/api/v1/admin/dlq/{id}/replay", false,
+      [](const context& c, R, responder reply, P p) { replay_dead_letter(c, p[0], reply); });
   if (opts_.enable_fault_injection)
     add("POST", "/api/v1/admin/faults", true, [](const context& c, R req, responder reply, P) {
       inject_fault(c, std::move(req), reply);

@@ -821,6 +821,33 @@ void amqp_connection::cancel(const std::string& consumer_tag) {
   impl_->release();
 }
 
+std::optional<delivery> amqp_connection::get(const std::string& queue) {
+  auto op = "basic.get '" + queue + "'";
+  require(op);
+  errno = 0;
+  auto reply = amqp_basic_get(impl_->conn, channel_id, bytes_of(queue), 0);
+  impl_->check(reply, op);
+  if (reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) {
+    impl_->release();
+    return std::nullopt;
+  }
+  if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD)
+    throw amqp_error(op, std::string{"unexpected reply "} + amqp_method_name(reply.reply.id));
+  auto m = static_cast<amqp_basic_get_ok_t*>(reply.reply.decoded);
+  delivery d;
+  d.delivery_tag = m->delivery_tag;
+  d.redelivered = m->redelivered != 0;
+  d.exchange = string_of(m->exchange);
+  d.routing_key = string_of(m->routing_key);
+  amqp_message_t msg;
+  impl_->read_content(msg, "basic.get");
+  d.properties = decode_properties(msg.properties);
+  d.body = string_of(msg.body);
+  amqp_destroy_message(&msg);
+  impl_->release();
+  return d;
+}
+
 std::optional<delivery> amqp_connection::next_delivery(std::chrono::milliseconds timeout) {
   require("next delivery");
   return impl_->next_delivery(timeout);

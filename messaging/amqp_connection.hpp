@@ -224,6 +224,12 @@ public:
   /// Deliveries that arrived while waiting for confirms or a synchronous reply come first.
   std::optional<delivery> next_delivery(std::chrono::milliseconds timeout);
 
+  /// basic.get with manual ack: the next ready message of `queue`, or nullopt when it is empty.
+  /// The message stays unacknowledged until ack/nack/reject, or until the connection closes
+  /// (then the broker puts it back). Use a connection without consumers: deliveries for a
+  /// consumer on the same channel are kept for next_delivery, but mixing both is confusing.
+  std::optional<delivery> get(const std::string& queue);
+
   /// basic.ack.
   void ack(uint64_t delivery_tag, bool multiple = false);
 
