@@ -64,6 +64,24 @@ void lose(consumer_actor self, const std::exception& e) {
   spdlog::warn("command consumer: lost the broker: {}", e.what());
 }
 
+void handle(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
+            uint64_t generation, delivery_ptr d, bool seen_before);
+
+/// The delivery is finished with (acknowledged, moved, or its connection is gone): copies of
+/// the same message id that waited for it go on, checking the processed records first.
+void release(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
+             const delivery& d) {
+  auto& st = self->state;
+  auto i = st.busy.find(d.properties.message_id);
+  if (i == st.busy.end())
+    return;
+  auto parked = std::move(i->second);
+  st.busy.erase(i);
+  for (auto& [generation, copy] : parked)
+    if (generation == st.generation) // else the broker delivers it again on the new connection
+      handle(self, svc, o, generation, copy, true);
+}
+
 /// The connection the delivery came on, if it is still the current one.
 amqp_connection* live(consumer_actor self, uint64_t generation) {
   auto& st = self->state;
@@ -72,36 +90,40 @@ amqp_connection* live(consumer_actor self, uint64_t generation) {
   return &*st.connection;
 }
 
-void ack(consumer_actor self, uint64_t generation, const delivery& d) {
-  auto c = live(self, generation);
-  if (c == nullptr)
-    return; // redelivered on the new connection, then found in the processed records
-  try {
-    c->ack(d.delivery_tag);
-    ++self->state.status.acked;
-  } catch (const std::exception& e) {
-    lose(self, e);
+void ack(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
+         uint64_t generation, const delivery& d) {
+  // Without its connection: redelivered on the new one, then found in the processed records.
+  if (auto c = live(self, generation)) {
+    try {
+      c->ack(d.delivery_tag);
+      ++self->state.status.acked;
+    } catch (const std::exception& e) {
+      lose(self, e);
+    }
   }
+  release(self, svc, o, d);
 }
 
 /// Publishes `copy`, waits for its confirm, then acknowledges `d`: the message is in exactly one
 /// queue at every moment, or (after a crash in between) in two, which its id makes harmless.
-bool move_to(consumer_actor self, uint64_t generation, const delivery& d,
-             const outgoing_message& copy) {
-  auto c = live(self, generation);
-  if (c == nullptr)
-    return false;
-  try {
-    auto result = c->publish_batch({copy}, confirm_timeout).front();
-    if (!result.ok())
-      throw amqp_error("publish to " + (copy.exchange.empty() ? copy.routing_key : copy.exchange),
-                       std::string{to_string(result.status)} + " " + result.detail);
-    c->ack(d.delivery_tag);
-    return true;
-  } catch (const std::exception& e) {
-    lose(self, e);
-    return false;
+bool move_to(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
+             uint64_t generation, const delivery& d, const outgoing_message& copy) {
+  bool moved = false;
+  if (auto c = live(self, generation)) {
+    try {
+      auto result = c->publish_batch({copy}, confirm_timeout).front();
+      if (!result.ok())
+        throw amqp_error("publish to "
+                           + (copy.exchange.empty() ? copy.routing_key : copy.exchange),
+                         std::string{to_string(result.status)} + " " + result.detail);
+      c->ack(d.delivery_tag);
+      moved = true;
+    } catch (const std::exception& e) {
+      lose(self, e);
+    }
   }
+  release(self, svc, o, d);
+  return moved;
 }
 
 void send_to_dlq(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
@@ -110,7 +132,7 @@ void send_to_dlq(consumer_actor self, const services_ptr& svc, const amqp_consum
   auto copy = dead_letter_copy(d, command, attempts, reason, last_error,
                                dead_letter_exchange_name({o.exchange, o.queue}), o.queue,
                                svc->now());
-  if (!move_to(self, generation, d, copy))
+  if (!move_to(self, svc, o, generation, d, copy))
     return;
   ++self->state.status.dead_lettered;
   spdlog::warn("command consumer: {} {} dead-lettered to {}: {}",
@@ -127,7 +149,7 @@ void retry_later(consumer_actor self, const services_ptr& svc, const amqp_consum
                        "failed " + std::to_string(attempts) + " attempts", error);
   auto delay = retry_delay(attempts, o.retry_delays);
   auto copy = retry_copy(d, cmd, attempts, retry_queue_name(o.queue, delay), error);
-  if (!move_to(self, generation, d, copy))
+  if (!move_to(self, svc, o, generation, d, copy))
     return;
   ++self->state.status.retried;
   spdlog::info("command consumer: {} {} failed (attempt {} of {}): {}; retrying in {} ms",
@@ -142,7 +164,7 @@ void decide(consumer_actor self, const services_ptr& svc, const amqp_consumer_op
       if (code != errc::ok)
         spdlog::info("command consumer: {} {}: nothing to do ({})", cmd.command, cmd.message_id,
                      detail);
-      ack(self, generation, *d);
+      ack(self, svc, o, generation, *d);
       return;
     case disposition::retry:
       retry_later(self, svc, o, generation, *d, cmd,
@@ -162,12 +184,12 @@ void settle(consumer_actor self, const services_ptr& svc, const amqp_consumer_op
             std::string detail) {
   --self->state.status.in_flight;
   if (code == errc::ok)
-    return ack(self, generation, *d);
+    return ack(self, svc, o, generation, *d);
   self->request(svc->readers.next(), o.command_timeout, processed_atom_v, cmd.message_id)
     .then(
       [=](bool done) {
         if (done)
-          return ack(self, generation, *d);
+          return ack(self, svc, o, generation, *d);
         decide(self, svc, o, generation, d, cmd, code, detail);
       },
       [=](caf::error& err) {
@@ -235,16 +257,18 @@ void dispatch(consumer_actor self, const services_ptr& svc, const amqp_consumer_
 }
 
 void handle(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
-            delivery&& received) {
+            uint64_t generation, delivery_ptr d, bool seen_before) {
   auto& st = self->state;
-  ++st.status.received;
-  auto generation = st.generation;
-  auto d = std::make_shared<const delivery>(std::move(received));
   auto identified = identify(*d);
   if (auto why = std::get_if<std::string>(&identified))
     return send_to_dlq(self, svc, o, generation, *d, {}, 0, *why, "");
   auto cmd = std::get<inbound_command>(std::move(identified));
-  if (!d->redelivered && cmd.attempts == 0)
+  if (auto i = st.busy.find(cmd.message_id); i != st.busy.end()) {
+    i->second.emplace_back(generation, d); // after the copy being handled (see release)
+    return;
+  }
+  st.busy.emplace(cmd.message_id, std::vector<std::pair<uint64_t, delivery_ptr>>{});
+  if (!seen_before && !d->redelivered && cmd.attempts == 0)
     return dispatch(self, svc, o, generation, d, cmd);
   // Seen before: it may have been applied, and only its ack was lost.
   ++st.status.in_flight;
@@ -255,7 +279,7 @@ void handle(consumer_actor self, const services_ptr& svc, const amqp_consumer_op
         if (done) {
           spdlog::info("command consumer: {} {} was processed already", cmd.command,
                        cmd.message_id);
-          return ack(self, generation, *d);
+          return ack(self, svc, o, generation, *d);
         }
         dispatch(self, svc, o, generation, d, cmd);
       },
@@ -295,7 +319,9 @@ caf::behavior amqp_consumer_impl(caf::stateful_actor<amqp_consumer_state>* self,
           auto d = st.connection->next_delivery(n == 0 ? wait : milliseconds{0});
           if (!d)
             break;
-          handle(self, svc, opts, std::move(*d));
+          ++st.status.received;
+          handle(self, svc, opts, st.generation,
+                 std::make_shared<const delivery>(std::move(*d)), false);
         }
       } catch (const std::exception& e) {
         lose(self, e);

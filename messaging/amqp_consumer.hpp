@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <caf/stateful_actor.hpp>
@@ -55,6 +58,11 @@ struct amqp_consumer_state {
   std::optional<backoff> reconnect;
   uint32_t connect_failures = 0; ///< in a row, for the reconnect backoff
   uint32_t failures_to_inject = 0; ///< fault injection: fail this many next commands
+  /// Message ids being handled, with copies of the same id that arrived meanwhile (and their
+  /// connection generation). A copy waits for the first to finish, then finds it processed:
+  /// run side by side, its stock holds could refuse other orders for a moment.
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, std::shared_ptr<const delivery>>>>
+    busy;
   inbound_status status;
   static inline const char* name = "command-consumer";
 };

@@ -64,7 +64,7 @@ persistence::outbox_event stock_rejected(const origin& from, const std::string& 
                                          const std::vector<short_line>& lines, timestamp_ms at);
 
 /// `order.rejected`: an inbound `order.place` command refused (unknown sku, insufficient stock,
-/// mixed currencies); data `{"customer_id", "correlation_id", "reason", "detail", "items":
+/// mixed currencies); data `{"customer_id", "correlation_id", "reason" (e.g. insufficient-stock, unknown-sku), "detail", "items":
 /// [{"sku", "requested", "available"}]}` (items: the short lines, empty unless the reason is
 /// insufficient_stock). The HTTP API answers such requests directly and writes no
 /// order.rejected. Aggregate: the id the order would have had.

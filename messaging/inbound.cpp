@@ -147,6 +147,8 @@ std::vector<std::chrono::milliseconds> parse_delays(std::string_view text) {
     if (comma == std::string_view::npos)
       break;
     text.remove_prefix(comma + 1);
+    if (text.empty())
+      throw std::invalid_argument("retry delays: nothing after the last comma");
   }
   if (out.empty())
     throw std::invalid_argument("retry delays: none given");

@@ -36,6 +36,9 @@ def main():
     parser.add_argument("--amqp-tail", default=os.environ.get("ORDERD_AMQP_TAIL"),
                         help="path of the amqp_tail test tool (test_events; default: "
                              "$ORDERD_AMQP_TAIL)")
+    parser.add_argument("--amqp-send", default=os.environ.get("ORDERD_AMQP_SEND"),
+                        help="path of the amqp_send test tool (test_commands; default: "
+                             "$ORDERD_AMQP_SEND)")
     parser.add_argument("--all", action="store_true", help="run every test_*.py module")
     parser.add_argument("-q", "--quiet", action="store_true", help="less output")
     parser.add_argument("-x", "--failfast", action="store_true", help="stop at the first failure")
@@ -51,6 +54,8 @@ def main():
     os.environ["ORDERD_BIN"] = binary
     if args.amqp_tail:
         os.environ["ORDERD_AMQP_TAIL"] = os.path.abspath(args.amqp_tail)
+    if args.amqp_send:
+        os.environ["ORDERD_AMQP_SEND"] = os.path.abspath(args.amqp_send)
 
     names = list(args.tests)
     if args.all:

@@ -228,6 +228,85 @@ CAF_TEST(a stock rejection writes stock rejected and nothing else before answeri
   CAF_CHECK(place(placement({{"A", 10}, {"B", 10}}, "")));
 }
 
+// -- inbound commands (message ids) ---------------------------------------------------------
+
+CAF_TEST(an inbound placement commits its message id with the order and a copy changes nothing) {
+  seed(make_product("A", 10, 150));
+  boot(quiet_relay());
+  auto seen = subscribe("order.*");
+  auto req = placement({{"A", 2}}, "corr-in");
+  req.message_id = "msg-place-1";
+  auto first = place(req);
+  CAF_REQUIRE(first);
+  auto record = db->find_processed_message("msg-place-1");
+  CAF_REQUIRE(record);
+  CAF_CHECK_EQUAL(record->kind, "order.place");
+  // A copy of the same message (redelivered, or sent twice): refused by the record, holds undone.
+  auto copy = place(req);
+  CAF_REQUIRE(!copy);
+  CAF_CHECK_EQUAL(code_text(code_of(copy.error())), code_text(errc::conflict));
+  CAF_CHECK_EQUAL(db->count_orders(), 1);
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 8, 2, 0, 2}));
+  CAF_CHECK(place(placement({{"A", 8}}, ""))); // every remaining unit is still for sale
+  CAF_CHECK_EQUAL(types_of(*seen), (strings{"order.created", "order.created"}));
+}
+
+CAF_TEST(an inbound placement refused for stock commits order rejected and its message id) {
+  seed(make_product("A", 3, 150));
+  boot(quiet_relay());
+  auto seen = subscribe("#");
+  auto req = placement({{"A", 5}}, "corr-short");
+  req.message_id = "msg-place-2";
+  auto res = place(req);
+  CAF_REQUIRE(!res);
+  CAF_CHECK_EQUAL(code_text(code_of(res.error())), code_text(errc::insufficient_stock));
+  CAF_REQUIRE_EQUAL(types_of(*seen), (strings{"stock.rejected", "order.rejected"}));
+  auto rejected = envelope_of((*seen)[1]);
+  CAF_CHECK_EQUAL(str(rejected["correlation_id"]), "corr-short");
+  CAF_CHECK_EQUAL(str(rejected["data"]["reason"]), "insufficient-stock");
+  CAF_CHECK_EQUAL(rejected["data"]["items"].dump(),
+                  R"([{"sku":"A","requested":5,"available":3}])");
+  CAF_CHECK(db->find_processed_message("msg-place-2"));
+  // Unknown SKUs too; an HTTP placement (no message id) writes no order.rejected.
+  auto unknown = placement({{"NOPE", 1}}, "corr-unknown");
+  unknown.message_id = "msg-place-3";
+  CAF_CHECK(!place(unknown));
+  CAF_CHECK(!place(placement({{"NOPE", 1}}, "corr-http")));
+  CAF_REQUIRE_EQUAL(types_of(*seen), (strings{"stock.rejected", "order.rejected", "order.rejected"}));
+  CAF_CHECK_EQUAL(str(envelope_of((*seen)[2])["data"]["reason"]), "unknown-sku");
+  CAF_CHECK(db->find_processed_message("msg-place-3"));
+}
+
+CAF_TEST(inbound stock changes and cancels commit their message id and refuse a copy) {
+  seed(make_product("A", 10, 150));
+  boot(quiet_relay());
+  auto adjusted = ask<product>(svc->stocks.get(), adjust_atom_v, std::string{"A"}, int64_t{5},
+                               std::string{"msg-adjust"});
+  CAF_REQUIRE(adjusted);
+  CAF_CHECK_EQUAL(adjusted->available, 15);
+  auto again = ask<product>(svc->stocks.get(), adjust_atom_v, std::string{"A"}, int64_t{5},
+                            std::string{"msg-adjust"});
+  CAF_REQUIRE(!again);
+  CAF_CHECK_EQUAL(code_text(code_of(again.error())), code_text(errc::conflict));
+  auto set = ask<product>(svc->stocks.get(), set_atom_v, std::string{"A"}, int64_t{40},
+                          std::string{"msg-set"});
+  CAF_REQUIRE(set);
+  CAF_CHECK_EQUAL(stored_stock("A").available, 40);
+  auto set_record = db->find_processed_message("msg-set");
+  CAF_REQUIRE(set_record);
+  CAF_CHECK_EQUAL(set_record->kind, "inventory.adjust");
+
+  auto o = place_ok({{"A", 3}});
+  auto cancelled = ask<order>(svc->orders.get(), cancel_atom_v, o.id, std::string{"corr-c"},
+                              std::string{"msg-cancel"});
+  CAF_REQUIRE(cancelled);
+  CAF_CHECK(cancelled->status == order_status::cancelled);
+  auto cancel_record = db->find_processed_message("msg-cancel");
+  CAF_REQUIRE(cancel_record);
+  CAF_CHECK_EQUAL(cancel_record->kind, "order.cancel");
+  CAF_CHECK_EQUAL(stored_stock("A").available, 40);
+}
+
 CAF_TEST(cancelling publishes status changed cancelled and inventory updated) {
   seed(make_product("A", 10, 150));
   boot(quiet_relay());
