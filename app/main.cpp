@@ -22,6 +22,7 @@
 #include "http/server.hpp"
 #include "messaging/amqp_publisher.hpp"
 #include "messaging/amqp_url.hpp"
+#include "observability/catalogue.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
@@ -109,6 +110,8 @@ void wire_publisher(services& svc, const config::settings& s, const messaging::a
 }
 
 int run(const config::settings& s, const std::optional<messaging::amqp_url>& amqp) {
+  // Every metric family shows on /metrics from the start, even before its first event.
+  observability::catalogue::register_all();
   auto store = make_store(s);
   store->open(); // applies migrations now, so a broken database fails before we listen
   if (s.demo_catalogue)
