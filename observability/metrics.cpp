@@ -184,7 +184,8 @@ std::string format_value(double x) {
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(x));
     return std::string(buf, end);
   }
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x); // shortest round-trip form
+  // Shortest round-trip digits, fixed notation unless the exponent is extreme (0.0005, not 5e-04).
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);
   return std::string(buf, end);
 }
 

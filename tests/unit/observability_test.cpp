@@ -104,6 +104,8 @@ CAF_TEST(values are formatted the prometheus way) {
   CAF_CHECK_EQUAL(format_value(42), "42");
   CAF_CHECK_EQUAL(format_value(-3), "-3");
   CAF_CHECK_EQUAL(format_value(0.25), "0.25");
+  CAF_CHECK_EQUAL(format_value(0.0005), "0.0005");
+  CAF_CHECK_EQUAL(format_value(2.5e-9), "2.5e-09");
   CAF_CHECK_EQUAL(format_value(1.0 / 0.0), "+Inf");
   CAF_CHECK_EQUAL(format_value(-1.0 / 0.0), "-Inf");
   CAF_CHECK_EQUAL(format_value(0.0 / 0.0), "NaN");
