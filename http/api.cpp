@@ -1,6 +1,8 @@
 #include "http/api.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 
@@ -712,29 +714,50 @@ void inject_fault(const context& c, request&& req, responder reply) {
 
 // -- metrics and trace context of each request --------------------------------------------------
 
+namespace {
+
+/// The methods a request-count label may name; anything else is "other" (bounded cardinality).
+constexpr std::array<std::string_view, 8> method_labels{"GET",   "POST", "PUT",     "DELETE",
+                                                        "PATCH", "HEAD", "OPTIONS", "other"};
+
+size_t method_index(std::string_view method) {
+  for (size_t i = 0; i + 1 < method_labels.size(); ++i)
+    if (method == method_labels[i])
+      return i;
+  return method_labels.size() - 1;
+}
+
+} // namespace
+
 struct api::route_metrics {
-  route_metrics(std::string route, std::string method)
+  /// `methods`: how many method slots to keep (1 for a route, every method for unmatched).
+  route_metrics(std::string route, size_t first_method, size_t methods)
     : route_label(std::move(route)),
-      method_label(std::move(method)),
-      duration(&cat::http_request_duration().with({route_label})) {}
+      first_method(first_method),
+      duration(&cat::http_request_duration().with({route_label})),
+      slots(methods * 500) {}
 
   std::string route_label;
-  std::string method_label; ///< empty: unmatched requests, labelled with their own method
+  size_t first_method;
   observability::histogram* duration;
-  /// orderd_http_requests_total{route, method, status} for status 100 + i, made on first use.
-  std::array<std::atomic<observability::counter*>, 500> by_status{};
+  /// orderd_http_requests_total{route, method, status}: a slot per method and status 100..599,
+  /// filled on first use, so counting a request takes no lock.
+  std::vector<std::atomic<observability::counter*>> slots;
 
   observability::counter& requests(int status, std::string_view method) {
     if (status < 100 || status > 599)
       status = 500; // what the server sends for an invalid status
-    if (method_label.empty()) // unmatched: rare, so a lookup per request is fine
-      return cat::http_requests().with({route_label, std::string{method},
-                                        std::to_string(status)});
-    auto& slot = by_status[status - 100];
+    auto m = method_index(method);
+    auto slot_method = m - first_method;
+    if (m < first_method || (slot_method + 1) * 500 > slots.size())
+      slot_method = 0; // a route only ever sees its own method
+    auto& slot = slots[slot_method * 500 + static_cast<size_t>(status - 100)];
     auto* c = slot.load(std::memory_order_acquire);
     if (!c) {
       // Two threads may both look it up: the family returns the same child to both.
-      c = &cat::http_requests().with({route_label, method_label, std::to_string(status)});
+      c = &cat::http_requests().with(
+        {route_label, std::string{method_labels[first_method + slot_method]},
+         std::to_string(status)});
       slot.store(c, std::memory_order_release);
     }
     return *c;
@@ -742,14 +765,6 @@ struct api::route_metrics {
 };
 
 namespace {
-
-/// A method as a label: the standard ones as sent, anything else "other" (bounded cardinality).
-std::string_view method_label(std::string_view method) {
-  for (std::string_view known : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
-    if (method == known)
-      return known;
-  return "other";
-}
 
 /// The server side of the responder a route gets: adds the trace headers, records the request's
 /// metrics and log line, then hands the response to the connection's responder. Thread: whichever
@@ -772,7 +787,7 @@ private:
     auto elapsed = std::chrono::steady_clock::now() - started_;
     auto seconds = std::chrono::duration<double>(elapsed).count();
     metrics_->duration->observe(seconds);
-    metrics_->requests(r.status, method_label(method_)).inc();
+    metrics_->requests(r.status, method_).inc();
     r.headers.emplace_back("X-Request-Id", request_id_);
     r.headers.emplace_back("traceparent", traceparent_);
     if (spdlog::should_log(spdlog::level::debug)) {
@@ -818,7 +833,7 @@ responder api::observe(request& req, const route* matched, responder reply) {
 // -- the routing table --------------------------------------------------------------------------
 
 api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::move(opts)) {
-  unmatched_metrics_ = std::make_shared<route_metrics>("unmatched", "");
+  unmatched_metrics_ = std::make_shared<route_metrics>("unmatched", 0, method_labels.size());
   auto ctx = std::make_shared<context>(context{svc_, opts_});
   auto add = [&](std::string method, std::string pattern, bool json_body,
                  std::function<void(const context&, request&&, responder, const params_t&)> fn) {
@@ -834,7 +849,7 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
     r.run = [ctx, fn = std::move(fn)](request&& req, responder reply, const params_t& p) {
       fn(*ctx, std::move(req), std::move(reply), p);
     };
-    r.metrics = std::make_shared<route_metrics>(r.pattern, std::string{method_label(r.method)});
+    r.metrics = std::make_shared<route_metrics>(r.pattern, method_index(r.method), 1);
     routes_.push_back(std::move(r));
   };
   using R = request&&;
