@@ -782,6 +782,12 @@ public:
       traceparent_(std::move(traceparent)),
       request_id_(std::move(request_id)) {}
 
+  ~observed_reply() override {
+    // Dropped unanswered: the server answers 500 when the last responder copy goes; count it.
+    if (!completed())
+      metrics_->requests(500, method_).inc();
+  }
+
 private:
   void send(response&& r) override {
     auto elapsed = std::chrono::steady_clock::now() - started_;
