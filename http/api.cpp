@@ -771,15 +771,16 @@ namespace {
 /// calls the responder (an I/O thread or a bridge actor).
 class observed_reply final : public detail::reply_slot {
 public:
+  /// `request_id` empty: the trace id is the request id. `target` is kept for the debug log
+  /// line only (empty when debug logging is off: one copy less per request).
   observed_reply(responder inner, std::shared_ptr<api::route_metrics> metrics,
-                 std::string_view method, std::string target, std::string trace_id,
-                 std::string traceparent, std::string request_id)
+                 std::string_view method, std::string target, observability::trace_context trace,
+                 std::string request_id)
     : inner_(std::move(inner)),
       metrics_(std::move(metrics)),
       method_(method),
       target_(std::move(target)),
-      trace_id_(std::move(trace_id)),
-      traceparent_(std::move(traceparent)),
+      trace_(std::move(trace)),
       request_id_(std::move(request_id)) {}
 
   ~observed_reply() override {
@@ -794,12 +795,13 @@ private:
     auto seconds = std::chrono::duration<double>(elapsed).count();
     metrics_->duration->observe(seconds);
     metrics_->requests(r.status, method_).inc();
-    r.headers.emplace_back("X-Request-Id", request_id_);
-    r.headers.emplace_back("traceparent", traceparent_);
+    const auto& request_id = request_id_.empty() ? trace_.trace_id : request_id_;
+    r.headers.emplace_back("X-Request-Id", request_id);
+    r.headers.emplace_back("traceparent", observability::format_traceparent(trace_));
     if (spdlog::should_log(spdlog::level::debug)) {
-      observability::log_trace_scope trace{trace_id_};
+      observability::log_trace_scope scope{trace_.trace_id};
       spdlog::debug("http {} {} -> {} in {:.2f} ms (request id {})", method_, target_, r.status,
-                    seconds * 1000.0, request_id_);
+                    seconds * 1000.0, request_id);
     }
     inner_(std::move(r));
   }
@@ -808,8 +810,7 @@ private:
   std::shared_ptr<api::route_metrics> metrics_;
   std::string method_;
   std::string target_;
-  std::string trace_id_;
-  std::string traceparent_;
+  observability::trace_context trace_;
   std::string request_id_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
@@ -827,13 +828,13 @@ responder api::observe(request& req, const route* matched, responder reply) {
   } else {
     // The trace id stands in for the correlation id the client did not give, so the events
     // this request causes carry it (correlation_of() finds it here).
-    request_id = trace.trace_id;
     req.headers.emplace_back("x-correlation-id", trace.trace_id);
   }
+  auto target = spdlog::should_log(spdlog::level::debug) ? req.target : std::string{};
   auto metrics = matched ? matched->metrics : unmatched_metrics_;
-  return responder{std::make_shared<observed_reply>(
-    std::move(reply), std::move(metrics), req.method, req.target, trace.trace_id,
-    observability::format_traceparent(trace), std::move(request_id))};
+  return responder{std::make_shared<observed_reply>(std::move(reply), std::move(metrics),
+                                                    req.method, std::move(target),
+                                                    std::move(trace), std::move(request_id))};
 }
 
 // -- the routing table --------------------------------------------------------------------------
