@@ -55,13 +55,15 @@ struct placement {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
+enum class outcome { placed, rejected, failed };
+
 /// Records how long the placement took, by outcome: placed, rejected (stock) or failed.
-void observe_placement(const placement& p, const char* outcome) {
+void observe_placement(const placement& p, outcome what) {
   static auto& family = observability::catalogue::order_placement_duration();
   static auto& placed = family.with({"placed"});
   static auto& rejected = family.with({"rejected"});
   static auto& failed = family.with({"failed"});
-  auto& h = outcome[0] == 'p' ? placed : outcome[0] == 'r' ? rejected : failed;
+  auto& h = what == outcome::placed ? placed : what == outcome::rejected ? rejected : failed;
   h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count());
 }
 
@@ -88,7 +90,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
                           [&](const granted_hold& x) { return x.held.sku == line.sku; });
     auto r = &g->held;
     if (r->currency != currency) {
-      observe_placement(*p, "failed");
+      observe_placement(*p, outcome::failed);
       release_all(id, p->granted, false);
       p->promise.deliver(fail(errc::currency_mismatch,
                               "an order cannot mix currencies: " + currency + " and "
@@ -123,7 +125,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
         observability::log_trace_scope trace{p->trace_id};
         if (!res.ok()) {
           // The store's guard refused (our view of stock was stale) or the key raced: undo.
-          observe_placement(*p, "failed");
+          observe_placement(*p, outcome::failed);
           release_all(o.id, p->granted, true);
           p->promise.deliver(fail(res.code, res.detail));
           self->quit();
@@ -135,7 +137,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
           for (auto& g : p->granted)
             if (g.held.sku == level.sku)
               caf::anon_send(g.granted_by, commit_atom_v, level.sku, o.id, level);
-        observe_placement(*p, "placed");
+        observe_placement(*p, outcome::placed);
         spdlog::info("order {} placed: {} lines, total {} {}, status PENDING", o.id,
                      o.lines.size(), o.total_cents, o.currency);
         p->promise.deliver(placement_result{false, o, 0, {}});
@@ -143,7 +145,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
       [=](caf::error& err) mutable {
         // Unknown outcome (the writer restarted): the stock actors re-read the store.
         observability::log_trace_scope trace{p->trace_id};
-        observe_placement(*p, "failed");
+        observe_placement(*p, outcome::failed);
         spdlog::warn("order {}: placement outcome unknown: {}", o.id, detail_of(err));
         release_all(o.id, p->granted, true);
         p->promise.deliver(err);
@@ -160,7 +162,7 @@ void reject_for_stock(order_actor self, const services_ptr& svc, std::shared_ptr
   cs.ops.emplace_back(persistence::append_event{events::stock_rejected(
     p->origin, id, p->req.request.customer_id, p->shorts, svc->now())});
   auto refusal = fail_short(p->shorts);
-  observe_placement(*p, "rejected");
+  observe_placement(*p, outcome::rejected);
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .then(
       [=](change_result& res) mutable {
@@ -192,7 +194,7 @@ void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     return reject_for_stock(self, svc, std::move(p));
   if (refusal) {
     // All or nothing: give back what was held.
-    observe_placement(*p, "failed");
+    observe_placement(*p, outcome::failed);
     release_all(id, p->granted, false);
     p->promise.deliver(refusal);
     self->quit();
