@@ -17,7 +17,7 @@ FROM debian:12 AS build
 WORKDIR /src
 # Dependencies first: this layer is reused until scripts/deps.sh changes.
 COPY scripts/deps.sh scripts/deps.sh
-RUN scripts/deps.sh && rm -rf /var/lib/apt/lists/*
+RUN scripts/deps.sh --no-test-tools && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Tests and benchmarks are not part of the image (BUILD_TESTING=OFF through build.sh's CMAKE_ARGS).
 RUN --mount=type=cache,target=/root/.ccache \

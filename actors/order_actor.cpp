@@ -1,11 +1,15 @@
 #include "actors/order_actor.hpp"
 
+#include <chrono>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/outbox.hpp"
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
+#include "observability/catalogue.hpp"
+#include "observability/trace.hpp"
 
 namespace orderd {
 
@@ -48,7 +52,21 @@ struct placement {
   caf::typed_response_promise<placement_result> promise;
   events::origin origin; ///< this node and the request's correlation id
   std::string attempt_id; ///< the id the order gets (or would have got)
+  std::string trace_id;  ///< of the correlation id, for the log lines about this placement
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
+
+enum class outcome { placed, rejected, failed };
+
+/// Records how long the placement took, by outcome: placed, rejected (stock) or failed.
+void observe_placement(const placement& p, outcome what) {
+  static auto& family = observability::catalogue::order_placement_duration();
+  static auto& placed = family.with({"placed"});
+  static auto& rejected = family.with({"rejected"});
+  static auto& failed = family.with({"failed"});
+  auto& h = what == outcome::placed ? placed : what == outcome::rejected ? rejected : failed;
+  h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count());
+}
 
 void release_all(const std::string& order_id, const std::vector<granted_hold>& granted,
                  bool resync) {
@@ -117,6 +135,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
                           [&](const granted_hold& x) { return x.held.sku == line.sku; });
     auto r = &g->held;
     if (r->currency != currency) {
+      observe_placement(*p, outcome::failed);
       release_all(id, p->granted, false);
       refuse(self, svc, p,
              fail(errc::currency_mismatch, "an order cannot mix currencies: " + currency
@@ -147,8 +166,11 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
+        // Thread: a scheduler worker, running this reply handler to completion.
+        observability::log_trace_scope trace{p->trace_id};
         if (!res.ok()) {
           // The store's guard refused (our view of stock was stale) or the key raced: undo.
+          observe_placement(*p, outcome::failed);
           release_all(o.id, p->granted, true);
           p->promise.deliver(fail(res.code, res.detail));
           self->quit();
@@ -160,12 +182,16 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
           for (auto& g : p->granted)
             if (g.held.sku == level.sku)
               caf::anon_send(g.granted_by, commit_atom_v, level.sku, o.id, level);
+        observe_placement(*p, outcome::placed);
         spdlog::info("order {} placed: {} lines, total {} {}, status PENDING", o.id,
                      o.lines.size(), o.total_cents, o.currency);
         p->promise.deliver(placement_result{false, o, 0, {}});
       },
       [=](caf::error& err) mutable {
         // Unknown outcome (the writer restarted): the stock actors re-read the store.
+        observability::log_trace_scope trace{p->trace_id};
+        observe_placement(*p, outcome::failed);
+        spdlog::warn("order {}: placement outcome unknown: {}", o.id, detail_of(err));
         release_all(o.id, p->granted, true);
         p->promise.deliver(err);
         self->quit();
@@ -183,12 +209,16 @@ void reject_for_stock(order_actor self, const services_ptr& svc, std::shared_ptr
     p->origin, id, p->req.request.customer_id, p->shorts, now)});
   auto refusal = fail_short(p->shorts);
   add_inbound_refusal(cs, *p, refusal, now);
+  observe_placement(*p, outcome::rejected);
   // Over HTTP the refusal stands whatever happened to its event. An inbound command's outcome
   // must be durable before it is acknowledged: a failed write is answered as such (retried).
   bool inbound = !p->req.message_id.empty();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .then(
       [=](change_result& res) mutable {
+        observability::log_trace_scope trace{p->trace_id};
+        spdlog::debug("order {}: refused for insufficient stock ({} short lines)", id,
+                     p->shorts.size());
         if (!res.ok()) {
           spdlog::warn("order {}: stock.rejected event not written: {}", id, res.detail);
           if (inbound)
@@ -198,6 +228,7 @@ void reject_for_stock(order_actor self, const services_ptr& svc, std::shared_ptr
         self->quit();
       },
       [=](caf::error& err) mutable {
+        observability::log_trace_scope trace{p->trace_id};
         spdlog::warn("order {}: stock.rejected event not written: {}", id, detail_of(err));
         p->promise.deliver(inbound ? fail(errc::unavailable, detail_of(err)) : refusal);
         self->quit();
@@ -215,6 +246,7 @@ void finish_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     return reject_for_stock(self, svc, std::move(p));
   if (refusal) {
     // All or nothing: give back what was held.
+    observe_placement(*p, outcome::failed);
     release_all(id, p->granted, false);
     refuse(self, svc, std::move(p), std::move(refusal));
     return;
@@ -233,6 +265,7 @@ caf::result<placement_result> place(order_actor self, const services_ptr& svc,
   p->req = std::move(req);
   p->origin = origin_of(*svc, p->req.correlation_id);
   p->attempt_id = self->state.id;
+  p->trace_id = observability::trace_id_of_correlation(p->origin.correlation_id);
   p->promise = self->make_response_promise<placement_result>();
   p->outstanding = p->lines.size();
   auto rp = p->promise;
@@ -289,6 +322,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   }
   auto now = svc->now();
   auto origin = origin_of(*svc, std::move(correlation_id));
+  auto trace_id = observability::trace_id_of_correlation(origin.correlation_id);
   change_set cs;
   cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now});
   auto stock = stock_changes_for_transition(from, to, st.current->lines);
@@ -312,6 +346,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
+        observability::log_trace_scope trace{trace_id};
         auto& st = self->state;
         if (!res.ok()) {
           rp.deliver(fail(res.code, res.detail));

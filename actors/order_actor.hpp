@@ -34,7 +34,7 @@ struct order_registry_state {
   std::unordered_map<std::string, restart_tracker> trackers;
   /// Idempotency keys whose first request is still running, with their request fingerprint.
   std::unordered_map<std::string, std::string> in_flight;
-  supervisor_stats stats{"orders", 0, 0, 0};
+  supervisor_stats stats{"orders", 0, 0, 0, "root", "order-supervisor", {}};
   static inline const char* name = "order-supervisor";
 };
 

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -75,6 +76,7 @@ CAF_ADD_ATOM(orderd, orderd::atoms, retry_atom, "retry")
 CAF_ADD_ATOM(orderd, orderd::atoms, processed_atom, "processed")
 CAF_ADD_ATOM(orderd, orderd::atoms, dlq_atom, "dlq")
 CAF_ADD_ATOM(orderd, orderd::atoms, replay_atom, "replay")
+CAF_ADD_ATOM(orderd, orderd::atoms, count_atom, "count")
 
 namespace orderd {
 
@@ -158,7 +160,17 @@ struct supervisor_stats {
   int64_t live_children = 0;
   int64_t restarts = 0;
   int64_t escalations = 0;
+  /// The supervisor above it ("" for the root) and the child name it has there, for drawing
+  /// the tree.
+  std::string parent;
+  std::string slot;
+  /// Names of its live children when they are few and named (the root's); registries, with
+  /// one child per order or SKU, report only live_children.
+  std::vector<std::string> children;
 };
+
+/// Orders per status, as the store counts them (statuses without orders are left out).
+using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 
 // -- the protocol, actor by actor -----------------------------------------------------------------
 //
@@ -182,6 +194,7 @@ struct supervisor_stats {
 //   (outbox_atom, size_t limit)                   -> std::vector<outbox_event>  unpublished, by seq
 //   (backlog_atom)                                -> int64_t     unpublished events
 //   (processed_atom, message_id)                  -> bool        inbound message done already
+//   (count_atom, order_tag)                       -> order_status_counts
 //
 // stock actor (one per sku; lives under the stock registry, which forwards by sku):
 //   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
@@ -346,3 +359,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::product>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::order>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::idempotency_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status_counts)

@@ -8,6 +8,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "messaging/events.hpp"
+#include "observability/catalogue.hpp"
+
 namespace orderd {
 
 namespace {
@@ -15,6 +18,27 @@ namespace {
 using persistence::outbox_event;
 using relay_actor = caf::stateful_actor<relay_state>*;
 using events_ptr = std::shared_ptr<const std::vector<outbox_event>>;
+
+/// Mirrors the breaker's state into orderd_circuit_breaker_state{breaker="event-relay"}.
+void show_breaker(relay_actor self) {
+  static auto& g = observability::catalogue::circuit_breaker_state().with({"event-relay"});
+  auto state = self->state.breaker->state_at(self->clock().now());
+  g.set(observability::catalogue::breaker_state_value(to_string(state)));
+}
+
+/// Metrics of a confirmed prefix: count, lag from commit to confirm, low-stock events.
+void observe_confirmed(const std::vector<outbox_event>& batch, size_t n, timestamp_ms now) {
+  static auto& published = observability::catalogue::events_published();
+  static auto& lag = observability::catalogue::event_publish_lag();
+  static auto& low = observability::catalogue::low_stock_events();
+  published.inc(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& e = batch[i];
+    lag.observe(static_cast<double>(std::max<timestamp_ms>(0, now - e.occurred_at)) / 1000.0);
+    if (e.type == events::types::inventory_low)
+      low.inc();
+  }
+}
 
 /// The cycle is over; start the next one at once if there is (or may be) more.
 void finish(relay_actor self, bool more) {
@@ -36,6 +60,7 @@ void succeeded(relay_actor self, bool full_batch) {
                  st.failures, to_string(st.breaker->state()));
   st.failures = 0;
   st.last_error.clear();
+  show_breaker(self);
   finish(self, full_batch);
 }
 
@@ -61,6 +86,7 @@ void failed(relay_actor self, std::string why) {
     spdlog::debug("event relay: attempt {} failed ({}); retrying in {} ms", st.failures, why,
                   wait_ms);
   st.last_error = std::move(why);
+  show_breaker(self);
   st.busy = false;
   st.again = false; // the retry comes after the backoff, not before
   self->delayed_send(self, wait, retry_atom_v);
@@ -110,6 +136,7 @@ void publish(relay_actor self, const services_ptr& svc, events_ptr batch) {
           return;
         }
         auto& st = self->state;
+        observe_confirmed(*batch, n, svc->now());
         st.published += n;
         ++st.batches;
         // Local subscribers see what the broker confirmed, when the bus is not the publisher.
@@ -173,6 +200,7 @@ caf::behavior relay_impl(caf::stateful_actor<relay_state>* self, services_ptr sv
   policy.cap = std::max(policy.base, 2 * o.breaker_cooldown);
   policy.jitter = o.relay_jitter ? messaging::jitter_policy::full : messaging::jitter_policy::none;
   st.delays.emplace(policy);
+  show_breaker(self);
   spdlog::debug("event relay: publishing through the {} publisher, {} events per batch",
                 svc->publisher_name, o.relay_batch);
   // Look at once (events may wait from before a restart), then on every tick.
@@ -206,6 +234,7 @@ caf::behavior relay_impl(caf::stateful_actor<relay_state>* self, services_ptr sv
       relay_status s;
       s.publisher = svc->publisher_name;
       s.state = std::string{to_string(st.breaker->state_at(self->clock().now()))};
+      show_breaker(self);
       s.published = st.published;
       s.failures = st.failures;
       s.last_error = st.last_error;

@@ -1,5 +1,7 @@
 #include "actors/root_supervisor.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -131,7 +133,11 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
     [=](stats_atom) -> caf::result<std::vector<supervisor_stats>> {
       auto rp = self->make_response_promise<std::vector<supervisor_stats>>();
       auto out = std::make_shared<std::vector<supervisor_stats>>();
-      out->push_back(self->state.stats);
+      auto mine = self->state.stats;
+      for (auto& [addr, name] : self->state.names)
+        mine.children.push_back(name);
+      std::sort(mine.children.begin(), mine.children.end());
+      out->push_back(std::move(mine));
       auto pending = std::make_shared<int>(2);
       auto collect = [=](std::vector<supervisor_stats>& xs) mutable {
         out->insert(out->end(), xs.begin(), xs.end());

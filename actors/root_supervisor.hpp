@@ -35,7 +35,7 @@ struct root_state {
   };
   std::unordered_map<std::string, child> children;
   std::unordered_map<caf::actor_addr, std::string> names;
-  supervisor_stats stats{"root", 0, 0, 0};
+  supervisor_stats stats{"root", 0, 0, 0, "", "", {}};
   static inline const char* name = "root-supervisor";
 };
 

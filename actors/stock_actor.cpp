@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/outbox.hpp"
+#include "observability/catalogue.hpp"
 
 namespace orderd {
 
@@ -186,9 +187,14 @@ caf::behavior running(stock_actor self, services_ptr svc) {
         return fail(errc::invalid_input, "quantity must be positive");
       if (auto i = st.holds.find(order_id); i != st.holds.end())
         return reservation{sku, i->second.quantity, st.item->price_cents, st.item->currency};
+      static auto& accepted = observability::catalogue::stock_reservations().with({"accepted"});
+      static auto& rejected = observability::catalogue::stock_reservations().with({"rejected"});
       auto free = st.free_units();
-      if (free < quantity)
+      if (free < quantity) {
+        rejected.inc();
         return fail_short({{sku, quantity, std::max<int64_t>(free, 0)}});
+      }
+      accepted.inc();
       auto holder = caf::actor_cast<caf::actor>(self->current_sender());
       st.holds.emplace(order_id, stock_state::hold{quantity, holder.address()});
       st.held += quantity;

@@ -47,7 +47,7 @@ struct stock_registry_state {
   std::unordered_map<std::string, caf::actor> children;
   std::unordered_map<caf::actor_addr, std::string> keys;
   std::unordered_map<std::string, restart_tracker> trackers;
-  supervisor_stats stats{"inventory", 0, 0, 0};
+  supervisor_stats stats{"inventory", 0, 0, 0, "root", "inventory-supervisor", {}};
   static inline const char* name = "inventory-supervisor";
 };
 

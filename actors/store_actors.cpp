@@ -1,5 +1,6 @@
 #include "actors/store_actors.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/outbox.hpp"
+#include "observability/catalogue.hpp"
 
 namespace orderd {
 
@@ -26,8 +28,14 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   st.batch.clear();
   st.waiting.clear();
   std::vector<change_result> results;
+  static auto& batch_sizes = observability::catalogue::store_batch_size();
+  static auto& commit_time = observability::catalogue::store_commit_duration();
+  batch_sizes.observe(static_cast<double>(batch.size()));
+  auto started = std::chrono::steady_clock::now();
   try {
     results = st.db->apply(batch);
+    commit_time.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   } catch (const std::exception& ex) {
     // Nothing of this batch was committed: every caller learns so and may retry.
     spdlog::error("store writer: batch of {} change sets failed: {}", batch.size(), ex.what());
@@ -170,6 +178,9 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
     [=](backlog_atom) { return guarded([&] { return db().count_unpublished(); }); },
     [=](processed_atom, const std::string& message_id) {
       return guarded([&] { return db().find_processed_message(message_id).has_value(); });
+    },
+    [=](count_atom, order_tag) -> caf::result<order_status_counts> {
+      return guarded([&] { return db().count_orders_by_status(); });
     },
     [=](ping_atom) -> bool {
       try {

@@ -6,6 +6,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "observability/trace.hpp"
+
 namespace orderd::app {
 
 namespace {
@@ -48,6 +50,24 @@ public:
   }
 };
 
+/// `%~` in a pattern: `,"trace_id":"<id>"` while the logging thread handles something traced
+/// (observability::log_trace_scope), nothing otherwise. Trace ids are hex: nothing to escape.
+class json_trace_field : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    auto id = observability::current_log_trace_id();
+    if (id.empty())
+      return;
+    dest.append(std::string_view{R"(,"trace_id":")"});
+    dest.append(id);
+    dest.push_back('"');
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<json_trace_field>();
+  }
+};
+
 } // namespace
 
 void setup_logging(const std::string& level, const std::string& format) {
@@ -57,7 +77,9 @@ void setup_logging(const std::string& level, const std::string& format) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == "json") {
     formatter->add_flag<json_escaped_message>('*');
-    formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%*"})");
+    formatter->add_flag<json_trace_field>('~');
+    formatter->set_pattern(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%*"%~})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l [%t] %v");
   }

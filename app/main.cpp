@@ -24,6 +24,7 @@
 #include "messaging/amqp_publisher.hpp"
 #include "messaging/inbound.hpp"
 #include "messaging/amqp_url.hpp"
+#include "observability/catalogue.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
@@ -130,6 +131,8 @@ void wire_consumer(services& svc, const config::settings& s, const messaging::am
 }
 
 int run(const config::settings& s, const std::optional<messaging::amqp_url>& amqp) {
+  // Every metric family shows on /metrics from the start, even before its first event.
+  observability::catalogue::register_all();
   auto store = make_store(s);
   store->open(); // applies migrations now, so a broken database fails before we listen
   if (s.demo_catalogue)

@@ -1,6 +1,8 @@
 #include "http/api.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 
@@ -11,9 +13,12 @@
 #include "actors/protocol.hpp"
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
+#include "http/dashboard.hpp"
 #include "http/json_codec.hpp"
 #include "http/openapi.hpp"
 #include "http/problem.hpp"
+#include "observability/catalogue.hpp"
+#include "observability/trace.hpp"
 
 namespace orderd::http {
 
@@ -152,15 +157,24 @@ std::string fingerprint(std::string_view route, const order_request& r) {
   return buf;
 }
 
-/// The request's correlation id (X-Correlation-Id, else X-Request-Id), carried into the events
-/// it causes; a new UUID when it has none usable (1-128 printable ASCII characters).
-std::string correlation_of(const request& req) {
+/// The correlation id the client gave (X-Correlation-Id, else X-Request-Id), if usable (1-128
+/// printable ASCII characters).
+std::optional<std::string_view> given_correlation(const request& req) {
   for (auto name : {"x-correlation-id", "x-request-id"}) {
     auto v = req.header(name);
     if (v && !v->empty() && v->size() <= 128
         && std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7f; }))
-      return std::string{*v};
+      return v;
   }
+  return std::nullopt;
+}
+
+/// The request's correlation id, carried into the events it causes: the one the client gave,
+/// else the request's trace id (api::handle adds it as X-Correlation-Id when none was given),
+/// else a new UUID.
+std::string correlation_of(const request& req) {
+  if (auto given = given_correlation(req))
+    return std::string{*given};
   return make_uuid();
 }
 
@@ -545,6 +559,215 @@ void replay_dead_letter(const context& c, const std::string& id, responder reply
     replay_atom_v, dlq_atom_v, id);
 }
 
+// -- observability and admin --------------------------------------------------------------------
+
+namespace cat = observability::catalogue;
+
+/// Replies collected by one bridge actor from several actors at once; `done` runs once every
+/// request has been answered or failed (all on that actor's thread, so no locking).
+struct gathering {
+  int pending = 1; // the starter's own share, released by finish_one() after sending
+  std::function<void()> done;
+  void finish_one() {
+    if (--pending == 0 && done)
+      done();
+  }
+};
+
+template <class T, class OnOk, class... Ts>
+void gather(caf::event_based_actor* self, const std::shared_ptr<gathering>& g,
+            const caf::actor& target, OnOk on_ok, Ts... xs) {
+  if (!target)
+    return;
+  ++g->pending;
+  self->request(target, std::chrono::milliseconds{2000}, xs...)
+    .then([g, on_ok](T& value) mutable {
+            on_ok(value);
+            g->finish_one();
+          },
+          [g](caf::error&) { g->finish_one(); });
+}
+
+/// Runs `fn` on an HTTP bridge actor, or `fallback` at once when none is running.
+template <class Fn, class Fallback>
+void on_bridge(const services_ptr& svc, Fn fn, Fallback fallback) {
+  auto bridge = svc->bridges.next();
+  if (!bridge)
+    return fallback();
+  // Thread: Beast I/O thread -> the bridge actor's mailbox.
+  caf::anon_send(bridge, call_atom_v, bridge_call{std::move(fn)});
+}
+
+void mirror_order_counts(const order_status_counts& counts) {
+  static auto& family = cat::orders_by_status();
+  for (auto s : {order_status::pending, order_status::processing, order_status::confirmed,
+                 order_status::shipped, order_status::delivered, order_status::cancelled}) {
+    int64_t n = 0;
+    for (auto& [status, count] : counts)
+      if (status == s)
+        n = count;
+    family.with({std::string{to_string(s)}}).set(static_cast<double>(n));
+  }
+}
+
+void mirror_supervisors(const std::vector<supervisor_stats>& xs) {
+  for (auto& x : xs) {
+    cat::supervisor_live_children().with({x.name}).set(static_cast<double>(x.live_children));
+    cat::supervisor_restarts().with({x.name}).set(static_cast<double>(x.restarts));
+    cat::supervisor_escalations().with({x.name}).set(static_cast<double>(x.escalations));
+  }
+}
+
+void mirror_relay(const relay_status& r) {
+  if (r.backlog >= 0)
+    cat::outbox_backlog().set(static_cast<double>(r.backlog));
+  auto state = cat::breaker_state_value(r.state);
+  if (state >= 0)
+    cat::circuit_breaker_state().with({"event-relay"}).set(state);
+}
+
+/// GET /metrics: the values only actors know are read first (order counts from a store reader,
+/// supervisor stats, the relay's backlog and breaker), each with a short deadline; whatever
+/// answered is mirrored into the registry, which is then rendered. Never 503: a scrape during a
+/// restart shows the last values.
+void get_metrics(const context& c, request&&, responder reply) {
+  auto render = [reply] {
+    response r;
+    r.content_type = std::string{observability::text_format_content_type};
+    r.body = observability::registry::global().render();
+    reply(std::move(r));
+  };
+  auto svc = c.svc;
+  on_bridge(
+    svc,
+    [svc, render](caf::event_based_actor* self) {
+      // Thread: a bridge actor; the reply handlers below run here too.
+      auto g = std::make_shared<gathering>();
+      g->done = render;
+      gather<order_status_counts>(self, g, svc->readers.next(), mirror_order_counts, count_atom_v,
+                                  order_tag{});
+      gather<std::vector<supervisor_stats>>(self, g, svc->root.get(), mirror_supervisors,
+                                            stats_atom_v);
+      gather<relay_status>(self, g, svc->relay.get(), mirror_relay, status_atom_v);
+      g->finish_one();
+    },
+    render);
+}
+
+ordered_json supervisor_json(const supervisor_stats& x) {
+  return ordered_json{{"name", x.name},
+                      {"parent", x.parent.empty() ? ordered_json(nullptr) : ordered_json(x.parent)},
+                      {"slot", x.slot},
+                      {"live_children", x.live_children},
+                      {"restarts", x.restarts},
+                      {"escalations", x.escalations},
+                      {"children", x.children}};
+}
+
+/// GET /api/v1/admin/actors: the supervision tree as the supervisors report it (stats_atom to
+/// the root, which asks the registries).
+void get_actors(const context& c, request&&, responder reply) {
+  ask<std::vector<supervisor_stats>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->root.get(),
+    [reply](const std::vector<supervisor_stats>& xs) {
+      mirror_supervisors(xs);
+      ordered_json list = ordered_json::array();
+      for (auto& x : xs)
+        list.push_back(supervisor_json(x));
+      reply(json_response(200, wire::dump(ordered_json{{"supervisors", std::move(list)}})));
+    },
+    stats_atom_v);
+}
+
+/// What GET /api/v1/admin/overview collects before it answers.
+struct overview {
+  bool store_ok = false;
+  order_status_counts counts;
+  std::vector<product> low;
+  std::optional<relay_status> relay;
+};
+
+std::string encode_overview(const overview& o, const std::string& publisher) {
+  ordered_json by_status = ordered_json::object();
+  int64_t total = 0;
+  for (auto s : {order_status::pending, order_status::processing, order_status::confirmed,
+                 order_status::shipped, order_status::delivered, order_status::cancelled}) {
+    int64_t n = 0;
+    for (auto& [status, count] : o.counts)
+      if (status == s)
+        n = count;
+    by_status[std::string{to_string(s)}] = n;
+    total += n;
+  }
+  ordered_json low = ordered_json::array();
+  for (auto& p : o.low)
+    low.push_back({{"sku", p.sku}, {"name", p.name}, {"available", p.available},
+                   {"reserved", p.reserved}, {"low_stock_threshold", p.low_stock_threshold}});
+  relay_status r = o.relay.value_or(relay_status{publisher, "unknown", -1, 0, 0,
+                                                 "the event relay did not answer"});
+  ordered_json breaker{{"name", "event-relay"}, {"state", r.state}, {"failures", r.failures}};
+  if (!r.last_error.empty())
+    breaker["last_error"] = r.last_error;
+  ordered_json j{
+    {"orders_by_status", std::move(by_status)},
+    {"orders_total", total},
+    {"low_stock", std::move(low)},
+    {"outbox", {{"backlog", r.backlog}, {"published", r.published}, {"publisher", r.publisher}}},
+    {"breakers", ordered_json::array({std::move(breaker)})},
+    {"dlq", {{"messages", static_cast<int64_t>(observability::dlq_messages().value())}}}};
+  return wire::dump(j);
+}
+
+/// GET /api/v1/admin/overview: orders by status, low-stock products, outbox and relay, DLQ.
+void get_overview(const context& c, request&&, responder reply) {
+  auto svc = c.svc;
+  if (!svc->readers.next())
+    return reply(problem_response(errc::unavailable, "the server is starting or restarting; retry"));
+  on_bridge(
+    svc,
+    [svc, reply](caf::event_based_actor* self) {
+      // Thread: a bridge actor; the reply handlers below run here too.
+      auto o = std::make_shared<overview>();
+      auto g = std::make_shared<gathering>();
+      g->done = [o, reply, svc] {
+        if (!o->store_ok)
+          return reply(problem_response(errc::unavailable, "the store does not answer"));
+        reply(json_response(200, encode_overview(*o, svc->publisher_name)));
+      };
+      gather<order_status_counts>(
+        self, g, svc->readers.next(),
+        [o](order_status_counts& xs) {
+          mirror_order_counts(xs);
+          o->store_ok = true;
+          o->counts = std::move(xs);
+        },
+        count_atom_v, order_tag{});
+      gather<std::vector<product>>(
+        self, g, svc->readers.next(), [o](std::vector<product>& xs) { o->low = std::move(xs); },
+        low_atom_v, size_t{20});
+      gather<relay_status>(
+        self, g, svc->relay.get(),
+        [o](relay_status& r) {
+          mirror_relay(r);
+          o->relay = std::move(r);
+        },
+        status_atom_v);
+      g->finish_one();
+    },
+    [reply] {
+      reply(problem_response(errc::unavailable, "the server is starting or restarting; retry"));
+    });
+}
+
+void get_dashboard(const context&, request&&, responder reply) {
+  response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::string{dashboard_page()};
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  reply(std::move(r));
+}
+
 void inject_fault(const context& c, request&& req, responder reply) {
   auto body = ordered_json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("target")
@@ -603,9 +826,135 @@ void inject_fault(const context& c, request&& req, responder reply) {
 
 } // namespace
 
+// -- metrics and trace context of each request --------------------------------------------------
+
+namespace {
+
+/// The methods a request-count label may name; anything else is "other" (bounded cardinality).
+constexpr std::array<std::string_view, 8> method_labels{"GET",   "POST", "PUT",     "DELETE",
+                                                        "PATCH", "HEAD", "OPTIONS", "other"};
+
+size_t method_index(std::string_view method) {
+  for (size_t i = 0; i + 1 < method_labels.size(); ++i)
+    if (method == method_labels[i])
+      return i;
+  return method_labels.size() - 1;
+}
+
+} // namespace
+
+struct api::route_metrics {
+  /// `methods`: how many method slots to keep (1 for a route, every method for unmatched).
+  route_metrics(std::string route, size_t first_method, size_t methods)
+    : route_label(std::move(route)),
+      first_method(first_method),
+      duration(&cat::http_request_duration().with({route_label})),
+      slots(methods * 500) {}
+
+  std::string route_label;
+  size_t first_method;
+  observability::histogram* duration;
+  /// orderd_http_requests_total{route, method, status}: a slot per method and status 100..599,
+  /// filled on first use, so counting a request takes no lock.
+  std::vector<std::atomic<observability::counter*>> slots;
+
+  observability::counter& requests(int status, std::string_view method) {
+    if (status < 100 || status > 599)
+      status = 500; // what the server sends for an invalid status
+    auto m = method_index(method);
+    auto slot_method = m - first_method;
+    if (m < first_method || (slot_method + 1) * 500 > slots.size())
+      slot_method = 0; // a route only ever sees its own method
+    auto& slot = slots[slot_method * 500 + static_cast<size_t>(status - 100)];
+    auto* c = slot.load(std::memory_order_acquire);
+    if (!c) {
+      // Two threads may both look it up: the family returns the same child to both.
+      c = &cat::http_requests().with(
+        {route_label, std::string{method_labels[first_method + slot_method]},
+         std::to_string(status)});
+      slot.store(c, std::memory_order_release);
+    }
+    return *c;
+  }
+};
+
+namespace {
+
+/// The server side of the responder a route gets: adds the trace headers, records the request's
+/// metrics and log line, then hands the response to the connection's responder. Thread: whichever
+/// calls the responder (an I/O thread or a bridge actor).
+class observed_reply final : public detail::reply_slot {
+public:
+  /// `request_id` empty: the trace id is the request id. `target` is kept for the debug log
+  /// line only (empty when debug logging is off: one copy less per request).
+  observed_reply(responder inner, std::shared_ptr<api::route_metrics> metrics,
+                 std::string_view method, std::string target, observability::trace_context trace,
+                 std::string request_id)
+    : inner_(std::move(inner)),
+      metrics_(std::move(metrics)),
+      method_(method),
+      target_(std::move(target)),
+      trace_(std::move(trace)),
+      request_id_(std::move(request_id)) {}
+
+  ~observed_reply() override {
+    // Dropped unanswered: the server answers 500 when the last responder copy goes; count it.
+    if (!completed())
+      metrics_->requests(500, method_).inc();
+  }
+
+private:
+  void send(response&& r) override {
+    auto elapsed = std::chrono::steady_clock::now() - started_;
+    auto seconds = std::chrono::duration<double>(elapsed).count();
+    metrics_->duration->observe(seconds);
+    metrics_->requests(r.status, method_).inc();
+    const auto& request_id = request_id_.empty() ? trace_.trace_id : request_id_;
+    r.headers.emplace_back("X-Request-Id", request_id);
+    r.headers.emplace_back("traceparent", observability::format_traceparent(trace_));
+    if (spdlog::should_log(spdlog::level::debug)) {
+      observability::log_trace_scope scope{trace_.trace_id};
+      spdlog::debug("http {} {} -> {} in {:.2f} ms (request id {})", method_, target_, r.status,
+                    seconds * 1000.0, request_id);
+    }
+    inner_(std::move(r));
+  }
+
+  responder inner_;
+  std::shared_ptr<api::route_metrics> metrics_;
+  std::string method_;
+  std::string target_;
+  observability::trace_context trace_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+} // namespace
+
+responder api::observe(request& req, const route* matched, responder reply) {
+  // A valid incoming traceparent is echoed (we join the caller's trace); an absent or invalid
+  // one is replaced by a new trace (never a 4xx: tracing must not break requests).
+  auto incoming = observability::parse_traceparent(req.header("traceparent").value_or(""));
+  auto trace = incoming ? std::move(*incoming) : observability::make_trace_context();
+  std::string request_id;
+  if (auto given = given_correlation(req)) {
+    request_id = std::string{*given};
+  } else {
+    // The trace id stands in for the correlation id the client did not give, so the events
+    // this request causes carry it (correlation_of() finds it here).
+    req.headers.emplace_back("x-correlation-id", trace.trace_id);
+  }
+  auto target = spdlog::should_log(spdlog::level::debug) ? req.target : std::string{};
+  auto metrics = matched ? matched->metrics : unmatched_metrics_;
+  return responder{std::make_shared<observed_reply>(std::move(reply), std::move(metrics),
+                                                    req.method, std::move(target),
+                                                    std::move(trace), std::move(request_id))};
+}
+
 // -- the routing table --------------------------------------------------------------------------
 
 api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::move(opts)) {
+  unmatched_metrics_ = std::make_shared<route_metrics>("unmatched", 0, method_labels.size());
   auto ctx = std::make_shared<context>(context{svc_, opts_});
   auto add = [&](std::string method, std::string pattern, bool json_body,
                  std::function<void(const context&, request&&, responder, const params_t&)> fn) {
@@ -621,6 +970,7 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
     r.run = [ctx, fn = std::move(fn)](request&& req, responder reply, const params_t& p) {
       fn(*ctx, std::move(req), std::move(reply), p);
     };
+    r.metrics = std::make_shared<route_metrics>(r.pattern, method_index(r.method), 1);
     routes_.push_back(std::move(r));
   };
   using R = request&&;
@@ -634,6 +984,14 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   });
   add("GET", "/openapi.json", false, [](const context&, R, responder reply, P) {
     reply(json_response(200, std::string{openapi_document()}));
+  });
+  // Observability: Prometheus scrapes without a token (standard); the dashboard page is static
+  // and reads the admin routes with the token the operator gives it.
+  add("GET", "/metrics", false, [](const context& c, R req, responder reply, P) {
+    get_metrics(c, std::move(req), reply);
+  });
+  add("GET", "/dashboard", false, [](const context& c, R req, responder reply, P) {
+    get_dashboard(c, std::move(req), reply);
   });
   // Products. Static segments ("low-stock") are listed before {sku} so they win.
   add("POST", "/api/v1/products", true, [](const context& c, R req, responder reply, P) {
@@ -684,6 +1042,12 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   });
   add("POST", "/api/v1/admin/dlq/{id}/replay", false,
       [](const context& c, R, responder reply, P p) { replay_dead_letter(c, p[0], reply); });
+  add("GET", "/api/v1/admin/actors", false, [](const context& c, R req, responder reply, P) {
+    get_actors(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/admin/overview", false, [](const context& c, R req, responder reply, P) {
+    get_overview(c, std::move(req), reply);
+  });
   if (opts_.enable_fault_injection)
     add("POST", "/api/v1/admin/faults", true, [](const context& c, R req, responder reply, P) {
       inject_fault(c, std::move(req), reply);
@@ -719,12 +1083,12 @@ std::optional<response> api::admin_refusal(const request& req) const {
   return r;
 }
 
-void api::handle(request&& req, responder reply) {
+void api::handle(request&& req, responder raw_reply) {
   // Thread: Beast I/O thread. Everything here is quick; actor work is asynchronous.
-  spdlog::debug("{} {} from {}", req.method, req.target, req.remote);
   auto segs = split_path(req.path);
   params_t params;
   std::vector<std::string_view> allowed;
+  const route* found = nullptr;
   for (auto& r : routes_) {
     if (!match(r.segments, segs, params))
       continue;
@@ -733,6 +1097,12 @@ void api::handle(request&& req, responder reply) {
         allowed.push_back(r.method);
       continue;
     }
+    found = &r;
+    break;
+  }
+  auto reply = observe(req, found, std::move(raw_reply));
+  if (found) {
+    auto& r = *found;
     if (r.json_body) {
       auto ct = req.header("content-type").value_or("");
       auto media = ct.substr(0, ct.find(';'));

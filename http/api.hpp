@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,11 @@ public:
   /// Why `req` may not use an admin route (401 or 403 problem), or nothing when it may.
   std::optional<response> admin_refusal(const request& req) const;
 
+  /// The metrics of one route (or of all unmatched requests), looked up once so recording a
+  /// request takes no lock: the duration histogram, and a counter per status code created on
+  /// first use.
+  struct route_metrics;
+
   /// One entry of the routing table: method, path pattern ({x} matches one segment), handler.
   struct route {
     std::string method;
@@ -45,12 +51,19 @@ public:
     bool json_body = false; ///< requires Content-Type: application/json
     bool admin = false;     ///< requires the admin bearer token
     std::function<void(request&&, responder, const std::vector<std::string>&)> run;
+    std::shared_ptr<route_metrics> metrics;
   };
 
 private:
+  /// Wraps `reply` so the response carries X-Request-Id and traceparent, is counted and timed
+  /// under the matched route's metrics (nullptr: unmatched), and logged with the request's trace
+  /// id. Adds the trace id to `req` as X-Correlation-Id when the client gave no correlation id.
+  responder observe(request& req, const route* matched, responder reply);
+
   services_ptr svc_;
   api_options opts_;
   std::vector<route> routes_;
+  std::shared_ptr<route_metrics> unmatched_metrics_;
 };
 
 } // namespace orderd::http

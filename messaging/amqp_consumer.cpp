@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "messaging/inbound.hpp"
+#include "observability/catalogue.hpp"
+#include "observability/metrics.hpp"
 #include "messaging/topology.hpp"
 
 namespace orderd::messaging {
@@ -19,6 +21,15 @@ using delivery_ptr = std::shared_ptr<const delivery>;
 using std::chrono::milliseconds;
 
 constexpr milliseconds confirm_timeout{10000};
+/// How often the depth of the dead-letter queue is read for the metrics.
+constexpr std::chrono::seconds dlq_depth_interval{5};
+
+/// Counts what became of one command (`command` empty: unidentified poison).
+void count(std::string_view command, std::string_view outcome) {
+  observability::catalogue::inbound_commands()
+    .with({command.empty() ? std::string{"unknown"} : std::string{command}, std::string{outcome}})
+    .inc();
+}
 
 topology command_topology(const amqp_consumer_options& o) {
   work_queue_spec spec;
@@ -97,6 +108,7 @@ void ack(consumer_actor self, const services_ptr& svc, const amqp_consumer_optio
     try {
       c->ack(d.delivery_tag);
       ++self->state.status.acked;
+      count(d.properties.type.empty() ? d.routing_key : d.properties.type, "acked");
     } catch (const std::exception& e) {
       lose(self, e);
     }
@@ -135,6 +147,7 @@ void send_to_dlq(consumer_actor self, const services_ptr& svc, const amqp_consum
   if (!move_to(self, svc, o, generation, d, copy))
     return;
   ++self->state.status.dead_lettered;
+  count(command, "dead_lettered");
   spdlog::warn("command consumer: {} {} dead-lettered to {}: {}",
                command.empty() ? "message" : command, copy.properties.message_id,
                dead_letter_queue_name(o.queue), reason);
@@ -152,6 +165,7 @@ void retry_later(consumer_actor self, const services_ptr& svc, const amqp_consum
   if (!move_to(self, svc, o, generation, d, copy))
     return;
   ++self->state.status.retried;
+  count(cmd.command, "retried");
   spdlog::info("command consumer: {} {} failed (attempt {} of {}): {}; retrying in {} ms",
                cmd.command, cmd.message_id, attempts, o.max_attempts, error, delay.count());
 }
@@ -313,6 +327,11 @@ caf::behavior amqp_consumer_impl(caf::stateful_actor<amqp_consumer_state>* self,
         st.connect_failures = 0;
       }
       try {
+        if (auto now = std::chrono::steady_clock::now(); now >= st.next_dlq_depth) {
+          st.next_dlq_depth = now + dlq_depth_interval;
+          observability::dlq_messages().set(
+            static_cast<double>(st.connection->inspect_queue(dlq).message_count));
+        }
         // Short waits while answers are due: they queue behind this handler.
         auto wait = st.status.in_flight > 0 ? milliseconds{5} : milliseconds{200};
         for (size_t n = 0; n < opts.prefetch && st.connection; ++n) {

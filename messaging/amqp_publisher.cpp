@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "observability/trace.hpp"
+
 namespace orderd::messaging {
 
 namespace {
@@ -63,6 +65,9 @@ outgoing_message to_message(const persistence::outbox_event& e, const std::strin
   m.properties.app_id = "orderd";
   m.properties.timestamp = e.occurred_at / 1000;
   m.properties.persistent = true;
+  // W3C trace context for consumers: the trace of the request that caused the event.
+  set(m.properties.headers, "traceparent",
+      observability::traceparent_for_event(e.correlation_id, e.id));
   return m;
 }
 

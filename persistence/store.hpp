@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -243,6 +244,29 @@ public:
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;
   virtual int64_t count_orders() = 0;
+
+  /// Orders per status (statuses without orders are left out), for metrics and the admin
+  /// overview. The default pages through list_orders(); backends override it with one query.
+  virtual std::vector<std::pair<order_status, int64_t>> count_orders_by_status() {
+    std::vector<std::pair<order_status, int64_t>> out;
+    for (auto s : {order_status::pending, order_status::processing, order_status::confirmed,
+                   order_status::shipped, order_status::delivered, order_status::cancelled}) {
+      order_query q;
+      q.status = s;
+      q.limit = 500;
+      int64_t n = 0;
+      for (;;) {
+        auto pg = list_orders(q);
+        n += static_cast<int64_t>(pg.items.size());
+        if (pg.next_cursor.empty())
+          break;
+        q.cursor = pg.next_cursor;
+      }
+      if (n > 0)
+        out.emplace_back(s, n);
+    }
+    return out;
+  }
 
   // -- the transactional outbox
 

@@ -2,8 +2,18 @@
 # Installs the Debian 12 packages orderd needs to build, test and run. Idempotent: when every
 # package is already installed it only asks dpkg and exits (well under a second); otherwise it
 # runs `apt-get update` once and installs just the missing ones (with sudo when not root).
+#   scripts/deps.sh                   everything: build, servers the tests start, test tools
+#   scripts/deps.sh --no-test-tools   without the test-only tools (the Docker build stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_test_tools=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-test-tools) with_test_tools=0 ;;
+    *) echo "deps: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
 
 # Toolchain, libraries and tools for building and testing orderd.
 BUILD_PACKAGES=(
@@ -20,7 +30,16 @@ SERVICE_PACKAGES=(
   rabbitmq-server
 )
 
+# Test-only tools: headless Chromium drives the dashboard test (tests/integration/
+# test_dashboard.py). Not needed to build or run orderd.
+TEST_PACKAGES=(
+  chromium
+)
+
 PACKAGES=("${BUILD_PACKAGES[@]}" "${SERVICE_PACKAGES[@]}")
+if ((with_test_tools)); then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

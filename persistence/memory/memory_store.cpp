@@ -205,6 +205,15 @@ public:
     return locked([&] { return static_cast<int64_t>(db_->orders.size()); });
   }
 
+  std::vector<std::pair<order_status, int64_t>> count_orders_by_status() override {
+    return locked([&] {
+      std::map<order_status, int64_t> counts;
+      for (auto& [seq, o] : db_->orders)
+        ++counts[o.status];
+      return std::vector<std::pair<order_status, int64_t>>(counts.begin(), counts.end());
+    });
+  }
+
   std::vector<outbox_event> unpublished_events(size_t limit) override {
     return locked([&] {
       std::vector<outbox_event> result;

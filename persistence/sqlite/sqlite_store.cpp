@@ -631,6 +631,18 @@ public:
     return translate_errors("count_orders", [&] { return count("orders"); });
   }
 
+  std::vector<std::pair<order_status, int64_t>> count_orders_by_status() override {
+    return translate_errors("count_orders_by_status", [&] {
+      // Walks the orders_status_seq index only.
+      std::vector<std::pair<order_status, int64_t>> out;
+      auto q = c_->prepare("SELECT status, count(*) FROM orders GROUP BY status");
+      while (q.step())
+        if (auto s = parse_order_status(q.text(0)))
+          out.emplace_back(*s, q.int64(1));
+      return out;
+    });
+  }
+
   std::vector<outbox_event> unpublished_events(size_t limit) override {
     return translate_errors("unpublished_events", [&] {
       std::vector<outbox_event> result;

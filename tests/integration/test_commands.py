@@ -264,6 +264,17 @@ class DeadLetterTest(CommandsTestCase):
         self.assertEqual(self.stock(s, "RT-A"), (0, 0))
         self.assertIn("retrying in 100 ms", s.log_text())
         self.assertIn("retrying in 200 ms", s.log_text())
+        # The metrics: the DLQ depth (read from the broker every 5 s) and the outcomes.
+        def metric(name):
+            for line in s.get("/metrics").text.splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[-1])
+            return None
+        poll_until(lambda: (metric("orderd_dlq_messages") or 0) >= 1, 30, 0.5, "DLQ depth 1")
+        retried = 'orderd_inbound_commands_total{command="inventory.adjust",outcome="retried"}'
+        dead = 'orderd_inbound_commands_total{command="inventory.adjust",outcome="dead_lettered"}'
+        self.assertEqual(metric(retried), 2)
+        self.assertEqual(metric(dead), 1)
 
         # One failure, then success on the retry: applied once.
         fault["key"] = "1"

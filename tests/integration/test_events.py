@@ -88,6 +88,7 @@ class EventsTestCase(OrderdTestCase):
         self.exchange = f"orderd.events.it.{random_id()}"
         self.tail = Tail(NODE.url, self.exchange)
         self.tail.declare()
+        self.traceparents = {}  # event id -> the traceparent header of its message
 
     def start_orderd(self, url, *args, data_dir=None):
         return self.start_server("--amqp-url", url, "--amqp-exchange", self.exchange,
@@ -126,6 +127,10 @@ class EventsTestCase(OrderdTestCase):
             self.assertEqual(m["correlation_id"], body["correlation_id"], m)
             self.assertEqual(m["content_type"], "application/json", m)
             self.assertEqual(body["source"], self.node_id, m)
+            # W3C trace context for consumers; its span id is the event id's last 16 digits.
+            self.assertRegex(m["traceparent"], r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", m)
+            self.assertEqual(m["traceparent"][36:52], body["id"].replace("-", "")[16:], m)
+            self.traceparents[body["id"]] = m["traceparent"]
             if body["id"] in seen:
                 continue
             seen.add(body["id"])
@@ -179,7 +184,12 @@ class EventsTest(EventsTestCase):
                                                  headers={"X-Request-Id": f"cancel-{oid}"}),
                               cancelled, 8):
             self.assert_status(r, 200)
-        self.assert_status(self.place(s, [("EV-A", 100000)], "too-many"), 409)
+        # No correlation id, a traceparent: its trace id becomes the correlation id.
+        trace_id = "0af7651916cd43dd8448eb211c80319c"
+        too_many = s.post("/api/v1/orders", order_body([("EV-A", 100000)], "cust-ev"),
+                          headers={"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"})
+        self.assert_status(too_many, 409)
+        self.assertEqual(too_many.header("X-Request-Id"), trace_id)
         self.wait_published(s)
 
         lines = sum(len(o["items"]) for _, o in orders.values())
@@ -199,7 +209,8 @@ class EventsTest(EventsTestCase):
                 self.assertEqual(e["data"]["status"], "CANCELLED")
         rejected = [e for e in events if e["type"] == "stock.rejected"]
         self.assertEqual(len(rejected), 1)
-        self.assertEqual(rejected[0]["correlation_id"], "too-many")
+        self.assertEqual(rejected[0]["correlation_id"], trace_id)
+        self.assertEqual(self.traceparents[rejected[0]["id"]][3:35], trace_id)
         self.assertEqual(rejected[0]["data"]["customer_id"], "cust-ev")
         self.assertEqual([(i["sku"], i["requested"]) for i in rejected[0]["data"]["items"]],
                          [("EV-A", 100000)])

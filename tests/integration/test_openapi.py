@@ -151,6 +151,14 @@ class OpenApiTest(OrderdTestCase):
             return None
         self.assertIn(resp.content_type, content,
                       f"{method.upper()} {path}: undocumented Content-Type: {resp.describe()}")
+        # Every response carries the trace headers the document lists.
+        self.assertTrue(resp.header("X-Request-Id"), resp.describe())
+        self.assertRegex(resp.header("traceparent") or "",
+                         r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", resp.describe())
+        if not resp.content_type.endswith("json"):
+            # Text routes (/metrics, /dashboard) document a string body.
+            self.assertEqual(content[resp.content_type]["schema"].get("type"), "string")
+            return resp.text
         body = resp.json()
         try:
             self.validator.check(body, content[resp.content_type]["schema"])
@@ -197,8 +205,9 @@ class OpenApiTest(OrderdTestCase):
                 continue
             with self.subTest(path=path):
                 resp = self.server.get(path)
-                # Admin routes (bearer token) are disabled here: no --admin-token.
-                expected = 400 if path == "/order" else 403 if op.get("security") else 200
+                expected = 400 if path == "/order" else 200
+                if path.startswith("/api/v1/admin/"):
+                    expected = 403 # this server runs without --admin-token
                 self.assertEqual(resp.status, expected, resp.describe())
                 self.assert_documented(path, method, resp)
 
@@ -293,6 +302,28 @@ class OpenApiTest(OrderdTestCase):
         doc("/health", "get", s.get("/health"))
         doc("/ready", "get", s.get("/ready"))
         doc("/api/v1/admin/faults", "post", s.post("/api/v1/admin/faults", {"target": "nope"}))
+
+    def test_observability_and_admin_routes_match_the_documented_schemas(self):
+        token = "doc-token"
+        admin = self.start_server("--admin-token", token, data_dir=os.path.join(self.tmp, "admin"))
+        doc = self.assert_documented
+        auth = {"Authorization": f"Bearer {token}"}
+        admin.post("/api/v1/products", product_body("DOC-LOW", 1, low_stock_threshold=5))
+        admin.post("/api/v1/orders", order_body([("DOC-LOW", 1)]))
+        tree = doc("/api/v1/admin/actors", "get", admin.get("/api/v1/admin/actors", headers=auth))
+        self.assertEqual({s["name"] for s in tree["supervisors"]}, {"root", "inventory", "orders"})
+        overview = doc("/api/v1/admin/overview", "get",
+                       admin.get("/api/v1/admin/overview", headers=auth))
+        self.assertEqual(overview["orders_by_status"]["PENDING"], 1)
+        self.assertEqual([p["sku"] for p in overview["low_stock"]], ["DOC-LOW"])
+        for path in ("/api/v1/admin/actors", "/api/v1/admin/overview"):
+            doc(path, "get", admin.get(path))                                    # 401
+            doc(path, "get", admin.get(path, headers={"Authorization": "Bearer nope"}))  # 401
+            doc(path, "get", self.server.get(path, headers=auth))                # 403
+        metrics = doc("/metrics", "get", admin.get("/metrics"))
+        self.assertIn("# TYPE orderd_http_requests_total counter", metrics)
+        page = doc("/dashboard", "get", admin.get("/dashboard"))
+        self.assertIn("<title>orderd dashboard</title>", page)
 
     def test_oversized_body_is_documented_413(self):
         small = self.start_server("--max-body-bytes", "64",

@@ -2,7 +2,8 @@
 // AMQP client). Declares a durable queue bound to a topic exchange and prints every delivery as
 // one JSON line on stdout:
 //
-//   {"message_id", "correlation_id", "type", "routing_key", "redelivered", "timestamp", "body"}
+//   {"message_id", "correlation_id", "type", "routing_key", "redelivered", "timestamp",
+//    "traceparent" (header, "" without), "body"}
 //
 //   amqp_tail --url URL --exchange NAME --queue NAME [--bind KEY]... [--declare-only]
 //             [--count N] [--timeout-ms MS] [--idle-ms MS]
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "messaging/amqp_connection.hpp"
+#include "messaging/amqp_table.hpp"
 #include "messaging/amqp_url.hpp"
 #include "messaging/topology.hpp"
 
@@ -128,6 +130,8 @@ int main(int argc, char** argv) {
                           {"routing_key", d->routing_key},
                           {"redelivered", d->redelivered},
                           {"timestamp", p.timestamp ? *p.timestamp : -1},
+                          {"traceparent",
+                           get_string(p.headers, "traceparent").value_or("")},
                           {"body", d->body}};
       std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                 << std::endl;

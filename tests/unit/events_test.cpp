@@ -4,6 +4,7 @@
 #define CAF_SUITE events.wire
 #include <caf/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -12,7 +13,9 @@
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "messaging/amqp_publisher.hpp"
+#include "messaging/amqp_table.hpp"
 #include "messaging/events.hpp"
+#include "observability/trace.hpp"
 
 using namespace orderd;
 using json = nlohmann::ordered_json;
@@ -157,4 +160,28 @@ CAF_TEST(an outbox event becomes a persistent amqp message keyed by its type) {
   CAF_REQUIRE(m.properties.timestamp.has_value());
   CAF_CHECK_EQUAL(*m.properties.timestamp, at / 1000);
   CAF_CHECK(!m.mandatory);
+}
+
+CAF_TEST(an amqp message carries the trace of its correlation id as traceparent) {
+  events::origin traced{"node-a", "4bf92f3577b34da6a3ce929d0e0e4736"};
+  auto e = events::order_created(traced, sample_order());
+  auto m = messaging::to_message(e, "orderd.events");
+  auto header = messaging::get_string(m.properties.headers, "traceparent");
+  CAF_REQUIRE(header.has_value());
+  auto parsed = observability::parse_traceparent(*header);
+  CAF_REQUIRE(parsed.has_value());
+  CAF_CHECK_EQUAL(parsed->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  auto id_digits = e.id;
+  id_digits.erase(std::remove(id_digits.begin(), id_digits.end(), '-'), id_digits.end());
+  CAF_CHECK_EQUAL(parsed->span_id, id_digits.substr(16));
+  // Any other correlation id maps to a stable trace id.
+  auto other = messaging::to_message(events::order_created(from, sample_order()), "x");
+  auto again = messaging::to_message(events::order_created(from, sample_order()), "x");
+  auto a = observability::parse_traceparent(*messaging::get_string(other.properties.headers,
+                                                                   "traceparent"));
+  auto b = observability::parse_traceparent(*messaging::get_string(again.properties.headers,
+                                                                   "traceparent"));
+  CAF_REQUIRE(a && b);
+  CAF_CHECK_EQUAL(a->trace_id, b->trace_id);
+  CAF_CHECK_NOT_EQUAL(a->span_id, b->span_id);
 }

@@ -854,6 +854,81 @@ CAF_TEST(due pending orders are the oldest pending ones) {
   });
 }
 
+namespace {
+
+/// A store that inherits store::count_orders_by_status() (the default that pages through
+/// list_orders) and forwards everything else.
+class default_counting_store final : public store {
+public:
+  explicit default_counting_store(std::unique_ptr<store> inner) : inner_(std::move(inner)) {}
+  std::vector<change_result> apply(const std::vector<change_set>& b) override {
+    return inner_->apply(b);
+  }
+  std::optional<product> find_product(const std::string& sku) override {
+    return inner_->find_product(sku);
+  }
+  page<product> list_products(const product_query& q) override { return inner_->list_products(q); }
+  std::vector<product> low_stock_products(size_t n) override {
+    return inner_->low_stock_products(n);
+  }
+  std::optional<order> find_order(const std::string& id) override { return inner_->find_order(id); }
+  page<order> list_orders(const order_query& q) override { return inner_->list_orders(q); }
+  std::vector<order> due_pending_orders(timestamp_ms t, size_t n) override {
+    return inner_->due_pending_orders(t, n);
+  }
+  std::optional<idempotency_record> find_idempotency(const std::string& k) override {
+    return inner_->find_idempotency(k);
+  }
+  size_t purge_idempotency(timestamp_ms t) override { return inner_->purge_idempotency(t); }
+  std::optional<processed_message> find_processed_message(const std::string& id) override {
+    return inner_->find_processed_message(id);
+  }
+  size_t purge_processed_messages(timestamp_ms t) override {
+    return inner_->purge_processed_messages(t);
+  }
+  int64_t count_products() override { return inner_->count_products(); }
+  int64_t count_orders() override { return inner_->count_orders(); }
+  std::vector<outbox_event> unpublished_events(size_t n) override {
+    return inner_->unpublished_events(n);
+  }
+  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
+    return inner_->mark_published(seqs, at);
+  }
+  int64_t count_unpublished() override { return inner_->count_unpublished(); }
+  size_t purge_published(timestamp_ms t) override { return inner_->purge_published(t); }
+  bool ping() override { return inner_->ping(); }
+
+private:
+  std::unique_ptr<store> inner_;
+};
+
+} // namespace
+
+CAF_TEST(orders are counted by status) {
+  for_each_backend([](store_factory& factory) {
+    using st = order_status;
+    auto s = factory.open();
+    CAF_CHECK(s->count_orders_by_status().empty());
+    std::vector<store_op> ops;
+    for (int i = 0; i < 7; ++i)
+      ops.emplace_back(insert_order{make_order("o-" + std::to_string(i), "c", 100 + i)});
+    ops.emplace_back(transition_order{"o-0", st::pending, st::processing, 200});
+    ops.emplace_back(transition_order{"o-1", st::pending, st::cancelled, 200});
+    ops.emplace_back(transition_order{"o-2", st::pending, st::cancelled, 200});
+    CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
+    using counts = std::vector<std::pair<order_status, int64_t>>;
+    auto expected = counts{{st::pending, 4}, {st::processing, 1}, {st::cancelled, 2}};
+    auto sorted = [](counts xs) {
+      std::sort(xs.begin(), xs.end());
+      return xs;
+    };
+    CAF_CHECK(sorted(s->count_orders_by_status()) == sorted(expected));
+    // The interface's default (for backends without a query of their own) agrees.
+    default_counting_store by_pages{factory.open()};
+    CAF_CHECK(sorted(by_pages.count_orders_by_status()) == sorted(expected));
+  });
+}
+
 CAF_TEST(low stock products are those at or below their threshold) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();

@@ -1,0 +1,152 @@
+// orderd dashboard: polls the admin JSON endpoints and redraws. No framework, no build step.
+(function () {
+  "use strict";
+  var REFRESH_MS = 3000;
+  var TOKEN_KEY = "orderd.adminToken";
+
+  function $(id) { return document.getElementById(id); }
+
+  // The token comes from the URL fragment (#token=...), never sent to the server in the URL,
+  // or from the token box; it is kept for this browser tab only (sessionStorage).
+  function tokenFromFragment() {
+    var m = /(?:^#|&)token=([^&]*)/.exec(window.location.hash || "");
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function storedToken() {
+    try { return window.sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+  function storeToken(t) {
+    try { window.sessionStorage.setItem(TOKEN_KEY, t); } catch (e) { /* private mode */ }
+  }
+  var token = tokenFromFragment() || storedToken();
+  if (token) storeToken(token);
+
+  $("token-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    token = $("token-input").value.trim();
+    storeToken(token);
+    refresh();
+  });
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" || typeof c === "number"
+        ? document.createTextNode(String(c)) : c);
+    });
+    return node;
+  }
+  function fill(tbody, rows) {
+    while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+    rows.forEach(function (r) { tbody.appendChild(r); });
+  }
+  function setStatus(text, cls) {
+    var s = $("status");
+    s.textContent = text;
+    s.className = "status " + (cls || "");
+  }
+  function showAuthProblem(message) {
+    var b = $("auth-message");
+    if (message) { b.textContent = message; b.hidden = false; } else { b.hidden = true; }
+  }
+
+  function getJson(path) {
+    var headers = { "Accept": "application/json" };
+    if (token) headers["Authorization"] = "Bearer " + token;
+    return fetch(path, { headers: headers, cache: "no-store" }).then(function (resp) {
+      if (resp.status === 401) throw { auth: "401 Unauthorized: the admin token is missing or " +
+        "wrong. Open /dashboard#token=<token> or enter it above." };
+      if (resp.status === 403) throw { auth: "403 Forbidden: the admin endpoints are disabled " +
+        "(start orderd with --admin-token)." };
+      if (!resp.ok) throw { other: path + " answered " + resp.status };
+      return resp.json();
+    });
+  }
+
+  // -- rendering
+
+  function supervisorNode(s, childLabel) {
+    var badges = [el("span", { "class": "badge", "data-live": s.name },
+                     [s.live_children + " " + childLabel])];
+    if (s.restarts > 0)
+      badges.push(el("span", { "class": "badge warn" }, [s.restarts + " restarts"]));
+    if (s.escalations > 0)
+      badges.push(el("span", { "class": "badge bad" }, [s.escalations + " escalations"]));
+    return el("span", { "class": "node" }, [el("span", { "class": "name" }, [s.name])]
+      .concat(badges));
+  }
+
+  var CHILD_LABELS = { "orders": "live order actors", "inventory": "live stock actors" };
+
+  function renderTree(actors) {
+    var sups = actors.supervisors || [];
+    var bySlot = {};
+    sups.forEach(function (s) { if (s.slot) bySlot[s.slot] = s; });
+    var root = sups.filter(function (s) { return !s.parent; })[0];
+    var container = $("tree");
+    while (container.firstChild) container.removeChild(container.firstChild);
+    if (!root) { container.appendChild(el("p", {}, ["no supervisor answered"])); return; }
+    var items = (root.children || []).map(function (name) {
+      var sup = bySlot[name];
+      if (!sup) return el("li", {}, [el("span", { "class": "node" }, [name])]);
+      return el("li", {}, [el("span", { "class": "node" }, [name + " →"]),
+        el("ul", {}, [el("li", {}, [supervisorNode(sup, CHILD_LABELS[sup.name] || "children")])])]);
+    });
+    container.appendChild(el("ul", {}, [el("li", {}, [supervisorNode(root, "children"),
+      el("ul", {}, items)])]));
+  }
+
+  var STATUSES = ["PENDING", "PROCESSING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"];
+
+  function renderOverview(o) {
+    var counts = o.orders_by_status || {};
+    var rows = STATUSES.map(function (st) {
+      return el("tr", {}, [el("td", {}, [st]),
+        el("td", { "class": "num", "data-status": st }, [counts[st] || 0])]);
+    });
+    rows.push(el("tr", {}, [el("th", {}, ["total"]), el("th", { "class": "num" }, [o.orders_total || 0])]));
+    fill($("orders").tBodies[0], rows);
+
+    var outbox = o.outbox || {};
+    $("backlog").textContent = outbox.backlog === undefined || outbox.backlog < 0 ? "unknown"
+      : String(outbox.backlog);
+    $("published").textContent = outbox.published === undefined ? "–" : String(outbox.published);
+    $("publisher").textContent = outbox.publisher || "–";
+    $("dlq").textContent = o.dlq && o.dlq.messages !== undefined ? String(o.dlq.messages) : "–";
+
+    fill($("breakers").tBodies[0], (o.breakers || []).map(function (b) {
+      return el("tr", {}, [el("td", {}, [b.name]),
+        el("td", { "class": "state-" + b.state }, [b.state]),
+        el("td", {}, [b.last_error || ""])]);
+    }));
+
+    var low = o.low_stock || [];
+    fill($("low-stock").tBodies[0], low.length ? low.map(function (p) {
+      return el("tr", {}, [el("td", {}, [p.sku]), el("td", {}, [p.name]),
+        el("td", { "class": "num" }, [p.available]),
+        el("td", { "class": "num" }, [p.low_stock_threshold])]);
+    }) : [el("tr", {}, [el("td", { colspan: "4" }, ["no product is low on stock"])])]);
+  }
+
+  var timer = null;
+  function refresh() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    Promise.all([getJson("/api/v1/admin/actors"), getJson("/api/v1/admin/overview")])
+      .then(function (results) {
+        showAuthProblem("");
+        renderTree(results[0]);
+        renderOverview(results[1]);
+        $("updated").textContent = new Date().toLocaleTimeString();
+        setStatus("live", "ok");
+        document.body.setAttribute("data-loaded", "true");
+      })
+      .catch(function (err) {
+        if (err && err.auth) { showAuthProblem(err.auth); setStatus("unauthorised", "bad"); }
+        else { setStatus("unreachable: " + (err && (err.other || err.message) || err), "bad"); }
+      })
+      .then(function () { timer = setTimeout(refresh, REFRESH_MS); });
+  }
+  $("interval").textContent = String(REFRESH_MS / 1000);
+  refresh();
+})();

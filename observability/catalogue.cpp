@@ -1,0 +1,156 @@
+#include "observability/catalogue.hpp"
+
+namespace orderd::observability::catalogue {
+
+namespace {
+
+registry& reg() {
+  return registry::global();
+}
+
+} // namespace
+
+counter_family& http_requests() {
+  static auto& f = reg().counters("orderd_http_requests_total",
+                                  "HTTP requests answered, by route pattern, method and status.",
+                                  {"route", "method", "status"});
+  return f;
+}
+
+histogram_family& http_request_duration() {
+  static auto& f = reg().histograms(
+    "orderd_http_request_duration_seconds",
+    "Time from a request's arrival at the routes to its response, by route pattern.",
+    latency_buckets(), {"route"});
+  return f;
+}
+
+gauge_family& orders_by_status() {
+  static auto& f = reg().gauges("orderd_orders",
+                                "Orders in the store by status (counted at scrape time).",
+                                {"status"});
+  return f;
+}
+
+histogram_family& order_placement_duration() {
+  static auto& f = reg().histograms(
+    "orderd_order_placement_duration_seconds",
+    "Time an order actor takes to place an order (reservations, commit), by outcome.",
+    latency_buckets(), {"outcome"});
+  return f;
+}
+
+counter_family& stock_reservations() {
+  static auto& f = reg().counters(
+    "orderd_stock_reservations_total",
+    "Reservations decided by stock actors: accepted, or rejected for insufficient stock.",
+    {"outcome"});
+  return f;
+}
+
+counter_family& inbound_commands() {
+  static auto& f = reg().counters(
+    "orderd_inbound_commands_total",
+    "Inbound RabbitMQ commands by what became of them: acked (applied, or nothing to do), "
+    "retried (sent to a delay queue) or dead_lettered.",
+    {"command", "outcome"});
+  return f;
+}
+
+counter& low_stock_events() {
+  static auto& c = reg().counter_metric(
+    "orderd_low_stock_events_total", "inventory.low events published (a SKU crossed its threshold).");
+  return c;
+}
+
+histogram& store_batch_size() {
+  static auto& h = reg().histogram_metric(
+    "orderd_store_batch_size", "Change sets per store writer transaction (group commit).",
+    power_of_two_buckets(512));
+  return h;
+}
+
+histogram& store_commit_duration() {
+  static auto& h = reg().histogram_metric("orderd_store_commit_duration_seconds",
+                                          "Time the store writer takes to apply and commit a batch.",
+                                          latency_buckets());
+  return h;
+}
+
+gauge& outbox_backlog() {
+  static auto& g = reg().gauge_metric(
+    "orderd_outbox_backlog", "Events in the outbox not yet published (read at scrape time).");
+  return g;
+}
+
+histogram& event_publish_lag() {
+  static auto& h = reg().histogram_metric(
+    "orderd_event_publish_lag_seconds",
+    "Time from an event's commit (occurred_at) to the publisher's confirm.", latency_buckets());
+  return h;
+}
+
+counter& events_published() {
+  static auto& c = reg().counter_metric("orderd_events_published_total",
+                                        "Outbox events confirmed by the publisher.");
+  return c;
+}
+
+gauge_family& circuit_breaker_state() {
+  static auto& f = reg().gauges("orderd_circuit_breaker_state",
+                                "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+                                {"breaker"});
+  return f;
+}
+
+gauge_family& supervisor_live_children() {
+  static auto& f = reg().gauges("orderd_supervisor_live_children",
+                                "Live children per supervisor (at scrape time).", {"supervisor"});
+  return f;
+}
+
+gauge_family& supervisor_restarts() {
+  static auto& f = reg().gauges("orderd_supervisor_restarts_total",
+                                "Children restarted per supervisor since it started.",
+                                {"supervisor"}, metric_type::counter);
+  return f;
+}
+
+gauge_family& supervisor_escalations() {
+  static auto& f = reg().gauges("orderd_supervisor_escalations_total",
+                                "Restart budgets exceeded per supervisor since it started.",
+                                {"supervisor"}, metric_type::counter);
+  return f;
+}
+
+double breaker_state_value(std::string_view state) noexcept {
+  if (state == "closed")
+    return 0;
+  if (state == "half-open")
+    return 1;
+  if (state == "open")
+    return 2;
+  return -1;
+}
+
+void register_all() {
+  http_requests();
+  http_request_duration();
+  orders_by_status();
+  order_placement_duration();
+  stock_reservations();
+  low_stock_events();
+  store_batch_size();
+  store_commit_duration();
+  outbox_backlog();
+  event_publish_lag();
+  events_published();
+  circuit_breaker_state();
+  supervisor_live_children();
+  supervisor_restarts();
+  supervisor_escalations();
+  dlq_messages();
+  inbound_commands();
+}
+
+} // namespace orderd::observability::catalogue

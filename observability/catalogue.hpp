@@ -1,0 +1,50 @@
+#pragma once
+
+// Every metric orderd exposes, in one place (README.md lists them too). Each accessor registers
+// its family in registry::global() on first use and returns the same object afterwards; keep the
+// returned reference (a static local at the call site) rather than calling per event.
+
+#include <string_view>
+
+#include "observability/metrics.hpp"
+
+namespace orderd::observability::catalogue {
+
+/// Registers every family, so /metrics shows HELP and TYPE even before the first event.
+void register_all();
+
+// -- HTTP (http/api.cpp)
+counter_family& http_requests();          ///< orderd_http_requests_total{route,method,status}
+histogram_family& http_request_duration(); ///< orderd_http_request_duration_seconds{route}
+
+// -- orders and stock (actors/order_actor.cpp, actors/stock_actor.cpp)
+gauge_family& orders_by_status();           ///< orderd_orders{status}, read from the store at scrape
+histogram_family& order_placement_duration(); ///< orderd_order_placement_duration_seconds{outcome}
+counter_family& stock_reservations();       ///< orderd_stock_reservations_total{outcome}
+counter& low_stock_events();                ///< orderd_low_stock_events_total
+
+// -- store writer (actors/store_actors.cpp)
+histogram& store_batch_size();   ///< orderd_store_batch_size (change sets per commit)
+histogram& store_commit_duration(); ///< orderd_store_commit_duration_seconds
+
+// -- outbox and relay (actors/relay.cpp)
+gauge& outbox_backlog();             ///< orderd_outbox_backlog, read from the store at scrape
+histogram& event_publish_lag();      ///< orderd_event_publish_lag_seconds (commit -> confirm)
+counter& events_published();         ///< orderd_events_published_total
+gauge_family& circuit_breaker_state(); ///< orderd_circuit_breaker_state{breaker}: 0/1/2
+
+// -- supervision (stats_atom replies, at scrape)
+gauge_family& supervisor_live_children(); ///< orderd_supervisor_live_children{supervisor}
+gauge_family& supervisor_restarts();      ///< orderd_supervisor_restarts_total{supervisor}
+gauge_family& supervisor_escalations();   ///< orderd_supervisor_escalations_total{supervisor}
+
+// -- inbound commands (the AMQP consumer)
+/// orderd_inbound_commands_total{command,outcome}: outcome acked | retried | dead_lettered
+counter_family& inbound_commands();
+
+// -- dead letters (set by the AMQP inbound bridge): see observability::dlq_messages()
+
+/// The gauge value of a breaker state name: closed 0, half-open 1, open 2 (-1 if unknown).
+double breaker_state_value(std::string_view state) noexcept;
+
+} // namespace orderd::observability::catalogue
