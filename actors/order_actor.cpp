@@ -90,6 +90,8 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   // The events commit with the order or not at all (transactional outbox).
   cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
   cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));
+  for (auto& op : p->req.commit_with_order)
+    cs.ops.push_back(op);
   if (!p->req.idempotency_key.empty()) {
     persistence::idempotency_record rec;
     rec.key = p->req.idempotency_key;
