@@ -289,6 +289,10 @@ caf::behavior running(cart_actor self, services_ptr svc) {
 void start_running(cart_actor self, const services_ptr& svc) {
   self->set_default_handler(caf::print_and_drop);
   self->become(running(self, svc));
+  // No such customer: answer what is queued (not_found) and passivate at once, so requests
+  // naming random ids cost no memory. The registry's answer queues behind what it routed to us.
+  if (!self->state.owner)
+    caf::anon_send(svc->carts.get(), idle_atom_v, self->state.customer_id, self->address());
 }
 
 } // namespace

@@ -114,6 +114,8 @@ CAF_TEST(requests for an unknown customer are not found) {
                                              int64_t{1})),
                   code_text(errc::not_found));
   CAF_CHECK(!db->find_cart(nobody));
+  // The actor that answered does not linger.
+  CAF_CHECK_EQUAL(stats_of(carts()).live_children, 0);
 }
 
 CAF_TEST(a successful checkout places the order and empties the cart) {
