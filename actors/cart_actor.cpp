@@ -58,13 +58,12 @@ void deliver_priced(cart_actor self, const services_ptr& svc, cart c,
 }
 
 /// The cart as it is now, or a new, empty one.
-cart working_copy(cart_actor self, const services_ptr& svc) {
+cart working_copy(cart_actor self) {
   auto& st = self->state;
   if (st.current)
     return *st.current;
   cart c;
   c.customer_id = st.customer_id;
-  c.created_at = svc->now();
   return c;
 }
 
@@ -73,6 +72,8 @@ void save_and_reply(cart_actor self, const services_ptr& svc, cart next,
                     caf::typed_response_promise<priced_cart> rp) {
   next.version += 1;
   next.updated_at = svc->now();
+  if (next.version == 1)
+    next.created_at = next.updated_at;
   change_set cs;
   cs.ops.emplace_back(persistence::save_cart{next});
   // await: no other change may start before this one is settled.
@@ -102,7 +103,7 @@ caf::result<priced_cart> add_item(cart_actor self, const services_ptr& svc, std:
   if (st.locked)
     return locked_cart();
   // Check the rules before asking anyone, so bad input costs nothing.
-  auto next = working_copy(self, svc);
+  auto next = working_copy(self);
   if (auto refusal = add_to_cart(next, sku, quantity))
     return fail(refusal.code, refusal.detail);
   auto rp = self->make_response_promise<priced_cart>();
