@@ -226,6 +226,16 @@ CAF_TEST(an idle cart actor passivates and comes back with its cart) {
   CAF_CHECK(c->content.lines == (std::vector<requested_line>{{"A", 2}}));
 }
 
+CAF_TEST(a checkout places the order with the current e-mail of the customer) {
+  CAF_REQUIRE(add("A", 1)); // the cart actor is live while the customer changes
+  auto updated = ask<customer>(carts(), update_atom_v, customer_id,
+                               customer_details{"Ada", "ada.king@example.com", "", ""});
+  CAF_REQUIRE(updated);
+  auto res = checkout();
+  CAF_REQUIRE(res);
+  CAF_CHECK_EQUAL(res->placed.customer_email, "ada.king@example.com");
+}
+
 CAF_TEST(customers are created updated and deleted through the registry) {
   auto created = ask<customer>(carts(), create_atom_v,
                                customer_details{"Bob", "bob@example.com", "", ""});
