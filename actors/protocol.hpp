@@ -232,7 +232,7 @@ struct supervisor_stats {
 // HTTP bridge:
 //   (call_atom, bridge_call)                      -> runs the continuation
 
-/// Tags to tell product and order reads apart on the reader.
+/// Tags to tell product, order, customer and cart reads apart on the reader.
 struct product_tag {};
 struct order_tag {};
 struct customer_tag {};
@@ -318,11 +318,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, customer& x) {
   return f(caf::meta::type_name("customer"), x.id, x.details, x.version, x.created_at,
            x.updated_at);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, requested_line& x) {
-  return f(caf::meta::type_name("requested_line"), x.sku, x.quantity);
 }
 
 } // namespace orderd

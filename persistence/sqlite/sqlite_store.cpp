@@ -284,17 +284,22 @@ std::vector<applied_migration> read_applied(connection& c) {
 void migrate(connection& c) {
   auto migrations = schema::sqlite_migrations();
   auto latest = migrations.back().version;
-  auto newest_applied = [&] {
-    auto applied = read_applied(c);
-    return applied.empty() ? int64_t{0} : applied.back().version;
-  };
   // Checked without the write lock first, so reader connections never wait on the writer.
-  if (auto applied = newest_applied(); applied >= latest) {
-    if (applied > latest)
+  // Every embedded version must be recorded, not just the newest: migrations may be merged out
+  // of order (a lower number landing after a higher one), and the gap must still be applied.
+  {
+    auto applied = read_applied(c);
+    auto newest = applied.empty() ? int64_t{0} : applied.back().version;
+    if (newest > latest)
       throw store_error(errc::storage_failure,
-                        "SQLite schema version " + std::to_string(applied)
+                        "SQLite schema version " + std::to_string(newest)
                           + " is newer than this build knows (" + std::to_string(latest) + ")");
-    return;
+    auto recorded = [&](const schema::migration& m) {
+      return std::any_of(applied.begin(), applied.end(),
+                         [&](const applied_migration& a) { return a.version == m.version; });
+    };
+    if (std::all_of(migrations.begin(), migrations.end(), recorded))
+      return;
   }
   c.prepare("BEGIN IMMEDIATE").run();
   try {
