@@ -154,6 +154,8 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
   cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));
   record_inbound(cs, p->req.message_id, "order.place", o.created_at);
+  for (auto& op : p->req.commit_with_order)
+    cs.ops.push_back(op);
   if (!p->req.idempotency_key.empty()) {
     persistence::idempotency_record rec;
     rec.key = p->req.idempotency_key;

@@ -25,6 +25,8 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
+#include "domain/cart.hpp"
+#include "domain/customer.hpp"
 #include "domain/errc.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
@@ -77,6 +79,9 @@ CAF_ADD_ATOM(orderd, orderd::atoms, processed_atom, "processed")
 CAF_ADD_ATOM(orderd, orderd::atoms, dlq_atom, "dlq")
 CAF_ADD_ATOM(orderd, orderd::atoms, replay_atom, "replay")
 CAF_ADD_ATOM(orderd, orderd::atoms, count_atom, "count")
+CAF_ADD_ATOM(orderd, orderd::atoms, add_atom, "add")
+CAF_ADD_ATOM(orderd, orderd::atoms, remove_atom, "remove")
+CAF_ADD_ATOM(orderd, orderd::atoms, checkout_atom, "checkout")
 
 namespace orderd {
 
@@ -107,6 +112,9 @@ struct placement_request {
   /// The AMQP message_id of an inbound `order.place` command (empty over HTTP). The outcome,
   /// order.created or order.rejected, commits with a processed-message record of this id.
   std::string message_id;
+  /// Store ops that commit in the same change set as the order, or not at all (a cart
+  /// checkout empties the cart with them, so an order never leaves a full cart behind).
+  std::vector<persistence::store_op> commit_with_order;
 };
 
 /// The reply to a placement: the new order, or the stored response of an earlier request made
@@ -190,6 +198,9 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (list_atom, order_query)                      -> page<order>
 //   (due_atom, timestamp_ms before, size_t limit) -> std::vector<order>
 //   (idem_atom, key)                              -> idempotency_record | not_found
+//   (get_atom, customer_tag, id)                  -> customer | not_found
+//   (list_atom, customer_query)                   -> page<customer>
+//   (get_atom, cart_tag, customer_id)             -> cart | not_found
 //   (ping_atom)                                   -> bool
 //   (outbox_atom, size_t limit)                   -> std::vector<outbox_event>  unpublished, by seq
 //   (backlog_atom)                                -> int64_t     unpublished events
@@ -226,6 +237,24 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   order.rejected event and the record before the refusal is answered.
 //   (crash_atom, order_id)                        -> fault injection
 //
+// cart registry (customers and carts; one cart actor per customer on demand, passivates idle
+// ones; see actors/cart_actor.hpp). Customer writes go through it so that deleting a customer
+// also stops the customer's cart actor. Reads of customers go to the store readers.
+//   (create_atom, customer_details)               -> customer | conflict (e-mail taken)
+//   (update_atom, customer_id, customer_details)  -> customer | not_found | conflict
+//   (delete_atom, customer_id)                    -> bool | not_found
+//   (get_atom, customer_id)                       -> priced_cart | not_found (no customer/cart)
+//   (add_atom, customer_id, sku, int64 qty)       -> priced_cart | not_found | unknown_sku |
+//                                                    invalid_input | conflict (locked)
+//   (remove_atom, customer_id, sku)               -> priced_cart | not_found | conflict (locked)
+//   (checkout_atom, customer_id, placement_request)
+//                                                 -> placement_result | conflict (locked, empty)
+//                                                    | insufficient_stock (cart marked) | errc
+//     (the request's key, hash, renderer and correlation id come from the caller; the cart
+//      actor fills in the customer and the lines)
+//   (crash_atom, customer_id)                     -> fault injection (the cart actor)
+//   (crash_atom)                                  -> fault injection (the registry)
+//
 // event relay (one per node; publishes the outbox in seq order, see actors/relay.hpp):
 //   (nudge_atom)                                  -> void        new events committed
 //   (status_atom)                                 -> relay_status
@@ -252,9 +281,11 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 // HTTP bridge:
 //   (call_atom, bridge_call)                      -> runs the continuation
 
-/// Tags to tell product and order reads apart on the reader.
+/// Tags to tell product, order, customer and cart reads apart on the reader.
 struct product_tag {};
 struct order_tag {};
+struct customer_tag {};
+struct cart_tag {};
 
 // -- errors --------------------------------------------------------------------------------------
 
@@ -327,6 +358,17 @@ typename Inspector::result_type inspect(Inspector& f, reservation& x) {
            x.currency);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, customer_details& x) {
+  return f(caf::meta::type_name("customer_details"), x.name, x.email, x.phone, x.address);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, customer& x) {
+  return f(caf::meta::type_name("customer"), x.id, x.details, x.version, x.created_at,
+           x.updated_at);
+}
+
 } // namespace orderd
 
 namespace orderd::persistence {
@@ -360,3 +402,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::order>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::idempotency_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status_counts)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::customer_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::cart_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::cart)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::priced_cart)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::customer_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::customer>)

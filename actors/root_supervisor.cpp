@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cart_actor.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/order_actor.hpp"
 #include "actors/processor.hpp"
@@ -88,6 +89,11 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
       svc->consumer.set(a);
       return a;
     });
+  add_child(self, "cart-supervisor", [self, svc] {
+    auto a = self->spawn<caf::linked>(cart_registry_impl, svc);
+    svc->carts.set(a);
+    return a;
+  });
   add_child(self, "processor", [self, svc] {
     auto a = self->spawn<caf::linked>(processor_impl, svc);
     svc->processor.set(a);
@@ -138,7 +144,7 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
         mine.children.push_back(name);
       std::sort(mine.children.begin(), mine.children.end());
       out->push_back(std::move(mine));
-      auto pending = std::make_shared<int>(2);
+      auto pending = std::make_shared<int>(3);
       auto collect = [=](std::vector<supervisor_stats>& xs) mutable {
         out->insert(out->end(), xs.begin(), xs.end());
         if (--*pending == 0)
@@ -151,6 +157,8 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
       self->request(svc->stocks.get(), svc->options.request_timeout, stats_atom_v)
         .then(collect, skip);
       self->request(svc->orders.get(), svc->options.request_timeout, stats_atom_v)
+        .then(collect, skip);
+      self->request(svc->carts.get(), svc->options.request_timeout, stats_atom_v)
         .then(collect, skip);
       return rp;
     },

@@ -172,6 +172,27 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
         return fail(errc::storage_failure, ex.what());
       }
     },
+    [=](get_atom, customer_tag, const std::string& id) -> caf::result<customer> {
+      try {
+        if (auto c = db().find_customer(id))
+          return std::move(*c);
+        return fail(errc::not_found, "no customer with id " + id);
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
+    [=](list_atom, const persistence::customer_query& q) {
+      return guarded([&] { return db().list_customers(q); });
+    },
+    [=](get_atom, cart_tag, const std::string& customer_id) -> caf::result<cart> {
+      try {
+        if (auto c = db().find_cart(customer_id))
+          return std::move(*c);
+        return fail(errc::not_found, "customer " + customer_id + " has no cart");
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
     [=](outbox_atom, size_t limit) {
       return guarded([&] { return db().unpublished_events(limit); });
     },

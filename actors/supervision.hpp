@@ -186,6 +186,7 @@ struct runtime_options {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds order_idle_timeout{30000};
   std::chrono::milliseconds stock_idle_timeout{600000};
+  std::chrono::milliseconds cart_idle_timeout{30000};
   size_t writer_max_batch = 512;
   restart_limits restarts;
   std::chrono::milliseconds grace_period{300000};
@@ -241,6 +242,7 @@ struct services {
   actor_group readers;
   actor_slot stocks; ///< the inventory supervisor (stock registry)
   actor_slot orders; ///< the order supervisor (order registry)
+  actor_slot carts;  ///< the cart supervisor (customers and the cart registry)
   actor_slot processor;
   actor_group bridges;
   actor_slot root;

@@ -65,6 +65,8 @@ runtime_options runtime_options_from(const config::settings& s) {
   runtime_options o;
   o.request_timeout = milliseconds{s.request_timeout_ms};
   o.order_idle_timeout = milliseconds{s.order_idle_timeout_ms};
+  // Carts are as short-lived as orders in memory: the same idle timeout passivates both.
+  o.cart_idle_timeout = milliseconds{s.order_idle_timeout_ms};
   o.stock_idle_timeout = milliseconds{s.stock_idle_timeout_ms};
   o.writer_max_batch = s.writer_max_batch;
   o.restarts.max_restarts = s.restart_budget;

@@ -768,11 +768,202 @@ void get_dashboard(const context&, request&&, responder reply) {
   reply(std::move(r));
 }
 
+// -- customers ----------------------------------------------------------------------------------
+
+bool check_customer_id(const std::string& id, responder& reply) {
+  if (is_uuid(id))
+    return true;
+  reply(problem_response(errc::not_found, "no customer with id " + id));
+  return false;
+}
+
+response customer_created(const customer& c) {
+  auto r = json_response(201, wire::encode(c));
+  r.headers.emplace_back("Location", "/api/v1/customers/" + c.id);
+  return r;
+}
+
+void create_customer(const context& c, request&& req, responder reply) {
+  auto decoded = wire::decode_customer(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  ask<customer>(
+    c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+    [reply](const customer& created) { reply(customer_created(created)); }, create_atom_v,
+    decoded.value());
+}
+
+void list_customers(const context& c, request&& req, responder reply) {
+  persistence::customer_query q;
+  if (!read_limit(req, "limit", 50, 500, q.limit, reply))
+    return;
+  if (auto cur = req.query_param("cursor"))
+    q.cursor = std::string{*cur};
+  ask<persistence::page<customer>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const persistence::page<customer>& pg) {
+      reply(json_response(200, wire::encode_customers(pg.items, cursor_or_null(pg.next_cursor))));
+    },
+    list_atom_v, q);
+}
+
+void get_customer(const context& c, request&&, responder reply, const params_t& p) {
+  if (!check_customer_id(p[0], reply))
+    return;
+  ask<customer>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const customer& found) { reply(json_response(200, wire::encode(found))); },
+    get_atom_v, customer_tag{}, p[0]);
+}
+
+void update_customer(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_customer_id(p[0], reply))
+    return;
+  auto decoded = wire::decode_customer(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  ask<customer>(
+    c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+    [reply](const customer& updated) { reply(json_response(200, wire::encode(updated))); },
+    update_atom_v, p[0], decoded.value());
+}
+
+void delete_customer(const context& c, request&&, responder reply, const params_t& p) {
+  if (!check_customer_id(p[0], reply))
+    return;
+  ask<bool>(
+    c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+    [reply](bool) {
+      response r;
+      r.status = 204;
+      r.content_type.clear();
+      reply(std::move(r));
+    },
+    delete_atom_v, p[0]);
+}
+
+/// The orders placed with this customer's id, newest first (404 for an unknown customer).
+void list_customer_orders(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_customer_id(p[0], reply))
+    return;
+  persistence::order_query q;
+  q.customer_id = p[0];
+  if (!read_status(req, q.status, reply))
+    return;
+  if (!read_limit(req, "limit", 50, 500, q.limit, reply))
+    return;
+  if (auto cur = req.query_param("cursor"))
+    q.cursor = std::string{*cur};
+  auto svc = c.svc;
+  auto timeout = c.opts.request_timeout;
+  ask<customer>(
+    svc, timeout, reply, svc->readers.next(),
+    [svc, timeout, reply, q](const customer&) {
+      // Thread: a bridge actor; the second question goes through the bridge as well.
+      ask<persistence::page<order>>(
+        svc, timeout, reply, svc->readers.next(),
+        [reply](const persistence::page<order>& pg) {
+          reply(json_response(200, wire::encode_orders(pg.items, cursor_or_null(pg.next_cursor))));
+        },
+        list_atom_v, q);
+    },
+    get_atom_v, customer_tag{}, p[0]);
+}
+
+// -- the cart of the customer named by X-Customer-Id -------------------------------------------
+
+/// The customer id from the X-Customer-Id header, or a 400 problem (missing or not a UUID).
+std::optional<std::string> cart_owner(const request& req, responder& reply) {
+  auto id = req.header("x-customer-id");
+  if (!id || id->empty()) {
+    reply(bad_param("X-Customer-Id", "is required: the id of the customer whose cart this is"));
+    return std::nullopt;
+  }
+  if (!is_uuid(*id)) {
+    reply(bad_param("X-Customer-Id", "must be a customer id (a UUID)"));
+    return std::nullopt;
+  }
+  return std::string{*id};
+}
+
+void reply_cart(responder reply, const priced_cart& c) {
+  reply(json_response(200, wire::encode(c)));
+}
+
+void get_cart(const context& c, request&& req, responder reply) {
+  auto owner = cart_owner(req, reply);
+  if (!owner)
+    return;
+  ask<priced_cart>(c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+                   [reply](const priced_cart& pc) { reply_cart(reply, pc); }, get_atom_v,
+                   *owner);
+}
+
+void add_cart_item(const context& c, request&& req, responder reply) {
+  auto owner = cart_owner(req, reply);
+  if (!owner)
+    return;
+  auto decoded = wire::decode_cart_item(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  auto& line = decoded.value();
+  ask<priced_cart>(c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+                   [reply](const priced_cart& pc) { reply_cart(reply, pc); }, add_atom_v,
+                   *owner, line.sku, line.quantity);
+}
+
+void remove_cart_item(const context& c, request&& req, responder reply, const params_t& p) {
+  auto owner = cart_owner(req, reply);
+  if (!owner)
+    return;
+  if (!is_valid_sku(p[0]))
+    return reply(problem_response(errc::not_found, "the cart has no line for sku " + p[0]));
+  ask<priced_cart>(c.svc, c.opts.request_timeout, reply, c.svc->carts.get(),
+                   [reply](const priced_cart& pc) { reply_cart(reply, pc); }, remove_atom_v,
+                   *owner, p[0]);
+}
+
+/// Places the cart's lines as an order, like POST /api/v1/orders (same placement, same 201
+/// body); an Idempotency-Key replays the first checkout made with it by the same customer.
+void checkout_cart(const context& c, request&& req, responder reply) {
+  auto owner = cart_owner(req, reply);
+  if (!owner)
+    return;
+  placement_request pr;
+  pr.correlation_id = correlation_of(req);
+  if (auto key = req.header("idempotency-key")) {
+    if (key->empty() || key->size() > 255)
+      return reply(bad_param("Idempotency-Key", "must be 1-255 characters"));
+    pr.idempotency_key = std::string{*key};
+    // The lines come from the cart, which the first checkout emptied: the key is bound to the
+    // route and the customer only.
+    order_request who;
+    who.customer_id = *owner;
+    pr.request_hash = fingerprint("POST /api/v1/cart/checkout", who);
+    pr.render_response = [](const order& o) { return wire::encode(o); };
+  }
+  ask<placement_result>(
+    c.svc, c.opts.request_timeout * 2, reply, c.svc->carts.get(),
+    [reply](const placement_result& res) {
+      if (res.replayed) {
+        auto r = json_response(res.replay_status, res.replay_body);
+        r.headers.emplace_back("Idempotent-Replayed", "true");
+        reply(std::move(r));
+        return;
+      }
+      auto r = json_response(201, wire::encode(res.placed));
+      r.headers.emplace_back("Location", "/api/v1/orders/" + res.placed.id);
+      reply(std::move(r));
+    },
+    checkout_atom_v, *owner, pr);
+}
+
 void inject_fault(const context& c, request&& req, responder reply) {
   auto body = ordered_json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("target")
       || !body["target"].is_string())
-    return reply(bad_param("target", "must be one of stock, order, writer, supervisor, commands"));
+    return reply(bad_param("target",
+                           "must be one of stock, order, cart, writer, supervisor, commands"));
   auto target = body["target"].get<std::string>();
   std::string key;
   if (body.contains("key")) {
@@ -807,6 +998,10 @@ void inject_fault(const context& c, request&& req, responder reply) {
       },
       crash_atom_v, n);
     return;
+  } else if (target == "cart") {
+    if (!is_uuid(key))
+      return reply(bad_param("key", "must be a customer id"));
+    caf::anon_send(svc->carts.get(), crash_atom_v, key);
   } else if (target == "writer") {
     caf::anon_send(svc->writer.get(), crash_atom_v);
   } else if (target == "supervisor") {
@@ -814,10 +1009,13 @@ void inject_fault(const context& c, request&& req, responder reply) {
       caf::anon_send(svc->stocks.get(), crash_atom_v);
     else if (key == "orders")
       caf::anon_send(svc->orders.get(), crash_atom_v);
+    else if (key == "carts")
+      caf::anon_send(svc->carts.get(), crash_atom_v);
     else
-      return reply(bad_param("key", "must be inventory or orders"));
+      return reply(bad_param("key", "must be inventory, orders or carts"));
   } else {
-    return reply(bad_param("target", "must be one of stock, order, writer, supervisor, commands"));
+    return reply(bad_param("target",
+                           "must be one of stock, order, cart, writer, supervisor, commands"));
   }
   spdlog::warn("fault injected: target={} key={}", target, key);
   ordered_json j{{"status", "injected"}, {"target", target}, {"key", key}};
@@ -1020,6 +1218,28 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
       [](const context& c, R req, responder reply, P p) {
         cancel_order(c, p[0], reply, false, correlation_of(req));
       });
+  // Customers. A customer's id is the customer_id its orders carry.
+  add("POST", "/api/v1/customers", true, [](const context& c, R req, responder reply, P) {
+    create_customer(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/customers", false, [](const context& c, R req, responder reply, P) {
+    list_customers(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/customers/{id}", false, get_customer);
+  add("PUT", "/api/v1/customers/{id}", true, update_customer);
+  add("DELETE", "/api/v1/customers/{id}", false, delete_customer);
+  add("GET", "/api/v1/customers/{id}/orders", false, list_customer_orders);
+  // The cart of the customer named by the X-Customer-Id header.
+  add("GET", "/api/v1/cart", false, [](const context& c, R req, responder reply, P) {
+    get_cart(c, std::move(req), reply);
+  });
+  add("POST", "/api/v1/cart/items", true, [](const context& c, R req, responder reply, P) {
+    add_cart_item(c, std::move(req), reply);
+  });
+  add("DELETE", "/api/v1/cart/items/{sku}", false, remove_cart_item);
+  add("POST", "/api/v1/cart/checkout", false, [](const context& c, R req, responder reply, P) {
+    checkout_cart(c, std::move(req), reply);
+  });
   // The seed service's API (000), served unchanged for its existing clients.
   add("POST", "/order", true, [](const context& c, R req, responder reply, P) {
     place_order(c, std::move(req), reply, true);

@@ -377,6 +377,74 @@ std::string encode_legacy_orders(std::span<const order> items,
                         [](const order& o) { return to_legacy_json(o); }));
 }
 
+nlohmann::ordered_json to_json(const customer& c) {
+  auto j = make_object(8);
+  add(j, "id", c.id);
+  add(j, "name", c.details.name);
+  add(j, "email", c.details.email);
+  add(j, "phone", c.details.phone);
+  add(j, "address", c.details.address);
+  add(j, "version", c.version);
+  add(j, "created_at", format_rfc3339(c.created_at));
+  add(j, "updated_at", format_rfc3339(c.updated_at));
+  return j;
+}
+
+std::string encode(const customer& c) {
+  return dump(to_json(c));
+}
+
+std::string encode_customers(std::span<const customer> items,
+                             const std::optional<std::string>& next_cursor) {
+  return dump(make_list("items", items, next_cursor,
+                        [](const customer& c) { return to_json(c); }));
+}
+
+namespace {
+
+template <class T>
+ojson or_null(const std::optional<T>& x) {
+  return x ? ojson(*x) : ojson(nullptr);
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const priced_cart& c) {
+  ojson items(ojson::value_t::array);
+  for (auto& line : c.lines) {
+    auto item = make_object(5);
+    add(item, "sku", line.sku);
+    add(item, "quantity", line.quantity);
+    add(item, "unit_price_cents", or_null(line.unit_price_cents));
+    add(item, "currency", or_null(line.currency));
+    add(item, "line_total_cents", or_null(line.line_total_cents));
+    items.push_back(std::move(item));
+  }
+  ojson shorts(ojson::value_t::array);
+  for (auto& line : c.content.short_lines) {
+    auto item = make_object(3);
+    add(item, "sku", line.sku);
+    add(item, "requested", line.requested);
+    add(item, "available", line.available);
+    shorts.push_back(std::move(item));
+  }
+  auto j = make_object(9);
+  add(j, "customer_id", c.content.customer_id);
+  add(j, "status", c.locked ? std::string{"locked"} : std::string{to_string(c.content.status)});
+  add(j, "items", std::move(items));
+  add(j, "total_cents", or_null(c.total_cents));
+  add(j, "currency", or_null(c.currency));
+  add(j, "short_items", std::move(shorts));
+  add(j, "version", c.content.version);
+  add(j, "created_at", format_rfc3339(c.content.created_at));
+  add(j, "updated_at", format_rfc3339(c.content.updated_at));
+  return j;
+}
+
+std::string encode(const priced_cart& c) {
+  return dump(to_json(c));
+}
+
 // -- decoding ---------------------------------------------------------------------------------
 
 decoded<product> decode_product_create(std::string_view body) {
@@ -443,6 +511,39 @@ decoded<stock_update> decode_stock_update(std::string_view body) {
   if (!errs.empty())
     return errs;
   return result;
+}
+
+decoded<customer_details> decode_customer(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.index() == 1)
+    return std::get<1>(std::move(parsed));
+  field_errors errs;
+  customer_details d;
+  reader r{std::get<0>(parsed), "", errs};
+  r.text("name", d.name, true);
+  r.text("email", d.email, true);
+  r.text("phone", d.phone, false);
+  r.text("address", d.address, false);
+  auto validation = validate(d);
+  return finish(std::move(d), std::move(errs), validation);
+}
+
+decoded<requested_line> decode_cart_item(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.index() == 1)
+    return std::get<1>(std::move(parsed));
+  field_errors errs;
+  requested_line line;
+  reader r{std::get<0>(parsed), "", errs};
+  r.text("sku", line.sku, true);
+  r.integer("quantity", line.quantity, true);
+  field_errors validation;
+  if (!is_valid_sku(line.sku))
+    validation.push_back({"sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
+  if (line.quantity < 1 || line.quantity > limits::max_quantity_per_line)
+    validation.push_back({"quantity", "must be between 1 and "
+                                        + std::to_string(limits::max_quantity_per_line)});
+  return finish(std::move(line), std::move(errs), validation);
 }
 
 decoded<order_request> decode_order_request(std::string_view body) {

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/cart.hpp"
+#include "domain/customer.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
 #include "domain/validation.hpp"
@@ -93,6 +95,23 @@ std::string encode_orders(std::span<const order> items,
 std::string encode_legacy_orders(std::span<const order> items,
                                  const std::optional<std::string>& next_cursor);
 
+/// `{"id","name","email","phone","address","version","created_at","updated_at"}`; phone and
+/// address are "" when not given.
+nlohmann::ordered_json to_json(const customer& c);
+std::string encode(const customer& c);
+
+/// `{"items":[customer...],"next_cursor":"..." or null}`.
+std::string encode_customers(std::span<const customer> items,
+                             const std::optional<std::string>& next_cursor);
+
+/// `{"customer_id","status","items":[{"sku","quantity","unit_price_cents","currency",
+/// "line_total_cents"}],"total_cents","currency","short_items":[{"sku","requested",
+/// "available"}],"version","created_at","updated_at"}`. `status` is "locked" while a checkout
+/// runs, else the stored status ("open" or "stock_unavailable"); prices, line totals, total and
+/// currency are null when unknown (product gone, or mixed currencies).
+nlohmann::ordered_json to_json(const priced_cart& c);
+std::string encode(const priced_cart& c);
+
 // -- decoding (requests) ----------------------------------------------------------------------
 // Common rules: the body must be a JSON object (else one error naming "body"; malformed JSON
 // gives one "body" error with the parser's line/column). Unknown members are ignored. `null` is
@@ -123,5 +142,13 @@ decoded<order_request> decode_order_request(std::string_view body);
 /// client-sent `price` is ignored (prices come from the catalogue). Errors about a line's SKU
 /// name the member the client used (`items[0].product_id` or `items[0].sku`).
 decoded<order_request> decode_legacy_order_request(std::string_view body);
+
+/// `POST /api/v1/customers` and `PUT /api/v1/customers/{id}` (a full replacement):
+/// `{"name","email","phone","address"}`; name and email required, phone and address default "".
+/// `id`, `version` and timestamps in the body are ignored (set by the server).
+decoded<customer_details> decode_customer(std::string_view body);
+
+/// `POST /api/v1/cart/items`: `{"sku","quantity"}`, both required; quantity 1..1,000,000.
+decoded<requested_line> decode_cart_item(std::string_view body);
 
 } // namespace orderd::wire

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "domain/cart.hpp"
+#include "domain/customer.hpp"
 #include "domain/errc.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
@@ -158,10 +160,37 @@ struct record_message {
   processed_message message;
 };
 
+/// Insert a new customer. Fails with `conflict` if the id exists or another customer has the
+/// same e-mail (compared by email_key, case-insensitively).
+struct insert_customer {
+  customer item;
+};
+
+/// Replace a customer's details, version and updated_at with those of `item`. Guarded: fails
+/// with `not_found` if there is no such customer, `conflict` if its stored version is not
+/// `expected_version` (someone changed it meanwhile) or another customer has the e-mail.
+struct update_customer {
+  customer item;
+  int64_t expected_version = 0;
+};
+
+/// Delete a customer and its cart (orders keep their customer_id). Fails with `not_found`.
+struct delete_customer {
+  std::string id;
+};
+
+/// Store a customer's cart (insert or replace, lines and short lines included). Guarded by
+/// version: the stored cart must have version `item.version - 1` (none stored for version 1),
+/// else `conflict`; the customer must exist, else `not_found`.
+struct save_cart {
+  cart item;
+};
+
 using store_op = std::variant<insert_product, update_product, delete_product, set_available,
                               adjust_stock, insert_order, transition_order, save_idempotency,
                               append_event, append_stock_events, mark_events_published,
-                              record_message>;
+                              record_message, insert_customer, update_customer,
+                              delete_customer, save_cart>;
 
 /// Operations that commit together. `tag` is free for the caller (the writer uses it to route
 /// replies); stores ignore it.
@@ -203,6 +232,11 @@ struct order_query {
   std::string cursor;
 };
 
+struct customer_query {
+  size_t limit = 50;
+  std::string cursor; ///< from a previous page; empty: first page
+};
+
 /// The durable store. One instance is one connection: it is used by one thread at a time.
 /// Implementations: sqlite_store (embedded default), memory_store (tests), pg_store (cluster).
 class store {
@@ -240,6 +274,14 @@ public:
 
   /// Deletes processed-message records older than `cutoff`; returns how many.
   virtual size_t purge_processed_messages(timestamp_ms cutoff) = 0;
+
+  virtual std::optional<customer> find_customer(const std::string& id) = 0;
+
+  /// Customers ordered by id. Throws store_error(invalid_input) on a malformed cursor.
+  virtual page<customer> list_customers(const customer_query& q) = 0;
+
+  /// The customer's cart, if one was ever saved.
+  virtual std::optional<cart> find_cart(const std::string& customer_id) = 0;
 
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;

@@ -77,7 +77,8 @@
       .concat(badges));
   }
 
-  var CHILD_LABELS = { "orders": "live order actors", "inventory": "live stock actors" };
+  var CHILD_LABELS = { "orders": "live order actors", "inventory": "live stock actors",
+                       "carts": "live cart actors" };
 
   function renderTree(actors) {
     var sups = actors.supervisors || [];

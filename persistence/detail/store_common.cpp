@@ -80,6 +80,7 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 // The tags keep a product cursor from being accepted by the order listing and vice versa.
 constexpr std::string_view product_cursor_tag = "p:";
 constexpr std::string_view order_cursor_tag = "o:";
+constexpr std::string_view customer_cursor_tag = "c:";
 
 [[noreturn]] void bad_cursor() {
   throw store_error(errc::invalid_input, "malformed cursor");
@@ -131,6 +132,18 @@ std::optional<int64_t> decode_order_cursor(std::string_view cursor) {
   return seq;
 }
 
+std::string encode_customer_cursor(std::string_view last_id) {
+  std::string plain{customer_cursor_tag};
+  plain += last_id;
+  return base64url_encode(plain);
+}
+
+std::string decode_customer_cursor(std::string_view cursor) {
+  if (cursor.empty())
+    return {};
+  return decode_tagged(cursor, customer_cursor_tag);
+}
+
 int64_t page_limit(size_t limit) {
   if (limit == 0)
     throw store_error(errc::invalid_input, "page limit must be at least 1");
@@ -167,6 +180,13 @@ std::optional<op_failure> check_arguments(const store_op& op) {
       } else if constexpr (std::is_same_v<op_type, append_stock_events>) {
         if (!x.render)
           return invalid("append_stock_events needs a renderer");
+      } else if constexpr (std::is_same_v<op_type, insert_customer>
+                           || std::is_same_v<op_type, update_customer>) {
+        if (x.item.id.empty())
+          return invalid("a customer needs an id");
+      } else if constexpr (std::is_same_v<op_type, save_cart>) {
+        if (x.item.customer_id.empty() || x.item.version < 1)
+          return invalid("a cart needs a customer id and a version of at least 1");
       } else if constexpr (std::is_same_v<op_type, adjust_stock>) {
         // Bounded deltas keep the guarded sums far from integer overflow.
         if (!within_stock_limit(x.available_delta) || !within_stock_limit(x.reserved_delta)
@@ -228,6 +248,29 @@ op_failure event_exists(std::string_view id) {
 
 op_failure render_failed(std::string_view why) {
   return {errc::internal, "rendering stock events failed: " + std::string{why}};
+}
+
+op_failure customer_exists(std::string_view id) {
+  return {errc::conflict, "customer " + std::string{id} + " exists already"};
+}
+
+op_failure email_taken(std::string_view email) {
+  return {errc::conflict, "another customer has the e-mail address " + std::string{email}};
+}
+
+op_failure customer_not_found(std::string_view id) {
+  return {errc::not_found, "no customer with id " + std::string{id}};
+}
+
+op_failure customer_changed(std::string_view id, int64_t expected, int64_t actual) {
+  return {errc::conflict, "customer " + std::string{id} + " is at version "
+                            + std::to_string(actual) + ", not " + std::to_string(expected)
+                            + " (changed concurrently); retry"};
+}
+
+op_failure cart_changed(std::string_view customer_id, int64_t expected, int64_t actual) {
+  return {errc::conflict, "the cart of customer " + std::string{customer_id} + " is at version "
+                            + std::to_string(actual) + ", not " + std::to_string(expected)};
 }
 
 change_result refused(op_failure failure) {

@@ -29,6 +29,9 @@ struct memory_database {
   std::unordered_set<std::string> event_ids;
   std::set<int64_t> unpublished; ///< seqs of unpublished rows, like SQLite's partial index
   int64_t last_event_seq = 0;
+  std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
+  std::unordered_map<std::string, std::string> customer_emails; ///< email_key -> id
+  std::map<std::string, cart> carts;                           ///< by customer id
 };
 
 } // namespace detail
@@ -194,6 +197,39 @@ public:
     return locked([&] {
       return std::erase_if(db_->idempotency,
                            [&](const auto& entry) { return entry.second.created_at < cutoff; });
+    });
+  }
+
+  std::optional<customer> find_customer(const std::string& id) override {
+    return locked([&]() -> std::optional<customer> {
+      if (auto i = db_->customers.find(id); i != db_->customers.end())
+        return i->second;
+      return std::nullopt;
+    });
+  }
+
+  page<customer> list_customers(const customer_query& q) override {
+    auto after = detail::decode_customer_cursor(q.cursor);
+    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    return locked([&] {
+      page<customer> result;
+      auto i = q.cursor.empty() ? db_->customers.begin() : db_->customers.upper_bound(after);
+      for (; i != db_->customers.end(); ++i) {
+        if (result.items.size() == limit) {
+          result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
+          break;
+        }
+        result.items.push_back(i->second);
+      }
+      return result;
+    });
+  }
+
+  std::optional<cart> find_cart(const std::string& customer_id) override {
+    return locked([&]() -> std::optional<cart> {
+      if (auto i = db_->carts.find(customer_id); i != db_->carts.end())
+        return i->second;
+      return std::nullopt;
     });
   }
 
@@ -455,6 +491,97 @@ private:
 
   std::optional<op_failure> run(const mark_events_published& op, undo_log& undo, stock_tracker&) {
     mark(op.seqs, op.at, undo);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const insert_customer& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    auto& c = op.item;
+    if (db.customers.contains(c.id))
+      return detail::customer_exists(c.id);
+    auto key = email_key(c.details.email);
+    if (db.customer_emails.contains(key))
+      return detail::email_taken(c.details.email);
+    undo.add([&db, id = c.id, key] {
+      db.customers.erase(id);
+      db.customer_emails.erase(key);
+    });
+    db.customers.emplace(c.id, c);
+    db.customer_emails.emplace(key, c.id);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_customer& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    auto i = db.customers.find(op.item.id);
+    if (i == db.customers.end())
+      return detail::customer_not_found(op.item.id);
+    auto& stored = i->second;
+    if (stored.version != op.expected_version)
+      return detail::customer_changed(stored.id, op.expected_version, stored.version);
+    auto old_key = email_key(stored.details.email);
+    auto new_key = email_key(op.item.details.email);
+    if (new_key != old_key) {
+      if (db.customer_emails.contains(new_key))
+        return detail::email_taken(op.item.details.email);
+      undo.add([&db, old_key, new_key, id = stored.id] {
+        db.customer_emails.erase(new_key);
+        db.customer_emails[old_key] = id;
+      });
+      db.customer_emails.erase(old_key);
+      db.customer_emails.emplace(new_key, stored.id);
+    }
+    undo.add([&stored, before = stored] { stored = before; });
+    auto created_at = stored.created_at; // never replaced
+    stored = op.item;
+    stored.created_at = created_at;
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const delete_customer& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    auto i = db.customers.find(op.id);
+    if (i == db.customers.end())
+      return detail::customer_not_found(op.id);
+    auto before = i->second;
+    auto key = email_key(before.details.email);
+    std::optional<cart> cart_before;
+    if (auto c = db.carts.find(op.id); c != db.carts.end())
+      cart_before = c->second;
+    undo.add([&db, before, key, cart_before] {
+      db.customers[before.id] = before;
+      db.customer_emails[key] = before.id;
+      if (cart_before)
+        db.carts[before.id] = *cart_before;
+    });
+    db.customers.erase(i);
+    db.customer_emails.erase(key);
+    db.carts.erase(op.id);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const save_cart& op, undo_log& undo, stock_tracker&) {
+    auto& db = *db_;
+    auto& c = op.item;
+    if (!db.customers.contains(c.customer_id))
+      return detail::customer_not_found(c.customer_id);
+    auto i = db.carts.find(c.customer_id);
+    int64_t stored_version = i == db.carts.end() ? 0 : i->second.version;
+    if (stored_version != c.version - 1)
+      return detail::cart_changed(c.customer_id, c.version - 1, stored_version);
+    std::optional<cart> before;
+    if (i != db.carts.end())
+      before = i->second;
+    undo.add([&db, id = c.customer_id, before] {
+      if (before)
+        db.carts[id] = *before;
+      else
+        db.carts.erase(id);
+    });
+    auto created_at = before ? before->created_at : c.created_at;
+    auto& stored = db.carts[c.customer_id];
+    stored = c;
+    stored.created_at = created_at;
     return std::nullopt;
   }
 

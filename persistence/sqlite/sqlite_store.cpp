@@ -284,17 +284,22 @@ std::vector<applied_migration> read_applied(connection& c) {
 void migrate(connection& c) {
   auto migrations = schema::sqlite_migrations();
   auto latest = migrations.back().version;
-  auto newest_applied = [&] {
-    auto applied = read_applied(c);
-    return applied.empty() ? int64_t{0} : applied.back().version;
-  };
   // Checked without the write lock first, so reader connections never wait on the writer.
-  if (auto applied = newest_applied(); applied >= latest) {
-    if (applied > latest)
+  // Every embedded version must be recorded, not just the newest: migrations may be merged out
+  // of order (a lower number landing after a higher one), and the gap must still be applied.
+  {
+    auto applied = read_applied(c);
+    auto newest = applied.empty() ? int64_t{0} : applied.back().version;
+    if (newest > latest)
       throw store_error(errc::storage_failure,
-                        "SQLite schema version " + std::to_string(applied)
+                        "SQLite schema version " + std::to_string(newest)
                           + " is newer than this build knows (" + std::to_string(latest) + ")");
-    return;
+    auto recorded = [&](const schema::migration& m) {
+      return std::any_of(applied.begin(), applied.end(),
+                         [&](const applied_migration& a) { return a.version == m.version; });
+    };
+    if (std::all_of(migrations.begin(), migrations.end(), recorded))
+      return;
   }
   c.prepare("BEGIN IMMEDIATE").run();
   try {
@@ -358,6 +363,22 @@ stock_level read_stock(const query& q, std::string sku, int column = 0) {
 /// Reads `available, reserved, sold, version, low_stock_threshold` starting at `column`.
 stock_snapshot read_snapshot(const query& q, std::string sku, int column = 0) {
   return {read_stock(q, std::move(sku), column), q.int64(column + 4)};
+}
+
+constexpr std::string_view customer_columns
+  = "id, name, email, phone, address, version, created_at, updated_at";
+
+customer read_customer(const query& q) {
+  customer c;
+  c.id = q.text(0);
+  c.details.name = q.text(1);
+  c.details.email = q.text(2);
+  c.details.phone = q.text(3);
+  c.details.address = q.text(4);
+  c.version = q.int64(5);
+  c.created_at = q.int64(6);
+  c.updated_at = q.int64(7);
+  return c;
 }
 
 constexpr std::string_view order_columns
@@ -620,6 +641,70 @@ public:
         .bind(":cutoff", cutoff)
         .run();
       return static_cast<size_t>(c_->changes());
+    });
+  }
+
+  std::optional<customer> find_customer(const std::string& id) override {
+    return translate_errors("find_customer", [&]() -> std::optional<customer> {
+      auto q = c_->prepare("SELECT " + std::string{customer_columns}
+                           + " FROM customers WHERE id = :id");
+      q.bind(":id", id);
+      if (q.step())
+        return read_customer(q);
+      return std::nullopt;
+    });
+  }
+
+  page<customer> list_customers(const customer_query& cq) override {
+    auto after = detail::decode_customer_cursor(cq.cursor);
+    auto limit = detail::page_limit(cq.limit);
+    return translate_errors("list_customers", [&] {
+      auto q = c_->prepare("SELECT " + std::string{customer_columns} + " FROM customers "
+                           + (cq.cursor.empty() ? "" : "WHERE id > :after ")
+                           + "ORDER BY id LIMIT :limit");
+      if (!cq.cursor.empty())
+        q.bind(":after", after);
+      q.bind(":limit", limit + 1); // one more row tells whether another page follows
+      page<customer> result;
+      while (q.step())
+        result.items.push_back(read_customer(q));
+      if (result.items.size() > static_cast<size_t>(limit)) {
+        result.items.pop_back();
+        result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
+      }
+      return result;
+    });
+  }
+
+  std::optional<cart> find_cart(const std::string& customer_id) override {
+    return translate_errors("find_cart", [&]() -> std::optional<cart> {
+      read_transaction snapshot{*c_};
+      cart result;
+      {
+        auto q = c_->prepare("SELECT status, version, created_at, updated_at FROM carts "
+                             "WHERE customer_id = :id");
+        q.bind(":id", customer_id);
+        if (!q.step())
+          return std::nullopt;
+        result.customer_id = customer_id;
+        result.status = parse_cart_status(q.text(0)).value_or(cart_status::open);
+        result.version = q.int64(1);
+        result.created_at = q.int64(2);
+        result.updated_at = q.int64(3);
+      }
+      {
+        auto q = c_->prepare("SELECT sku, quantity FROM cart_lines WHERE customer_id = :id "
+                             "ORDER BY line_no");
+        q.bind(":id", customer_id);
+        while (q.step())
+          result.lines.push_back({q.text(0), q.int64(1)});
+      }
+      auto q = c_->prepare("SELECT sku, requested, available FROM cart_short_lines "
+                           "WHERE customer_id = :id ORDER BY line_no");
+      q.bind(":id", customer_id);
+      while (q.step())
+        result.short_lines.push_back({q.text(0), q.int64(1), q.int64(2)});
+      return result;
     });
   }
 
@@ -960,6 +1045,133 @@ private:
 
   std::optional<op_failure> run(const mark_events_published& op, stock_tracker&) {
     mark(op.seqs, op.at);
+    return std::nullopt;
+  }
+
+  // -- customers and carts: rare, human-paced writes, so a look before each write is fine.
+
+  /// The id of the customer whose email_key is `key`, if any.
+  std::optional<std::string> customer_with_email_key(const std::string& key) {
+    auto q = c_->prepare("SELECT id FROM customers WHERE email_key = :key");
+    q.bind(":key", key);
+    if (q.step())
+      return q.text(0);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const insert_customer& op, stock_tracker&) {
+    auto& c = op.item;
+    {
+      auto q = c_->prepare("SELECT 1 FROM customers WHERE id = :id");
+      q.bind(":id", c.id);
+      if (q.step())
+        return detail::customer_exists(c.id);
+    }
+    auto key = email_key(c.details.email);
+    if (customer_with_email_key(key))
+      return detail::email_taken(c.details.email);
+    c_->prepare("INSERT INTO customers (id, name, email, email_key, phone, address, version, "
+                "created_at, updated_at) VALUES (:id, :name, :email, :key, :phone, :address, "
+                ":version, :created_at, :updated_at)")
+      .bind(":id", c.id)
+      .bind(":name", c.details.name)
+      .bind(":email", c.details.email)
+      .bind(":key", key)
+      .bind(":phone", c.details.phone)
+      .bind(":address", c.details.address)
+      .bind(":version", c.version)
+      .bind(":created_at", c.created_at)
+      .bind(":updated_at", c.updated_at)
+      .run();
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_customer& op, stock_tracker&) {
+    auto& c = op.item;
+    {
+      auto q = c_->prepare("SELECT version FROM customers WHERE id = :id");
+      q.bind(":id", c.id);
+      if (!q.step())
+        return detail::customer_not_found(c.id);
+      if (q.int64(0) != op.expected_version)
+        return detail::customer_changed(c.id, op.expected_version, q.int64(0));
+    }
+    auto key = email_key(c.details.email);
+    if (auto owner = customer_with_email_key(key); owner && *owner != c.id)
+      return detail::email_taken(c.details.email);
+    c_->prepare("UPDATE customers SET name = :name, email = :email, email_key = :key, "
+                "phone = :phone, address = :address, version = :version, "
+                "updated_at = :updated_at WHERE id = :id")
+      .bind(":name", c.details.name)
+      .bind(":email", c.details.email)
+      .bind(":key", key)
+      .bind(":phone", c.details.phone)
+      .bind(":address", c.details.address)
+      .bind(":version", c.version)
+      .bind(":updated_at", c.updated_at)
+      .bind(":id", c.id)
+      .run();
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const delete_customer& op, stock_tracker&) {
+    // The cart and its lines go with it (ON DELETE CASCADE).
+    auto q = c_->prepare("DELETE FROM customers WHERE id = :id RETURNING 1");
+    q.bind(":id", op.id);
+    if (!q.step())
+      return detail::customer_not_found(op.id);
+    q.run();
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const save_cart& op, stock_tracker&) {
+    auto& c = op.item;
+    {
+      auto q = c_->prepare("SELECT 1 FROM customers WHERE id = :id");
+      q.bind(":id", c.customer_id);
+      if (!q.step())
+        return detail::customer_not_found(c.customer_id);
+    }
+    {
+      auto q = c_->prepare("SELECT version FROM carts WHERE customer_id = :id");
+      q.bind(":id", c.customer_id);
+      int64_t stored = q.step() ? q.int64(0) : 0;
+      if (stored != c.version - 1)
+        return detail::cart_changed(c.customer_id, c.version - 1, stored);
+    }
+    c_->prepare("INSERT INTO carts (customer_id, status, version, created_at, updated_at) "
+                "VALUES (:id, :status, :version, :created_at, :updated_at) "
+                "ON CONFLICT (customer_id) DO UPDATE SET status = excluded.status, "
+                "version = excluded.version, updated_at = excluded.updated_at")
+      .bind(":id", c.customer_id)
+      .bind(":status", to_string(c.status))
+      .bind(":version", c.version)
+      .bind(":created_at", c.created_at)
+      .bind(":updated_at", c.updated_at)
+      .run();
+    c_->prepare("DELETE FROM cart_lines WHERE customer_id = :id").bind(":id", c.customer_id).run();
+    c_->prepare("DELETE FROM cart_short_lines WHERE customer_id = :id")
+      .bind(":id", c.customer_id)
+      .run();
+    int64_t line_no = 0;
+    for (auto& line : c.lines)
+      c_->prepare("INSERT INTO cart_lines (customer_id, line_no, sku, quantity) "
+                  "VALUES (:id, :line_no, :sku, :quantity)")
+        .bind(":id", c.customer_id)
+        .bind(":line_no", ++line_no)
+        .bind(":sku", line.sku)
+        .bind(":quantity", line.quantity)
+        .run();
+    line_no = 0;
+    for (auto& line : c.short_lines)
+      c_->prepare("INSERT INTO cart_short_lines (customer_id, line_no, sku, requested, "
+                  "available) VALUES (:id, :line_no, :sku, :requested, :available)")
+        .bind(":id", c.customer_id)
+        .bind(":line_no", ++line_no)
+        .bind(":sku", line.sku)
+        .bind(":requested", line.requested)
+        .bind(":available", line.available)
+        .run();
     return std::nullopt;
   }
 

@@ -246,13 +246,15 @@ class AdminRoutesTest(OrderdTestCase):
         self.assert_problem(s.get("/api/v1/admin/actors"), 401)
         tree = self.assert_json(s.get("/api/v1/admin/actors", headers=auth), 200)
         by_name = {x["name"]: x for x in tree["supervisors"]}
-        self.assertEqual(set(by_name), {"root", "inventory", "orders"})
+        self.assertEqual(set(by_name), {"root", "inventory", "orders", "carts"})
         root = by_name["root"]
         self.assertIsNone(root["parent"])
         self.assertIn("order-supervisor", root["children"])
         self.assertIn("store-writer", root["children"])
         self.assertEqual(root["live_children"], len(root["children"]))
         self.assertEqual(by_name["orders"]["slot"], "order-supervisor")
+        self.assertEqual(by_name["carts"]["slot"], "cart-supervisor")
+        self.assertEqual(by_name["carts"]["parent"], "root")
         self.assertEqual(by_name["orders"]["live_children"], 2)  # two live order actors
         self.assertEqual(by_name["inventory"]["live_children"], 1)
 

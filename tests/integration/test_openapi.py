@@ -205,7 +205,8 @@ class OpenApiTest(OrderdTestCase):
                 continue
             with self.subTest(path=path):
                 resp = self.server.get(path)
-                expected = 400 if path == "/order" else 200
+                # GET /order needs ?id or ?status, GET /api/v1/cart the X-Customer-Id header.
+                expected = 400 if path in ("/order", "/api/v1/cart") else 200
                 if path.startswith("/api/v1/admin/"):
                     expected = 403 # this server runs without --admin-token
                 self.assertEqual(resp.status, expected, resp.describe())
@@ -311,7 +312,7 @@ class OpenApiTest(OrderdTestCase):
         admin.post("/api/v1/products", product_body("DOC-LOW", 1, low_stock_threshold=5))
         admin.post("/api/v1/orders", order_body([("DOC-LOW", 1)]))
         tree = doc("/api/v1/admin/actors", "get", admin.get("/api/v1/admin/actors", headers=auth))
-        self.assertEqual({s["name"] for s in tree["supervisors"]}, {"root", "inventory", "orders"})
+        self.assertEqual({s["name"] for s in tree["supervisors"]}, {"root", "inventory", "orders", "carts"})
         overview = doc("/api/v1/admin/overview", "get",
                        admin.get("/api/v1/admin/overview", headers=auth))
         self.assertEqual(overview["orders_by_status"]["PENDING"], 1)
@@ -324,6 +325,48 @@ class OpenApiTest(OrderdTestCase):
         self.assertIn("# TYPE orderd_http_requests_total counter", metrics)
         page = doc("/dashboard", "get", admin.get("/dashboard"))
         self.assertIn("<title>orderd dashboard</title>", page)
+
+    def test_customer_and_cart_flows_match_the_documented_schemas(self):
+        s = self.server
+        doc = self.assert_documented
+        C, CI, CO = "/api/v1/customers", "/api/v1/customers/{id}", "/api/v1/customers/{id}/orders"
+        doc("/api/v1/products", "post", s.post("/api/v1/products",
+                                               product_body("DOC-CUP", 2, price_cents=500)))
+        ada = doc(C, "post", s.post(C, {"name": "Ada", "email": "ada@example.com",
+                                        "phone": "+1 555 0100"}))
+        doc(C, "post", s.post(C, {"name": "Eve", "email": "ADA@example.com"}))      # 409
+        doc(C, "post", s.post(C, {"name": "", "email": "nope"}))                     # 400
+        doc(C, "get", s.get(query(C, limit=1)))
+        doc(C, "get", s.get(query(C, cursor="!!bad")))                               # 400
+        doc(CI, "get", s.get(f"{C}/{ada['id']}"))
+        doc(CI, "put", s.put(f"{C}/{ada['id']}", {"name": "Ada L", "email": "ada@example.com"}))
+        doc(CI, "put", s.put(f"{C}/{SAMPLE_ID}", {"name": "X", "email": "x@example.com"}))  # 404
+        who = {"X-Customer-Id": ada["id"]}
+        doc("/api/v1/cart", "get", s.get("/api/v1/cart", headers=who))               # 404
+        doc("/api/v1/cart/items", "post",
+            s.post("/api/v1/cart/items", {"sku": "DOC-CUP", "quantity": 3}, headers=who))
+        doc("/api/v1/cart/items", "post",
+            s.post("/api/v1/cart/items", {"sku": "DOC-NONE", "quantity": 1}, headers=who))  # 422
+        doc("/api/v1/cart", "get", s.get("/api/v1/cart", headers=who))
+        short = s.post("/api/v1/cart/checkout", headers=who)
+        self.assertEqual(short.status, 409, short.describe())
+        doc("/api/v1/cart/checkout", "post", short)
+        marked = doc("/api/v1/cart", "get", s.get("/api/v1/cart", headers=who))
+        self.assertEqual(marked["status"], "stock_unavailable")
+        doc("/api/v1/cart/items/{sku}", "delete",
+            s.delete("/api/v1/cart/items/DOC-CUP", headers=who))
+        doc("/api/v1/cart/items/{sku}", "delete",
+            s.delete("/api/v1/cart/items/DOC-CUP", headers=who))                      # 404
+        s.post("/api/v1/cart/items", {"sku": "DOC-CUP", "quantity": 2}, headers=who)
+        placed = s.post("/api/v1/cart/checkout", headers=dict(who, **{"Idempotency-Key": "k1"}))
+        self.assertEqual(placed.status, 201, placed.describe())
+        doc("/api/v1/cart/checkout", "post", placed)
+        doc("/api/v1/cart/checkout", "post",
+            s.post("/api/v1/cart/checkout", headers=dict(who, **{"Idempotency-Key": "k1"})))
+        doc(CO, "get", s.get(f"{C}/{ada['id']}/orders"))
+        doc(CO, "get", s.get(f"{C}/{SAMPLE_ID}/orders"))                              # 404
+        doc(CI, "delete", s.delete(f"{C}/{ada['id']}"))
+        doc(CI, "delete", s.delete(f"{C}/{ada['id']}"))                               # 404
 
     def test_oversized_body_is_documented_413(self):
         small = self.start_server("--max-body-bytes", "64",

@@ -35,6 +35,7 @@ runtime_options test_options() {
   opts.request_timeout = 60s; // never reached: tests advance the CAF clock by seconds only
   opts.order_idle_timeout = 1h;
   opts.stock_idle_timeout = 1h;
+  opts.cart_idle_timeout = 1h;
   opts.writer_max_batch = 64;
   opts.restarts.max_restarts = 3;
   opts.restarts.window = 10s;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "domain/cart.hpp"
+#include "domain/customer.hpp"
 #include "domain/ids.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
@@ -483,4 +485,87 @@ CAF_TEST(rfc3339 accepts missing or shorter fractions and rejects other forms) {
   CAF_CHECK(!parse_rfc3339("2023-11-14 22:13:20Z"));
   CAF_CHECK(!parse_rfc3339("2023-11-14T22:13:20Zjunk"));
   CAF_CHECK(!parse_rfc3339("yesterday"));
+}
+
+// -- customers and carts ------------------------------------------------------------------------
+
+CAF_TEST(customer details need a name and a valid e-mail and check the optional fields) {
+  CAF_CHECK(validate(customer_details{"Ada", "ada@example.com", "", ""}).empty());
+  CAF_CHECK(validate(customer_details{"Ada", "ada@example.com", "+44 (20) 7946-0000", "1 St\nX"})
+              .empty());
+  auto fields = [](const field_errors& errs) {
+    std::vector<std::string> out;
+    for (auto& e : errs)
+      out.push_back(e.field);
+    return out;
+  };
+  CAF_CHECK(fields(validate(customer_details{"", "nope", "", ""}))
+            == (std::vector<std::string>{"name", "email"}));
+  CAF_CHECK(fields(validate(customer_details{"Ada", "a@b.co", "call me", ""}))
+            == (std::vector<std::string>{"phone"}));
+  CAF_CHECK(fields(validate(customer_details{"Ada", "a@b.co", "12", ""}))
+            == (std::vector<std::string>{"phone"}));
+  CAF_CHECK(fields(validate(customer_details{"Ada", "a@b.co", "", std::string(501, 'x')}))
+            == (std::vector<std::string>{"address"}));
+  CAF_CHECK(fields(validate(customer_details{"A\x01", "a@b.co", "", "x\x02"}))
+            == (std::vector<std::string>{"name", "address"}));
+  CAF_CHECK_EQUAL(email_key("Ada.King@Example.COM"), "ada.king@example.com");
+}
+
+CAF_TEST(adding a sku the cart holds adds to its line within the limits) {
+  cart c;
+  CAF_CHECK(!add_to_cart(c, "A", 2));
+  CAF_CHECK(!add_to_cart(c, "B", 1));
+  CAF_CHECK(!add_to_cart(c, "A", 3));
+  CAF_CHECK(c.lines == (std::vector<requested_line>{{"A", 5}, {"B", 1}}));
+  CAF_CHECK(add_to_cart(c, "A", 0).code == errc::invalid_input);
+  CAF_CHECK(add_to_cart(c, "A", limits::max_quantity_per_line - 4).code == errc::invalid_input);
+  CAF_CHECK(!add_to_cart(c, "A", limits::max_quantity_per_line - 5));
+  for (size_t i = c.lines.size(); i < limits::max_lines_per_order; ++i)
+    CAF_CHECK(!add_to_cart(c, "S-" + std::to_string(i), 1));
+  CAF_CHECK(add_to_cart(c, "ONE-TOO-MANY", 1).code == errc::invalid_input);
+  CAF_CHECK_EQUAL(c.lines.size(), limits::max_lines_per_order);
+}
+
+CAF_TEST(any change clears the stock unavailable mark and removing needs the line) {
+  cart c;
+  c.lines = {{"A", 5}};
+  c.status = cart_status::stock_unavailable;
+  c.short_lines = {{"A", 5, 2}};
+  CAF_CHECK(remove_from_cart(c, "B").code == errc::not_found);
+  CAF_CHECK(c.status == cart_status::stock_unavailable); // a refusal changes nothing
+  CAF_CHECK(!remove_from_cart(c, "A"));
+  CAF_CHECK(c.status == cart_status::open);
+  CAF_CHECK(c.short_lines.empty());
+  c.status = cart_status::stock_unavailable;
+  CAF_CHECK(!add_to_cart(c, "A", 2));
+  CAF_CHECK(c.status == cart_status::open);
+  CAF_CHECK_EQUAL(to_string(cart_status::stock_unavailable), "stock_unavailable");
+  CAF_CHECK(parse_cart_status("open") == cart_status::open);
+  CAF_CHECK(!parse_cart_status("locked"));
+}
+
+CAF_TEST(a cart is priced at the given prices and totals only what it can) {
+  cart c;
+  c.lines = {{"A", 2}, {"B", 3}};
+  auto priced = price_cart(c, false, {{"B", 100, "USD"}, {"A", 250, "USD"}});
+  CAF_REQUIRE_EQUAL(priced.lines.size(), 2u);
+  CAF_CHECK(priced.lines[0].line_total_cents == std::optional<int64_t>{500});
+  CAF_CHECK(priced.lines[1].unit_price_cents == std::optional<int64_t>{100});
+  CAF_CHECK(priced.total_cents == std::optional<int64_t>{800});
+  CAF_CHECK(priced.currency == std::optional<std::string>{"USD"});
+  // A product gone: that line has no price, and there is no total.
+  auto gone = price_cart(c, true, {{"A", 250, "USD"}, {"B", std::nullopt, ""}});
+  CAF_CHECK(!gone.lines[1].unit_price_cents);
+  CAF_CHECK(!gone.total_cents);
+  CAF_CHECK(gone.locked);
+  // Mixed currencies: lines priced, no total.
+  auto mixed = price_cart(c, false, {{"A", 250, "USD"}, {"B", 100, "EUR"}});
+  CAF_CHECK(mixed.lines[1].currency == std::optional<std::string>{"EUR"});
+  CAF_CHECK(!mixed.total_cents);
+  CAF_CHECK(!mixed.currency);
+  // Empty: zero in no currency.
+  auto empty = price_cart(cart{}, false, {});
+  CAF_CHECK(empty.total_cents == std::optional<int64_t>{0});
+  CAF_CHECK(!empty.currency);
 }

@@ -422,3 +422,71 @@ CAF_TEST(transport problems have their own types and statuses) {
   CAF_CHECK_EQUAL(j["status"].get<int>(), 405);
   CAF_CHECK_EQUAL(j["allowed"].dump(), R"(["GET","POST"])");
 }
+
+// -- customers and carts ------------------------------------------------------------------------
+
+CAF_TEST(a customer body needs a name and an e-mail and defaults the rest) {
+  auto ok = decode_customer(R"({"name":"Ada","email":"ada@example.com","id":"ignored"})");
+  CAF_REQUIRE(ok.ok());
+  CAF_CHECK(ok.value() == (customer_details{"Ada", "ada@example.com", "", ""}));
+  auto full = decode_customer(
+    R"({"name":"Ada","email":"ada@example.com","phone":"+1 555 0100","address":"1 Main St"})");
+  CAF_REQUIRE(full.ok());
+  CAF_CHECK_EQUAL(full.value().phone, "+1 555 0100");
+  check_fields(decode_customer("{}"), {"name", "email"});
+  check_fields(decode_customer(R"({"name":42,"email":"nope","phone":null})"),
+               {"name", "email", "phone"});
+  check_fields(decode_customer(R"({"name":"Ada","email":"a@b.co","phone":"call"})"), {"phone"});
+  check_fields(decode_customer("[1]"), {"body"});
+  check_fields(decode_customer(R"({"name":)"), {"body"});
+}
+
+CAF_TEST(a customer encodes every field in spec order) {
+  customer c;
+  c.id = "5d2c1c9e-4a7b-4f1e-9a51-0c7e3b2d8f44";
+  c.details = {"Ada", "ada@example.com", "", "1 Main St"};
+  c.version = 2;
+  c.created_at = t1;
+  c.updated_at = t2;
+  auto j = to_json(c);
+  CAF_CHECK(keys_of(j) == (std::vector<std::string>{"id", "name", "email", "phone", "address",
+                                                     "version", "created_at", "updated_at"}));
+  CAF_CHECK_EQUAL(j["phone"].get<std::string>(), "");
+  CAF_CHECK_EQUAL(j["created_at"].get<std::string>(), "2026-11-21T23:49:07.123Z");
+  auto list = json::parse(encode_customers(std::vector<customer>{c}, std::nullopt));
+  CAF_CHECK(list["next_cursor"].is_null());
+  CAF_CHECK_EQUAL(list["items"].size(), 1u);
+}
+
+CAF_TEST(a cart item body needs a valid sku and quantity) {
+  auto ok = decode_cart_item(R"({"sku":"MUG-1","quantity":3})");
+  CAF_REQUIRE(ok.ok());
+  CAF_CHECK(ok.value() == (requested_line{"MUG-1", 3}));
+  check_fields(decode_cart_item("{}"), {"sku", "quantity"});
+  check_fields(decode_cart_item(R"({"sku":"bad sku","quantity":0})"), {"sku", "quantity"});
+  check_fields(decode_cart_item(R"({"sku":"A","quantity":1000001})"), {"quantity"});
+  check_fields(decode_cart_item(R"({"sku":"A","quantity":1.5})"), {"quantity"});
+  check_fields(decode_cart_item(R"({"sku":"A","quantity":"2"})"), {"quantity"});
+}
+
+CAF_TEST(a priced cart shows unknown prices and totals as null) {
+  cart c;
+  c.customer_id = "5d2c1c9e-4a7b-4f1e-9a51-0c7e3b2d8f44";
+  c.lines = {{"A", 2}, {"GONE", 1}};
+  c.status = cart_status::stock_unavailable;
+  c.short_lines = {{"A", 2, 1}};
+  c.version = 3;
+  c.created_at = t1;
+  c.updated_at = t2;
+  auto j = to_json(price_cart(c, false, {{"A", 150, "USD"}, {"GONE", std::nullopt, ""}}));
+  CAF_CHECK(keys_of(j) == (std::vector<std::string>{"customer_id", "status", "items",
+                                                     "total_cents", "currency", "short_items",
+                                                     "version", "created_at", "updated_at"}));
+  CAF_CHECK_EQUAL(j["status"].get<std::string>(), "stock_unavailable");
+  CAF_CHECK_EQUAL(j["items"][0]["line_total_cents"].get<int64_t>(), 300);
+  CAF_CHECK(j["items"][1]["unit_price_cents"].is_null());
+  CAF_CHECK(j["total_cents"].is_null());
+  CAF_CHECK_EQUAL(j["short_items"].dump(), R"([{"sku":"A","requested":2,"available":1}])");
+  auto locked = to_json(price_cart(c, true, {}));
+  CAF_CHECK_EQUAL(locked["status"].get<std::string>(), "locked");
+}

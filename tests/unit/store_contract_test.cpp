@@ -18,6 +18,8 @@
 #include "domain/ids.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/schema/migrations.hpp"
+
+#include <sqlite3.h>
 #include "persistence/sqlite/sqlite_store.hpp"
 
 using namespace orderd;
@@ -886,6 +888,13 @@ public:
   size_t purge_processed_messages(timestamp_ms t) override {
     return inner_->purge_processed_messages(t);
   }
+  std::optional<customer> find_customer(const std::string& id) override {
+    return inner_->find_customer(id);
+  }
+  page<customer> list_customers(const customer_query& q) override {
+    return inner_->list_customers(q);
+  }
+  std::optional<cart> find_cart(const std::string& id) override { return inner_->find_cart(id); }
   int64_t count_products() override { return inner_->count_products(); }
   int64_t count_orders() override { return inner_->count_orders(); }
   std::vector<outbox_event> unpublished_events(size_t n) override {
@@ -961,6 +970,186 @@ CAF_TEST(connections of one factory see the committed writes of each other) {
   });
 }
 
+// -- customers and carts ------------------------------------------------------------------------
+
+customer make_customer(const std::string& id, const std::string& email, timestamp_ms at = 1000) {
+  customer c;
+  c.id = id;
+  c.details = {"Customer " + id, email, "+1 555 0100", "1 Main St"};
+  c.version = 1;
+  c.created_at = at;
+  c.updated_at = at;
+  return c;
+}
+
+cart make_cart(const std::string& customer_id, int64_t version,
+               std::vector<requested_line> lines = {{"SKU-A", 2}, {"SKU-B", 1}}) {
+  cart c;
+  c.customer_id = customer_id;
+  c.lines = std::move(lines);
+  c.version = version;
+  c.created_at = 1000;
+  c.updated_at = 1000 + version;
+  return c;
+}
+
+CAF_TEST(customers can be inserted found updated and deleted) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    auto ada = make_customer("cust-ada", "ada@example.com");
+    CAF_REQUIRE(apply_one(*s, {insert_customer{ada}}).ok());
+    CAF_CHECK(s->find_customer("cust-ada") == ada);
+    CAF_CHECK(!s->find_customer("cust-nobody"));
+
+    auto next = ada;
+    next.details = {"Ada L.", "ada.l@example.com", "", ""};
+    next.version = 2;
+    next.updated_at = 2000;
+    CAF_REQUIRE(apply_one(*s, {update_customer{next, 1}}).ok());
+    CAF_CHECK(s->find_customer("cust-ada") == next);
+
+    // A stale version is refused and changes nothing.
+    auto stale = next;
+    stale.details.name = "Stale";
+    stale.version = 2;
+    auto res = apply_one(*s, {update_customer{stale, 1}});
+    CAF_CHECK(res.code == errc::conflict);
+    CAF_CHECK(s->find_customer("cust-ada") == next);
+
+    CAF_CHECK(apply_one(*s, {update_customer{make_customer("cust-nobody", "x@example.com"), 0}})
+                .code
+              == errc::not_found);
+    CAF_REQUIRE(apply_one(*s, {delete_customer{"cust-ada"}}).ok());
+    CAF_CHECK(!s->find_customer("cust-ada"));
+    CAF_CHECK(apply_one(*s, {delete_customer{"cust-ada"}}).code == errc::not_found);
+  });
+}
+
+CAF_TEST(customer e-mail addresses are unique whatever their case) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "Ada@Example.com")}}).ok());
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-2", "ada@example.COM")}}).code
+              == errc::conflict);
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-1", "other@example.com")}}).code
+              == errc::conflict);
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-2", "bob@example.com")}}).ok());
+    // Taking another customer's address by update is refused too ...
+    auto bob = make_customer("c-2", "ADA@example.com");
+    bob.version = 2;
+    CAF_CHECK(apply_one(*s, {update_customer{bob, 1}}).code == errc::conflict);
+    // ... but changing the case of one's own is fine, and frees nothing for others.
+    auto ada = make_customer("c-1", "ADA@EXAMPLE.COM");
+    ada.version = 2;
+    CAF_REQUIRE(apply_one(*s, {update_customer{ada, 1}}).ok());
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-3", "ada@example.com")}}).code
+              == errc::conflict);
+    // A deleted customer's address is free again.
+    CAF_REQUIRE(apply_one(*s, {delete_customer{"c-1"}}).ok());
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-3", "ada@example.com")}}).ok());
+  });
+}
+
+CAF_TEST(customers are listed by id in pages) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    std::vector<store_op> ops;
+    for (auto id : {"c-3", "c-1", "c-5", "c-2", "c-4"})
+      ops.push_back(insert_customer{make_customer(id, std::string{id} + "@example.com")});
+    CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
+    std::vector<std::string> seen;
+    std::string cursor;
+    size_t pages = 0;
+    do {
+      auto pg = s->list_customers({2, cursor});
+      for (auto& c : pg.items)
+        seen.push_back(c.id);
+      cursor = pg.next_cursor;
+      ++pages;
+    } while (!cursor.empty());
+    CAF_CHECK_EQUAL(pages, 3u);
+    CAF_CHECK(seen == (std::vector<std::string>{"c-1", "c-2", "c-3", "c-4", "c-5"}));
+    CAF_CHECK(thrown_code([&] { s->list_customers({2, "!!!"}); }) == errc::invalid_input);
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 1)},
+                               insert_product{make_product("SKU-B", 1)}})
+                  .ok());
+    auto product_cursor = s->list_products({"", 1, ""}).next_cursor;
+    CAF_REQUIRE(!product_cursor.empty());
+    CAF_CHECK(thrown_code([&] { s->list_customers({2, product_cursor}); })
+              == errc::invalid_input);
+    CAF_CHECK(thrown_code([&] { s->list_customers({0, ""}); }) == errc::invalid_input);
+  });
+}
+
+CAF_TEST(a cart is saved with its lines and short lines and guarded by version) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")}}).ok());
+    CAF_CHECK(!s->find_cart("c-1"));
+    auto first = make_cart("c-1", 1);
+    CAF_REQUIRE(apply_one(*s, {save_cart{first}}).ok());
+    CAF_CHECK(s->find_cart("c-1") == first);
+
+    auto marked = make_cart("c-1", 2, {{"SKU-B", 1}, {"SKU-A", 5}});
+    marked.status = cart_status::stock_unavailable;
+    marked.short_lines = {{"SKU-A", 5, 3}};
+    CAF_REQUIRE(apply_one(*s, {save_cart{marked}}).ok());
+    CAF_CHECK(s->find_cart("c-1") == marked);
+
+    // The same version again, or a version that skips one, is refused.
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 2)}}).code == errc::conflict);
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 4)}}).code == errc::conflict);
+    CAF_CHECK(s->find_cart("c-1") == marked);
+
+    // Emptied: the cart stays, without lines; created_at is the first save's.
+    auto emptied = make_cart("c-1", 3, {});
+    emptied.created_at = 999999; // ignored: a cart keeps its creation time
+    CAF_REQUIRE(apply_one(*s, {save_cart{emptied}}).ok());
+    emptied.created_at = first.created_at;
+    CAF_CHECK(s->find_cart("c-1") == emptied);
+  });
+}
+
+CAF_TEST(a cart needs its customer and goes with it) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-nobody", 1)}}).code == errc::not_found);
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")},
+                               save_cart{make_cart("c-1", 1)}})
+                  .ok());
+    CAF_REQUIRE(apply_one(*s, {delete_customer{"c-1"}}).ok());
+    CAF_CHECK(!s->find_cart("c-1"));
+    // A stale cart actor writing after the delete is refused.
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 2)}}).code == errc::not_found);
+    // A new customer starts without a cart, even under a reused id.
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")}}).ok());
+    CAF_CHECK(!s->find_cart("c-1"));
+  });
+}
+
+CAF_TEST(an order and its emptied cart commit together or not at all) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)},
+                               insert_product{make_product("SKU-B", 10)},
+                               insert_customer{make_customer("c-1", "c1@example.com")},
+                               save_cart{make_cart("c-1", 1)}})
+                  .ok());
+    // The cart guard fails (version 1 expected, 3 - 1 = 2 given): no order either.
+    auto refused = apply_one(*s, {insert_order{make_order("order-1", "c-1", 2000)},
+                                  adjust("SKU-A", -2, 2), save_cart{make_cart("c-1", 3, {})}});
+    CAF_CHECK(refused.code == errc::conflict);
+    CAF_CHECK(!s->find_order("order-1"));
+    CAF_CHECK_EQUAL(available_of(*s, "SKU-A"), 10);
+    CAF_CHECK(s->find_cart("c-1") == make_cart("c-1", 1));
+    auto ok = apply_one(*s, {insert_order{make_order("order-1", "c-1", 2000)},
+                             adjust("SKU-A", -2, 2), save_cart{make_cart("c-1", 2, {})}});
+    CAF_CHECK(ok.ok());
+    CAF_CHECK(s->find_order("order-1"));
+    CAF_CHECK(s->find_cart("c-1")->lines.empty());
+  });
+}
+
 // -- SQLite only --------------------------------------------------------------------------------
 
 CAF_TEST(sqlite data survives closing and reopening the database) {
@@ -985,6 +1174,26 @@ CAF_TEST(sqlite data survives closing and reopening the database) {
   CAF_CHECK(s->find_order("order-1") == make_order("order-1", "cust-1", 1000));
   CAF_CHECK(s->find_idempotency("key-1"));
   CAF_CHECK(factory.applied_migrations() == migrations);
+}
+
+CAF_TEST(sqlite keeps customers and carts across a reopen) {
+  temp_dir dir;
+  auto path = dir.file("orderd.db");
+  auto marked = make_cart("c-1", 1);
+  marked.status = cart_status::stock_unavailable;
+  marked.short_lines = {{"SKU-A", 2, 0}};
+  {
+    sqlite_store_factory factory{path};
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")},
+                               save_cart{marked}})
+                  .ok());
+  }
+  sqlite_store_factory factory{path};
+  auto s = factory.open();
+  CAF_CHECK(s->find_customer("c-1") == make_customer("c-1", "c1@example.com"));
+  CAF_CHECK(s->find_cart("c-1") == marked);
+  CAF_CHECK_GREATER_OR_EQUAL(factory.applied_migrations().back().version, 4);
 }
 
 CAF_TEST(sqlite keeps unpublished events across a reopen) {
@@ -1032,11 +1241,35 @@ CAF_TEST(sqlite connections opening a new database at once migrate it once) {
   CAF_CHECK_EQUAL(opened.load(), openers);
   sqlite_store_factory factory{path};
   auto migrations = factory.applied_migrations();
-  // Every embedded migration, once each, in order.
-  auto embedded = orderd::persistence::schema::sqlite_migrations();
+  // Every embedded migration, once each (the count grows with the schema).
+  auto embedded = schema::sqlite_migrations();
   CAF_REQUIRE_EQUAL(migrations.size(), embedded.size());
-  for (size_t i = 0; i < migrations.size(); ++i)
-    CAF_CHECK_EQUAL(migrations[i].version, static_cast<int>(i + 1));
+  CAF_CHECK_EQUAL(migrations.front().version, 1);
+  CAF_CHECK_EQUAL(migrations.back().version, embedded.back().version);
+}
+
+CAF_TEST(sqlite applies a migration missing below the newest applied one) {
+  // Migrations may be merged out of order (say 004 ships before 003): a database that has the
+  // newest version but lacks an older one must still get it.
+  temp_dir dir;
+  auto path = dir.file("orderd.db");
+  {
+    sqlite_store_factory factory{path};
+    factory.open();
+  }
+  {
+    sqlite3* raw = nullptr;
+    CAF_REQUIRE_EQUAL(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    auto rc = sqlite3_exec(raw, "DROP TABLE outbox; DELETE FROM schema_migrations WHERE version = 2",
+                           nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    CAF_REQUIRE_EQUAL(rc, SQLITE_OK);
+  }
+  sqlite_store_factory factory{path};
+  auto s = factory.open();
+  CAF_CHECK(apply_one(*s, {append_event{make_event("e-1")}}).ok());
+  CAF_CHECK_EQUAL(s->count_unpublished(), 1);
+  CAF_CHECK_EQUAL(factory.applied_migrations().size(), schema::sqlite_migrations().size());
 }
 
 CAF_TEST(sqlite refuses bad options and unusable paths) {
