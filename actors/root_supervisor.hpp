@@ -20,8 +20,10 @@ namespace orderd {
 ///   ├── event bus            (in-process subscribers)
 ///   ├── event publisher      (RabbitMQ bridge, detached; only with --amqp-url)
 ///   ├── event relay          (outbox -> publisher, in order, circuit breaker)
+///   ├── command consumer     (RabbitMQ commands -> actors, detached; only with --amqp-url)
 ///   ├── inventory supervisor → stock actor per SKU
 ///   ├── order supervisor     → order actor per live order
+///   ├── cart supervisor      → cart actor per active customer
 ///   ├── processor            (grace period timer)
 ///   └── HTTP bridge × M      (continuations of HTTP requests)
 ///
