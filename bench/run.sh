@@ -10,7 +10,8 @@
 #   1 baseline GET /health             4 reads GET /api/v1/orders/{id}
 #   2 create POST /api/v1/orders       5 mixed: 70% reads, 25% creates, 5% cancels
 #   3 flash sale on two SKUs           6 the store alone (batches of 256 and 64)
-#   7 messaging: a placeholder until RabbitMQ is wired in
+#   7 create again with RabbitMQ configured (a private broker on loopback; events through the
+#     outbox into a durable queue), and the publish lag from commit to broker confirm
 # Prints a table and writes DIR/<timestamp>.json (DIR defaults to bench/results). Exits 1 if a
 # scenario produced no number or the flash sale sold a different quantity than was stocked.
 #
@@ -19,6 +20,8 @@
 #   --orderd PATH      the orderd binary          --store-bench PATH  the orderd_store_bench binary
 #   --duration S       seconds per scenario       --connections N     wrk connections (64)
 #   --skus N           catalogue size             --keep              keep the temp dir (logs, data)
+#   --no-messaging     skip scenario 7 (it starts a RabbitMQ node: about 15 s more)
+#   --amqp-tail PATH   tool that declares the events queue (default: next to orderd, ../tests/)
 #   -- ORDERD_ARGS     extra orderd flags, e.g. -- --http-threads 2
 # Environment: WRK (wrk binary), PYTHON (python3), BENCH_BUILD_DIR (default build/release),
 # BENCH_COMMIT (what to report as the commit when the tree is not a git checkout).
@@ -33,7 +36,7 @@ TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 command_line="bench/run.sh $*"
 
-quick=0 build=1 keep=0
+quick=0 build=1 keep=0 messaging=1 amqp_tail=""
 out_dir="$BENCH/results"
 orderd="" store_bench="" duration="" connections=64 skus=""
 orderd_args=()
@@ -42,6 +45,8 @@ while (($#)); do
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --keep) keep=1 ;;
+    --no-messaging) messaging=0 ;;
+    --amqp-tail) amqp_tail=$2; shift ;;
     --out) out_dir=$2; shift ;;
     --orderd) orderd=$2; shift ;;
     --store-bench) store_bench=$2; shift ;;
@@ -80,7 +85,7 @@ store_bench=${store_bench:-$build_dir/bench/orderd_store_bench}
 
 # -- processes and clean-up -----------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/orderd-bench.XXXXXX")
-orderd_pid="" child_pid=""
+orderd_pid="" child_pid="" broker_dir=""
 stop_orderd() {
   [[ -n "$orderd_pid" ]] || return 0
   if kill -0 "$orderd_pid" 2>/dev/null; then
@@ -102,6 +107,9 @@ cleanup() {
     wait "$child_pid" 2>/dev/null || true
   fi
   stop_orderd
+  if [[ -n "$broker_dir" ]]; then
+    "$REPO/scripts/rabbitmq.sh" stop "$broker_dir" >/dev/null 2>&1 || true
+  fi
   if ((keep)) || ((status != 0)); then
     log "kept $tmp (logs, data, raw results)"
   else
@@ -135,21 +143,28 @@ fi
 started=$(date -u +%FT%TZ)
 log "$started, commit $commit, load average $loadavg_start, $(nproc) cores"
 
-mkdir -p "$tmp/data" "$tmp/results"
-"$orderd" --host 127.0.0.1 --port 0 --data-dir "$tmp/data" --grace-period 3600 \
-  "${orderd_args[@]}" >"$tmp/orderd.log" 2>&1 &
-orderd_pid=$!
-port=""
-for _ in $(seq 300); do
-  port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$tmp/orderd.log" | head -n1)
-  [[ -n "$port" ]] && break
-  kill -0 "$orderd_pid" 2>/dev/null || { tail -n 20 "$tmp/orderd.log" >&2; die "orderd exited"; }
-  sleep 0.1
-done
-[[ -n "$port" ]] || { tail -n 20 "$tmp/orderd.log" >&2; die "orderd did not log its port in 30 s"; }
-url="http://127.0.0.1:$port"
-"${TOOL[@]}" wait-ready "$url"
-log "orderd (pid $orderd_pid) listening on $url; data in $tmp/data"
+mkdir -p "$tmp/results"
+# start_orderd DATA_DIR LOG [FLAGS...]: starts orderd, waits until it is ready, sets $url.
+start_orderd() {
+  local data=$1 logfile=$2
+  shift 2
+  mkdir -p "$data"
+  "$orderd" --host 127.0.0.1 --port 0 --data-dir "$data" --grace-period 3600 \
+    "${orderd_args[@]}" "$@" >"$logfile" 2>&1 &
+  orderd_pid=$!
+  local port=""
+  for _ in $(seq 300); do
+    port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$logfile" | head -n1)
+    [[ -n "$port" ]] && break
+    kill -0 "$orderd_pid" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "orderd exited"; }
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { tail -n 20 "$logfile" >&2; die "orderd did not log its port in 30 s"; }
+  url="http://127.0.0.1:$port"
+  "${TOOL[@]}" wait-ready "$url"
+  log "orderd (pid $orderd_pid) listening on $url; data in $data"
+}
+start_orderd "$tmp/data" "$tmp/orderd.log"
 
 run_child "${TOOL[@]}" load "$url" --count "$skus"
 
@@ -221,10 +236,38 @@ run_child "$store_bench" --data-dir "$tmp/store" --skus "$skus" --seconds "$stor
   --batch 256 --batch 64 --synchronous FULL --json "$tmp/results/store.json" >&2
 
 # -- 7: messaging -------------------------------------------------------------------------------
-# PLACEHOLDER (issue 5, scenario 7): once messaging/ publishes order events to RabbitMQ, run the
-# create scenario again with RabbitMQ configured (start a broker as tests do, see PLATFORM.md)
-# and report the publish lag from commit to broker confirm.
-log "scenario messaging: skipped: messaging not built yet"
+# The create scenario again with RabbitMQ configured: a private node on loopback (as the tests
+# start one), a durable queue bound to every event (so the broker writes them, as in production),
+# then the publish lag from commit to broker confirm, read from orderd's own histogram.
+amqp_tail=${amqp_tail:-$(dirname "$orderd")/../tests/amqp_tail}
+if ((!messaging)); then
+  log "scenario messaging: skipped (--no-messaging)"
+elif [[ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
+  log "scenario messaging: skipped: rabbitmq-server is not installed (scripts/deps.sh installs it)"
+else
+  amqp_port=$("$PYTHON" -c "import sys; sys.path.insert(0, sys.argv[1]); import rabbitmq_fixture as f; print(f.pick_port())" "$REPO/tests/integration")
+  broker_dir=$tmp/rabbitmq
+  log "scenario messaging: starting a RabbitMQ node on 127.0.0.1:$amqp_port"
+  run_child "$REPO/scripts/rabbitmq.sh" start "$broker_dir" "$amqp_port" --fresh >"$tmp/rabbitmq.log" 2>&1 \
+    || { tail -n 20 "$tmp/rabbitmq.log" >&2; die "RabbitMQ did not start"; }
+  amqp_url="amqp://guest:guest@127.0.0.1:$amqp_port/"
+  if [[ -x "$amqp_tail" ]]; then
+    "$amqp_tail" --url "$amqp_url" --exchange orderd.events --queue bench.events --bind '#' \
+      --declare-only >/dev/null
+  else
+    log "scenario messaging: no amqp_tail at $amqp_tail: no queue bound, the broker drops events"
+  fi
+  start_orderd "$tmp/data-amqp" "$tmp/orderd-amqp.log" --amqp-url "$amqp_url"
+  run_child "${TOOL[@]}" load "$url" --count "$skus"
+  scenario create_amqp create /api/v1/orders
+  drain_start=$(date +%s.%N)
+  "${TOOL[@]}" wait-drained "$url" --timeout 300
+  drain_s=$(awk "BEGIN {print $(date +%s.%N) - $drain_start}")
+  "${TOOL[@]}" lag "$url" --drain-seconds "$drain_s" --out "$tmp/results/messaging.json"
+  stop_orderd
+  "$REPO/scripts/rabbitmq.sh" stop "$broker_dir" >/dev/null 2>&1 || true
+  broker_dir=""
+fi
 
 # -- report -------------------------------------------------------------------------------------
 loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)

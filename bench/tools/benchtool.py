@@ -22,10 +22,12 @@ import concurrent.futures
 import datetime
 import http.client
 import json
+import math
 import os
 import sys
 import threading
 import time
+import urllib.request
 import urllib.parse
 
 SKU_FORMAT = "BENCH-{:05d}"   # same as bench/lua/common.lua and bench/store_bench.cpp
@@ -80,6 +82,61 @@ def cmd_wait_ready(a):
             pass
         time.sleep(0.05)
     die(f"{a.url}/ready did not answer 200 within {a.timeout} s")
+
+
+def cmd_wait_drained(a):
+    """Until the outbox is empty and the relay's breaker closed (every event confirmed)."""
+    c = Client(a.url, timeout=5.0)
+    deadline = time.monotonic() + a.timeout
+    broker = None
+    while time.monotonic() < deadline:
+        status, body = c.request("GET", "/ready")
+        broker = (body or {}).get("checks", {}).get("broker", {})
+        if status == 200 and broker.get("backlog") == 0 and broker.get("state") == "closed":
+            return
+        time.sleep(0.05)
+    die(f"the outbox did not drain within {a.timeout} s: {broker}")
+
+
+def histogram_quantiles(text, name):
+    """(count, {q: seconds}) of a Prometheus histogram without labels, from its cumulative
+    buckets, interpolating linearly inside the bucket a quantile falls in."""
+    buckets, count = [], 0
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((math.inf if le == "+Inf" else float(le), float(line.split()[-1])))
+        elif line.startswith(name + "_count "):
+            count = int(float(line.split()[-1]))
+    buckets.sort()
+    out = {}
+    for q in (0.5, 0.99, 0.999):
+        rank, lower, below = q * count, 0.0, 0.0
+        out[q] = None
+        for upper, cumulative in buckets:
+            if cumulative >= rank and count:
+                if upper == math.inf:
+                    out[q] = lower  # beyond the last bound: report that bound
+                else:
+                    inside = cumulative - below
+                    frac = (rank - below) / inside if inside else 1.0
+                    out[q] = lower + (upper - lower) * frac
+                break
+            lower, below = upper, cumulative
+    return count, out
+
+
+def cmd_lag(a):
+    with urllib.request.urlopen(a.url + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    count, q = histogram_quantiles(text, "orderd_event_publish_lag_seconds")
+    result = {"events": count, "drain_seconds": a.drain_seconds,
+              "publish_lag_ms": {k: (None if v is None else v * 1000) for k, v in
+                                 (("p50", q[0.5]), ("p99", q[0.99]), ("p999", q[0.999]))}}
+    with open(a.out, "w") as f:
+        json.dump(result, f)
+    print(f"benchtool: {count} events published; lag p50 {result['publish_lag_ms']['p50']} ms, "
+          f"p99 {result['publish_lag_ms']['p99']} ms", file=sys.stderr)
 
 
 def product_body(sku, available, i=0):
@@ -291,6 +348,11 @@ def cmd_report(a):
     if store is None or not store.get("runs"):
         failures.append("scenario store produced no result")
     extra = load_json(os.path.join(d, "extra.json")) or {}
+    # Scenario 7 (optional: --no-messaging, or no RabbitMQ installed).
+    amqp = load_json(os.path.join(d, "create_amqp.json"))
+    lag = load_json(os.path.join(d, "messaging.json"))
+    if amqp is not None:
+        amqp["cpu"] = load_json(os.path.join(d, "create_amqp.cpu.json")) or {}
 
     # The rates the ratios compare: successful (2xx) answers per second; for the flash sale, the
     # orders it accepted per second while its stock lasted (see flash-check).
@@ -356,7 +418,24 @@ def cmd_report(a):
                      f"p99 {run['batch_p99_ms']:.1f} ms)")
     if not store_runs:
         lines.append(f"{'6 store alone':<28} {'FAILED':>9}")
-    lines.append(f"{'7 messaging (RabbitMQ)':<28} {'-':>9} {'-':>9}  skipped: messaging not built yet")
+    if amqp is None:
+        lines.append(f"{'7 create + RabbitMQ':<28} {'-':>9} {'-':>9}  skipped")
+    else:
+        lat = amqp["latency_ms"]
+        lag_ms = (lag or {}).get("publish_lag_ms", {})
+        notes = (f"{ok_responses(amqp):,} orders; {(lag or {}).get('events', 0):,} events, publish lag "
+                 f"p50 {fmt(lag_ms.get('p50'), 1)} ms, p99 {fmt(lag_ms.get('p99'), 1)} ms; "
+                 f"outbox drained {fmt((lag or {}).get('drain_seconds'), 1)} s after wrk stopped")
+        lines.append(f"{'7 create + RabbitMQ':<28} {fmt(amqp['rps']):>9} "
+                     f"{fmt(ok_responses(amqp) / amqp['seconds']):>9} {fmt(lat['p50'], 2):>8} "
+                     f"{fmt(lat['p99'], 2):>8} {fmt(lat['p999'], 2):>9} {non_2xx(amqp):>8,} "
+                     f"{socket_errors(amqp):>7,} {cores(amqp, 'orderd_cpu_s'):>7} "
+                     f"{cores(amqp, 'wrk_cpu_s'):>7}  {notes}")
+        if rate.get("create"):
+            ratios["messaging_vs_create"] = {
+                "value": ok_responses(amqp) / amqp["seconds"] / rate["create"], "target": None,
+                "met": None, "numerator": ok_responses(amqp) / amqp["seconds"],
+                "denominator": rate["create"]}
     lines.append("")
     for key, _, _, target, desc in TARGETS:
         if key in ratios:
@@ -371,6 +450,9 @@ def cmd_report(a):
         v = absolute["create_p99_ms"]
         lines.append(f"{'create p99 ms':<28} {v['value']:>9.2f}  target < 10: "
                      f"{'met' if v['met'] else 'NOT met'}")
+    if "messaging_vs_create" in ratios:
+        lines.append(f"{'create+RabbitMQ / create':<28} "
+                     f"{ratios['messaging_vs_create']['value']:>9.2f}")
     if "create_vs_store" in ratios:
         lines.append(f"{'create / store ceiling':<28} {ratios['create_vs_store']['value']:>9.2f}"
                      "  (best store batch size)")
@@ -379,7 +461,11 @@ def cmd_report(a):
 
     report = {"meta": meta, "scenarios": {}, "store": store, "flash_check": flash_check,
               "ratios": ratios, "targets": absolute, "extra": extra,
-              "messaging": {"skipped": "messaging not built yet"}, "failures": failures}
+              "messaging": ({"skipped": True} if amqp is None else {
+                  "ok_per_s": ok_responses(amqp) / amqp["seconds"], "requests_per_s": amqp["rps"],
+                  "latency_ms": amqp["latency_ms"], "non_2xx": non_2xx(amqp),
+                  "cpu_s": amqp.get("cpu", {}), **(lag or {})}),
+              "failures": failures}
     for key, _ in SCENARIOS:
         r = results[key]
         if r is None:
@@ -410,6 +496,15 @@ def main():
     s.add_argument("url")
     s.add_argument("--timeout", type=float, default=30.0)
     s.set_defaults(fn=cmd_wait_ready)
+    s = sub.add_parser("wait-drained")
+    s.add_argument("url")
+    s.add_argument("--timeout", type=float, default=300.0)
+    s.set_defaults(fn=cmd_wait_drained)
+    s = sub.add_parser("lag")
+    s.add_argument("url")
+    s.add_argument("--drain-seconds", type=float, default=0.0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_lag)
     s = sub.add_parser("load")
     s.add_argument("url")
     s.add_argument("--count", type=int, required=True)
