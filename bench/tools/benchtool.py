@@ -163,6 +163,31 @@ def cmd_load(a):
           file=sys.stderr)
 
 
+def place_one(c, i, skus):
+    body = {"customer_id": f"scale-{i}", "customer_email": f"scale-{i}@example.com",
+            "items": [{"sku": SKU_FORMAT.format(i % skus), "quantity": 1}]}
+    status, resp = c.request("POST", "/api/v1/orders", body)
+    if status != 201:
+        die(f"POST /api/v1/orders: {status} {resp}")
+
+
+def cmd_place(a):
+    """`count` orders of one line each, spread over the first `skus` SKUs."""
+    c = Client(a.url)
+    with concurrent.futures.ThreadPoolExecutor(a.concurrency) as pool:
+        for f in [pool.submit(place_one, c, i, a.skus) for i in range(a.count)]:
+            f.result()
+
+
+def cmd_count_orders(a):
+    import sqlite3
+    db = sqlite3.connect(f"file:{a.db}?mode=ro", uri=True, timeout=30)
+    try:
+        print(db.execute("SELECT count(*) FROM orders").fetchone()[0])
+    finally:
+        db.close()
+
+
 def cmd_product(a):
     create_product(Client(a.url), a.sku, a.available)
 
@@ -511,6 +536,15 @@ def main():
     s.add_argument("--available", type=int, default=1_000_000_000)
     s.add_argument("--concurrency", type=int, default=16)
     s.set_defaults(fn=cmd_load)
+    s = sub.add_parser("place")
+    s.add_argument("url")
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--skus", type=int, required=True)
+    s.add_argument("--concurrency", type=int, default=16)
+    s.set_defaults(fn=cmd_place)
+    s = sub.add_parser("count-orders")
+    s.add_argument("db")
+    s.set_defaults(fn=cmd_count_orders)
     s = sub.add_parser("product")
     s.add_argument("url")
     s.add_argument("sku")
