@@ -172,6 +172,8 @@ void poll(relay_actor self, const services_ptr& svc) {
     return; // a retry is scheduled
   st.busy = true;
   st.again = false;
+  static auto& mailbox = observability::catalogue::mailbox_messages().with({"event-relay"});
+  mailbox.set(static_cast<double>(self->mailbox().size()));
   self->request(svc->readers.next(), caf::infinite, outbox_atom_v, svc->options.relay_batch)
     .then(
       [=](std::vector<outbox_event>& events) {

@@ -30,7 +30,10 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   std::vector<change_result> results;
   static auto& batch_sizes = observability::catalogue::store_batch_size();
   static auto& commit_time = observability::catalogue::store_commit_duration();
+  static auto& backlog = observability::catalogue::mailbox_messages().with({"store-writer"});
   batch_sizes.observe(static_cast<double>(batch.size()));
+  // What queued behind this batch (the next one, mostly): grows when commits fall behind.
+  backlog.set(static_cast<double>(self->mailbox().size()));
   auto started = std::chrono::steady_clock::now();
   try {
     results = st.db->apply(batch);

@@ -332,6 +332,9 @@ caf::behavior amqp_consumer_impl(caf::stateful_actor<amqp_consumer_state>* self,
           observability::dlq_messages().set(
             static_cast<double>(st.connection->inspect_queue(dlq).message_count));
         }
+        static auto& mailbox
+          = observability::catalogue::mailbox_messages().with({"command-consumer"});
+        mailbox.set(static_cast<double>(self->mailbox().size()));
         // Short waits while answers are due: they queue behind this handler.
         auto wait = st.status.in_flight > 0 ? milliseconds{5} : milliseconds{200};
         for (size_t n = 0; n < opts.prefetch && st.connection; ++n) {

@@ -48,6 +48,15 @@ counter_family& stock_reservations() {
   return f;
 }
 
+gauge_family& mailbox_messages() {
+  static auto& f = reg().gauges(
+    "orderd_actor_mailbox_messages",
+    "Messages waiting in an actor's mailbox, sampled by the actor itself (the store writer at "
+    "each commit, the event relay each cycle, the command consumer each poll).",
+    {"actor"});
+  return f;
+}
+
 counter_family& inbound_commands() {
   static auto& f = reg().counters(
     "orderd_inbound_commands_total",
@@ -151,6 +160,7 @@ void register_all() {
   supervisor_escalations();
   dlq_messages();
   inbound_commands();
+  mailbox_messages();
 }
 
 } // namespace orderd::observability::catalogue

@@ -38,6 +38,11 @@ gauge_family& supervisor_live_children(); ///< orderd_supervisor_live_children{s
 gauge_family& supervisor_restarts();      ///< orderd_supervisor_restarts_total{supervisor}
 gauge_family& supervisor_escalations();   ///< orderd_supervisor_escalations_total{supervisor}
 
+// -- mailboxes: an actor can only count its own, so the busiest ones sample it as they work
+/// orderd_actor_mailbox_messages{actor}: store-writer (at each commit), event-relay (each
+/// cycle), command-consumer (each poll)
+gauge_family& mailbox_messages();
+
 // -- inbound commands (the AMQP consumer)
 /// orderd_inbound_commands_total{command,outcome}: outcome acked | retried | dead_lettered
 counter_family& inbound_commands();

@@ -79,7 +79,9 @@ class MetricsTest(OrderdTestCase):
                              "orderd_supervisor_live_children": "gauge",
                              "orderd_supervisor_restarts_total": "counter",
                              "orderd_supervisor_escalations_total": "counter",
-                             "orderd_dlq_messages": "gauge"}.items():
+                             "orderd_dlq_messages": "gauge",
+                             "orderd_actor_mailbox_messages": "gauge",
+                             "orderd_inbound_commands_total": "counter"}.items():
             self.assertEqual(before.types.get(family), kind, family)
 
         placed = []
@@ -138,6 +140,9 @@ class MetricsTest(OrderdTestCase):
         self.assertGreaterEqual(after.get("orderd_supervisor_live_children", supervisor="root"), 5)
         self.assertEqual(after.get("orderd_supervisor_restarts_total", supervisor="root"), 0)
         self.assertEqual(after.get("orderd_dlq_messages"), 0)
+        # Sampled by the actors themselves as they work: present once they did.
+        for actor in ("store-writer", "event-relay"):
+            self.assertIn(("orderd_actor_mailbox_messages", (("actor", actor),)), after.samples)
 
     def test_unknown_paths_share_one_label_and_need_no_token(self):
         s = self.start_server("--admin-token", TOKEN)
