@@ -97,6 +97,14 @@ struct reservation {
   std::string currency;
 };
 
+/// Who asked for a product or stock change: the request's correlation (trace) id, carried into
+/// the change's events and log lines, and the AMQP message_id of an inbound command (empty over
+/// HTTP), recorded with the change so a redelivered copy changes nothing.
+struct change_origin {
+  std::string correlation_id;
+  std::string message_id;
+};
+
 /// What the HTTP or AMQP bridge asks the order registry to place.
 struct placement_request {
   order_request request;
@@ -218,9 +226,12 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (delete_atom, sku)                            -> bool | not_found | conflict
 //   (set_atom, sku, int64 available)              -> product | not_found
 //   (adjust_atom, sku, int64 delta)               -> product | not_found | insufficient_stock
-//   (set_atom | adjust_atom, sku, int64, message_id) the same for an inbound inventory.adjust:
-//                                                    the change commits with the message's
-//                                                    processed record (conflict if it exists)
+//   (create_atom | update_atom | delete_atom | set_atom | adjust_atom, ..., change_origin)
+//                                                 the same, with the request's correlation id
+//                                                 in the events and logs; with a message_id
+//                                                 (inbound inventory.adjust) the change commits
+//                                                 with the message's processed record
+//                                                 (conflict if it exists)
 //   (crash_atom, sku)                             -> fault injection
 //
 // order registry (spawns one order actor per order on demand, passivates idle ones):
@@ -388,6 +399,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::bridge_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::supervisor_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::inbound_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::change_origin)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::messaging::dead_letter)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::messaging::dead_letter>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::supervisor_stats>)

@@ -5,6 +5,7 @@
 
 #include "actors/outbox.hpp"
 #include "observability/catalogue.hpp"
+#include "observability/trace.hpp"
 
 namespace orderd {
 
@@ -92,10 +93,18 @@ caf::typed_response_promise<T> write(stock_actor self, const services_ptr& svc, 
   return rp;
 }
 
-/// Appends the stock events of the change set (inventory.updated, inventory.low) after its ops.
-/// Product routes carry no correlation id: each change gets a new one.
-void add_stock_events(change_set& cs, const services_ptr& svc, timestamp_ms now) {
-  cs.ops.emplace_back(append_stock_events_op(origin_of(*svc, {}), now));
+/// Appends the stock events of the change set (inventory.updated, inventory.low) after its ops,
+/// with the caller's correlation id (a new one when it gave none).
+void add_stock_events(change_set& cs, const services_ptr& svc, timestamp_ms now,
+                      const std::string& correlation_id) {
+  cs.ops.emplace_back(append_stock_events_op(origin_of(*svc, correlation_id), now));
+}
+
+/// The trace id log lines about a change carry (empty: none).
+std::string trace_of(const change_origin& from) {
+  return from.correlation_id.empty()
+           ? std::string{}
+           : observability::trace_id_of_correlation(from.correlation_id);
 }
 
 caf::error no_product(const std::string& sku) {
@@ -104,7 +113,7 @@ caf::error no_product(const std::string& sku) {
 
 /// Sets `available` (HTTP PUT .../stock, or an inbound inventory.adjust with "available").
 caf::result<product> set_stock(stock_actor self, const services_ptr& svc, const std::string& sku,
-                               int64_t available, const std::string& message_id) {
+                               int64_t available, const change_origin& from) {
   if (!self->state.item)
     return no_product(sku);
   if (available < 0)
@@ -112,9 +121,10 @@ caf::result<product> set_stock(stock_actor self, const services_ptr& svc, const 
   auto now = svc->now();
   change_set cs;
   cs.ops.emplace_back(persistence::set_available{sku, available, now});
-  add_stock_events(cs, svc, now);
-  record_inbound(cs, message_id, "inventory.adjust", now);
-  return write<product>(self, svc, std::move(cs), [self] {
+  add_stock_events(cs, svc, now, from.correlation_id);
+  record_inbound(cs, from.message_id, "inventory.adjust", now);
+  return write<product>(self, svc, std::move(cs), [self, trace = trace_of(from)] {
+    observability::log_trace_scope scope{trace};
     spdlog::info("stock {} set: {} available", self->state.sku, self->state.item->available);
     return *self->state.item;
   });
@@ -123,7 +133,7 @@ caf::result<product> set_stock(stock_actor self, const services_ptr& svc, const 
 /// Adds `delta` to `available`, never below zero.
 caf::result<product> adjust_stock(stock_actor self, const services_ptr& svc,
                                   const std::string& sku, int64_t delta,
-                                  const std::string& message_id) {
+                                  const change_origin& from) {
   auto& st = self->state;
   if (!st.item)
     return no_product(sku);
@@ -135,12 +145,78 @@ caf::result<product> adjust_stock(stock_actor self, const services_ptr& svc,
   auto now = svc->now();
   change_set cs;
   cs.ops.emplace_back(persistence::adjust_stock{sku, delta, 0, 0, now});
-  add_stock_events(cs, svc, now);
-  record_inbound(cs, message_id, "inventory.adjust", now);
-  return write<product>(self, svc, std::move(cs), [self, delta] {
+  add_stock_events(cs, svc, now, from.correlation_id);
+  record_inbound(cs, from.message_id, "inventory.adjust", now);
+  return write<product>(self, svc, std::move(cs), [self, delta, trace = trace_of(from)] {
+    observability::log_trace_scope scope{trace};
     spdlog::info("stock {} adjusted by {}: {} available", self->state.sku, delta,
                  self->state.item->available);
     return *self->state.item;
+  });
+}
+
+caf::result<product> create_product(stock_actor self, const services_ptr& svc,
+                                    const std::string& sku, product p,
+                                    const change_origin& from) {
+  if (self->state.item)
+    return fail(errc::conflict, "a product with sku " + sku + " exists already");
+  p.sku = sku;
+  p.reserved = 0;
+  p.sold = 0;
+  p.version = 1;
+  p.created_at = p.updated_at = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::insert_product{p});
+  add_stock_events(cs, svc, p.created_at, from.correlation_id);
+  return write<product>(self, svc, std::move(cs), [self, p, trace = trace_of(from)]() mutable {
+    observability::log_trace_scope scope{trace};
+    if (!self->state.item)
+      self->state.item = p;
+    spdlog::info("product {} created with {} available", p.sku, p.available);
+    return *self->state.item;
+  });
+}
+
+caf::result<product> update_product(stock_actor self, const services_ptr& svc,
+                                    const std::string& sku, const product_details& details,
+                                    const change_origin& from) {
+  if (!self->state.item)
+    return no_product(sku);
+  auto now = svc->now();
+  change_set cs;
+  cs.ops.emplace_back(persistence::update_product{sku, details, now});
+  add_stock_events(cs, svc, now, from.correlation_id); // a new threshold may make the sku low
+  return write<product>(self, svc, std::move(cs), [self, details, now, trace = trace_of(from)] {
+    observability::log_trace_scope scope{trace};
+    auto& p = *self->state.item;
+    p.name = details.name;
+    p.description = details.description;
+    p.category = details.category;
+    p.price_cents = details.price_cents;
+    p.currency = details.currency;
+    p.low_stock_threshold = details.low_stock_threshold;
+    p.updated_at = now;
+    spdlog::debug("product {} updated", p.sku);
+    return p;
+  });
+}
+
+caf::result<bool> delete_product(stock_actor self, const services_ptr& svc,
+                                 const std::string& sku, const change_origin& from) {
+  auto& st = self->state;
+  if (!st.item)
+    return no_product(sku);
+  if (st.held > 0 || st.item->reserved > 0)
+    return fail(errc::conflict, "product " + sku + " has "
+                                  + std::to_string(st.item->reserved + st.held)
+                                  + " units reserved by open orders");
+  change_set cs;
+  cs.ops.emplace_back(persistence::delete_product{sku});
+  return write<bool>(self, svc, std::move(cs), [self, sku, trace = trace_of(from)] {
+    observability::log_trace_scope scope{trace};
+    self->state.item.reset();
+    spdlog::info("product {} deleted", sku);
+    return true;
   });
 }
 
@@ -217,72 +293,39 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       return *self->state.item;
     },
     [=](create_atom, const std::string& sku, product& p) -> caf::result<product> {
-      if (self->state.item)
-        return fail(errc::conflict, "a product with sku " + sku + " exists already");
-      p.sku = sku;
-      p.reserved = 0;
-      p.sold = 0;
-      p.version = 1;
-      p.created_at = p.updated_at = svc->now();
-      change_set cs;
-      cs.ops.emplace_back(persistence::insert_product{p});
-      add_stock_events(cs, svc, p.created_at);
-      return write<product>(self, svc, std::move(cs), [self, p]() mutable {
-        if (!self->state.item)
-          self->state.item = p;
-        spdlog::info("product {} created with {} available", p.sku, p.available);
-        return *self->state.item;
-      });
+      return create_product(self, svc, sku, std::move(p), {});
+    },
+    [=](create_atom, const std::string& sku, product& p,
+        const change_origin& from) -> caf::result<product> {
+      return create_product(self, svc, sku, std::move(p), from);
     },
     [=](update_atom, const std::string& sku,
         const product_details& details) -> caf::result<product> {
-      if (!self->state.item)
-        return no_product(sku);
-      auto now = svc->now();
-      change_set cs;
-      cs.ops.emplace_back(persistence::update_product{sku, details, now});
-      add_stock_events(cs, svc, now); // a new threshold may make the sku low
-      return write<product>(self, svc, std::move(cs), [self, details, now] {
-        auto& p = *self->state.item;
-        p.name = details.name;
-        p.description = details.description;
-        p.category = details.category;
-        p.price_cents = details.price_cents;
-        p.currency = details.currency;
-        p.low_stock_threshold = details.low_stock_threshold;
-        p.updated_at = now;
-        return p;
-      });
+      return update_product(self, svc, sku, details, {});
+    },
+    [=](update_atom, const std::string& sku, const product_details& details,
+        const change_origin& from) -> caf::result<product> {
+      return update_product(self, svc, sku, details, from);
     },
     [=](delete_atom, const std::string& sku) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!st.item)
-        return no_product(sku);
-      if (st.held > 0 || st.item->reserved > 0)
-        return fail(errc::conflict, "product " + sku + " has "
-                                      + std::to_string(st.item->reserved + st.held)
-                                      + " units reserved by open orders");
-      change_set cs;
-      cs.ops.emplace_back(persistence::delete_product{sku});
-      return write<bool>(self, svc, std::move(cs), [self, sku] {
-        self->state.item.reset();
-        spdlog::info("product {} deleted", sku);
-        return true;
-      });
+      return delete_product(self, svc, sku, {});
+    },
+    [=](delete_atom, const std::string& sku, const change_origin& from) -> caf::result<bool> {
+      return delete_product(self, svc, sku, from);
     },
     [=](set_atom, const std::string& sku, int64_t available) -> caf::result<product> {
       return set_stock(self, svc, sku, available, {});
     },
     [=](set_atom, const std::string& sku, int64_t available,
-        const std::string& message_id) -> caf::result<product> {
-      return set_stock(self, svc, sku, available, message_id);
+        const change_origin& from) -> caf::result<product> {
+      return set_stock(self, svc, sku, available, from);
     },
     [=](adjust_atom, const std::string& sku, int64_t delta) -> caf::result<product> {
       return adjust_stock(self, svc, sku, delta, {});
     },
     [=](adjust_atom, const std::string& sku, int64_t delta,
-        const std::string& message_id) -> caf::result<product> {
-      return adjust_stock(self, svc, sku, delta, message_id);
+        const change_origin& from) -> caf::result<product> {
+      return adjust_stock(self, svc, sku, delta, from);
     },
     [=](crash_atom, const std::string& sku) {
       spdlog::warn("fault injection: stock actor {} crashing on request", sku);
@@ -448,11 +491,21 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
     [=](adjust_atom a, const std::string& sku, int64_t delta) {
       return self->delegate(child_for(self, svc, sku), a, sku, delta);
     },
-    [=](set_atom a, const std::string& sku, int64_t available, const std::string& message_id) {
-      return self->delegate(child_for(self, svc, sku), a, sku, available, message_id);
+    [=](create_atom a, const std::string& sku, const product& p, const change_origin& from) {
+      return self->delegate(child_for(self, svc, sku), a, sku, p, from);
     },
-    [=](adjust_atom a, const std::string& sku, int64_t delta, const std::string& message_id) {
-      return self->delegate(child_for(self, svc, sku), a, sku, delta, message_id);
+    [=](update_atom a, const std::string& sku, const product_details& d,
+        const change_origin& from) {
+      return self->delegate(child_for(self, svc, sku), a, sku, d, from);
+    },
+    [=](delete_atom a, const std::string& sku, const change_origin& from) {
+      return self->delegate(child_for(self, svc, sku), a, sku, from);
+    },
+    [=](set_atom a, const std::string& sku, int64_t available, const change_origin& from) {
+      return self->delegate(child_for(self, svc, sku), a, sku, available, from);
+    },
+    [=](adjust_atom a, const std::string& sku, int64_t delta, const change_origin& from) {
+      return self->delegate(child_for(self, svc, sku), a, sku, delta, from);
     },
     [=](crash_atom a, const std::string& sku) {
       self->send(child_for(self, svc, sku), a, sku);

@@ -288,7 +288,7 @@ void create_product(const context& c, request&& req, responder reply) {
       r.headers.emplace_back("Location", "/api/v1/products/" + created.sku);
       reply(std::move(r));
     },
-    create_atom_v, sku, p);
+    create_atom_v, sku, p, change_origin{correlation_of(req), {}});
 }
 
 void list_products(const context& c, request&& req, responder reply) {
@@ -344,10 +344,10 @@ void update_product(const context& c, request&& req, responder reply, const para
   ask<product>(
     c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(),
     [reply](const product& item) { reply(json_response(200, wire::encode(item))); },
-    update_atom_v, p[0], decoded.value());
+    update_atom_v, p[0], decoded.value(), change_origin{correlation_of(req), {}});
 }
 
-void delete_product(const context& c, request&&, responder reply, const params_t& p) {
+void delete_product(const context& c, request&& req, responder reply, const params_t& p) {
   if (!check_sku(p[0], reply))
     return;
   ask<bool>(
@@ -358,7 +358,7 @@ void delete_product(const context& c, request&&, responder reply, const params_t
       r.content_type.clear();
       reply(std::move(r));
     },
-    delete_atom_v, p[0]);
+    delete_atom_v, p[0], change_origin{correlation_of(req), {}});
 }
 
 void update_stock(const context& c, request&& req, responder reply, const params_t& p) {
@@ -369,12 +369,13 @@ void update_stock(const context& c, request&& req, responder reply, const params
     return reply(invalid(decoded.errors()));
   auto on_ok = [reply](const product& item) { reply(json_response(200, wire::encode(item))); };
   auto& u = decoded.value();
+  change_origin from{correlation_of(req), {}};
   if (u.what == wire::stock_update::kind::set)
     ask<product>(c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(), on_ok, set_atom_v,
-                 p[0], u.amount);
+                 p[0], u.amount, from);
   else
     ask<product>(c.svc, c.opts.request_timeout, reply, c.svc->stocks.get(), on_ok,
-                 adjust_atom_v, p[0], u.amount);
+                 adjust_atom_v, p[0], u.amount, from);
 }
 
 /// Places an order; `legacy` selects the seed service's wire format.

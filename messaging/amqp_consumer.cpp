@@ -238,11 +238,11 @@ void dispatch(consumer_actor self, const services_ptr& svc, const amqp_consumer_
     };
     if (c.set)
       self->request(svc->stocks.get(), o.command_timeout, set_atom_v, c.sku, c.amount,
-                    cmd.message_id)
+                    change_origin{cmd.correlation_id, cmd.message_id})
         .then(done, on_error);
     else
       self->request(svc->stocks.get(), o.command_timeout, adjust_atom_v, c.sku, c.amount,
-                    cmd.message_id)
+                    change_origin{cmd.correlation_id, cmd.message_id})
         .then(done, on_error);
   } else if (cmd.command == commands::order_place) {
     auto decoded = decode_order_place(d->body);

@@ -213,6 +213,19 @@ class TraceTest(OrderdTestCase):
         cancelled = [e for t, c, e in self.outbox(s) if t == "order.cancelled"]
         self.assertEqual([e["correlation_id"] for e in cancelled], [cancel_trace])
 
+        # Product and stock changes too: their inventory events and log lines carry the trace.
+        stock_trace = "5c1e2d3f4a5b6c7d8e9fa0b1c2d3e4f5"
+        resp = s.put("/api/v1/products/TR-A/stock", {"delta": 7},
+                     headers={"traceparent": f"00-{stock_trace}-a1b2c3d4e5f60718-01"})
+        self.assert_status(resp, 200)
+        updated = [e for t, c, e in self.outbox(s)
+                   if t == "inventory.updated" and e["correlation_id"] == stock_trace]
+        self.assertEqual(len(updated), 1, self.outbox(s))
+        self.assertEqual(updated[0]["data"]["available"], 17)
+        poll_until(lambda: any(l.get("trace_id") == stock_trace and "adjusted by 7" in l["msg"]
+                               for l in self.json_log_lines(s)),
+                   10, 0.2, "the stock actor's log line with the trace id")
+
     def test_invalid_or_absent_traceparent_gets_a_new_trace(self):
         s = self.start_server()
         seen = set()

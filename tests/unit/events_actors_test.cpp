@@ -281,15 +281,15 @@ CAF_TEST(inbound stock changes and cancels commit their message id and refuse a 
   seed(make_product("A", 10, 150));
   boot(quiet_relay());
   auto adjusted = ask<product>(svc->stocks.get(), adjust_atom_v, std::string{"A"}, int64_t{5},
-                               std::string{"msg-adjust"});
+                               change_origin{"corr-adjust", "msg-adjust"});
   CAF_REQUIRE(adjusted);
   CAF_CHECK_EQUAL(adjusted->available, 15);
   auto again = ask<product>(svc->stocks.get(), adjust_atom_v, std::string{"A"}, int64_t{5},
-                            std::string{"msg-adjust"});
+                            change_origin{"corr-adjust", "msg-adjust"});
   CAF_REQUIRE(!again);
   CAF_CHECK_EQUAL(code_text(code_of(again.error())), code_text(errc::conflict));
   auto set = ask<product>(svc->stocks.get(), set_atom_v, std::string{"A"}, int64_t{40},
-                          std::string{"msg-set"});
+                          change_origin{"", "msg-set"});
   CAF_REQUIRE(set);
   CAF_CHECK_EQUAL(stored_stock("A").available, 40);
   auto set_record = db->find_processed_message("msg-set");
