@@ -22,6 +22,9 @@ namespace orderd {
 ///   ├── event relay          (outbox -> publisher, in order, circuit breaker)
 ///   ├── inventory supervisor → stock actor per SKU
 ///   ├── order supervisor     → order actor per live order
+///   ├── cart supervisor      → cart actor per active customer
+///   ├── notification supervisor → channel per channel (email, webhook, push) → transport
+///   │                          (only when notifications are enabled; see actors/notifier.hpp)
 ///   ├── processor            (grace period timer)
 ///   └── HTTP bridge × M      (continuations of HTTP requests)
 ///
