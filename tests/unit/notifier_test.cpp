@@ -17,12 +17,15 @@ namespace {
 struct fake_endpoint {
   std::vector<notification> calls;
   int fail_next = 0; ///< the next n deliveries fail
+  std::function<void(const notification&)> on_call; ///< a check run at each delivery
 };
 
 caf::behavior fake_transport(caf::event_based_actor*, std::shared_ptr<fake_endpoint> ep) {
   return {
     [=](deliver_atom, const notification& n) -> caf::result<bool> {
       ep->calls.push_back(n);
+      if (ep->on_call)
+        ep->on_call(n);
       if (ep->fail_next > 0) {
         --ep->fail_next;
         return fail(errc::unavailable, "connection refused");
@@ -87,6 +90,15 @@ CAF_TEST_FIXTURE_SCOPE(notification_tests, notify_fixture)
 CAF_TEST(an order created event notifies by email push and webhook) {
   boot_notifier();
   seed(make_product("SKU-1", 10, 500));
+  // Every record is durable (and PENDING) before its transport sees it.
+  size_t durable_before_delivery = 0;
+  auto check = [this, &durable_before_delivery](const notification& n) {
+    auto stored_n = db->find_notification(n.id);
+    if (stored_n && stored_n->status == notification_status::pending)
+      ++durable_before_delivery;
+  };
+  mail->on_call = check;
+  hook->on_call = check;
   auto o = place_ok({{"SKU-1", 2}});
   settle();
   auto email = only(notification_channel::email);
@@ -106,6 +118,7 @@ CAF_TEST(an order created event notifies by email push and webhook) {
   // The transport got the record as written: PENDING, with its id, before its first attempt.
   CAF_CHECK_EQUAL(mail->calls[0].id, email.id);
   CAF_CHECK(mail->calls[0].status == notification_status::pending);
+  CAF_CHECK_EQUAL(durable_before_delivery, 2u);
 }
 
 CAF_TEST(a failing webhook is retried opens its breaker and is dead lettered) {
