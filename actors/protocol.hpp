@@ -28,6 +28,7 @@
 #include "domain/cart.hpp"
 #include "domain/customer.hpp"
 #include "domain/errc.hpp"
+#include "domain/notification.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
 #include "messaging/dead_letter.hpp"
@@ -82,6 +83,8 @@ CAF_ADD_ATOM(orderd, orderd::atoms, count_atom, "count")
 CAF_ADD_ATOM(orderd, orderd::atoms, add_atom, "add")
 CAF_ADD_ATOM(orderd, orderd::atoms, remove_atom, "remove")
 CAF_ADD_ATOM(orderd, orderd::atoms, checkout_atom, "checkout")
+CAF_ADD_ATOM(orderd, orderd::atoms, notify_atom, "notify")
+CAF_ADD_ATOM(orderd, orderd::atoms, deliver_atom, "deliver")
 
 namespace orderd {
 
@@ -214,6 +217,9 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (backlog_atom)                                -> int64_t     unpublished events
 //   (processed_atom, message_id)                  -> bool        inbound message done already
 //   (count_atom, order_tag)                       -> order_status_counts
+//   (get_atom, notification_tag, id)              -> notification | not_found
+//   (list_atom, notification_query)               -> page<notification>
+//   (due_atom, notification_tag, size_t limit)    -> std::vector<notification>  PENDING, oldest first
 //
 // stock actor (one per sku; lives under the stock registry, which forwards by sku):
 //   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
@@ -286,6 +292,19 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (replay_atom, dlq_atom, message_id)           -> messaging::dead_letter (the one replayed)
 //                                                    | not_found | unavailable (no broker)
 //
+// notification supervisor (actors/notifier.hpp; subscribes to the bus, owns the channels):
+//   (event_atom, outbox_event)                    -> void        from the bus: write records, deliver
+//   (notify_atom, notification)                   -> notification | errc   ad-hoc: the id, times
+//                                                    and status are filled in; replied once durable
+//
+// notification channel (one per channel, under the notification supervisor):
+//   (notify_atom, notification)                   -> void        deliver a durable PENDING record
+//   (retry_atom, notification)                    -> void        (to itself) a retry is due
+//   (tick_atom)                                   -> void        (to itself) the breaker may allow
+//
+// notification transport (email, webhook, push; blocking ones run detached):
+//   (deliver_atom, notification)                  -> bool | unavailable (why it failed)
+//
 // every supervisor:
 //   (stats_atom)                                  -> std::vector<supervisor_stats>
 //
@@ -297,6 +316,7 @@ struct product_tag {};
 struct order_tag {};
 struct customer_tag {};
 struct cart_tag {};
+struct notification_tag {};
 
 // -- errors --------------------------------------------------------------------------------------
 
@@ -419,4 +439,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::cart_tag)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::cart)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::priced_cart)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::customer_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::notification_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::notification)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::notification>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::notification_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::notification>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::customer>)

@@ -7,6 +7,7 @@
 
 #include "actors/cart_actor.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/notifier.hpp"
 #include "actors/order_actor.hpp"
 #include "actors/processor.hpp"
 #include "actors/relay.hpp"
@@ -94,6 +95,14 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
     svc->carts.set(a);
     return a;
   });
+  // Notifications after the bus, the store and the registries: it subscribes at once and reads
+  // the PENDING records to resume.
+  if (svc->options.notify.enabled)
+    add_child(self, "notification-supervisor", [self, svc] {
+      auto a = self->spawn<caf::linked>(notifier_impl, svc);
+      svc->notifier.set(a);
+      return a;
+    });
   add_child(self, "processor", [self, svc] {
     auto a = self->spawn<caf::linked>(processor_impl, svc);
     svc->processor.set(a);

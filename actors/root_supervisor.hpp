@@ -24,6 +24,8 @@ namespace orderd {
 ///   ├── inventory supervisor → stock actor per SKU
 ///   ├── order supervisor     → order actor per live order
 ///   ├── cart supervisor      → cart actor per active customer
+///   ├── notification supervisor → channel per channel (email, webhook, push) → transport
+///   │                          (only when notifications are enabled; see actors/notifier.hpp)
 ///   ├── processor            (grace period timer)
 ///   └── HTTP bridge × M      (continuations of HTTP requests)
 ///

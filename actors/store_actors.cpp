@@ -206,6 +206,21 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
     [=](count_atom, order_tag) -> caf::result<order_status_counts> {
       return guarded([&] { return db().count_orders_by_status(); });
     },
+    [=](get_atom, notification_tag, const std::string& id) -> caf::result<notification> {
+      try {
+        if (auto n = db().find_notification(id))
+          return std::move(*n);
+        return fail(errc::not_found, "no notification with id " + id);
+      } catch (const std::exception& ex) {
+        return fail(errc::storage_failure, ex.what());
+      }
+    },
+    [=](list_atom, const persistence::notification_query& q) {
+      return guarded([&] { return db().list_notifications(q); });
+    },
+    [=](due_atom, notification_tag, size_t limit) {
+      return guarded([&] { return db().pending_notifications(limit); });
+    },
     [=](ping_atom) -> bool {
       try {
         return db().ping();

@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/fwd.hpp>
 
+#include "domain/notification.hpp"
 #include "domain/time.hpp"
 #include "persistence/store.hpp"
 
@@ -181,6 +182,24 @@ on_child_down(Self* self, const caf::down_msg& msg, const restart_limits& limits
   return std::make_pair(std::move(name), decision);
 }
 
+/// Tunables of the notification channels (actors/notifier.hpp).
+struct notify_options {
+  /// Off by default so tests of other actors see no notifier on the bus; main turns it on.
+  bool enabled = false;
+  uint32_t max_attempts = 5;
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{60000};
+  bool jitter = true;
+  uint32_t breaker_failures = 3;
+  std::chrono::milliseconds breaker_cooldown{10000};
+  /// Gets an e-mail for every inventory.low event (empty: none).
+  std::string stock_manager_email;
+  /// Every notified event is POSTed to each of these.
+  std::vector<std::string> webhook_urls;
+  /// PENDING records resumed at start (the rest wait for the next restart).
+  size_t resume_batch = 1000;
+};
+
 /// Tunables of the actor layer (filled from config::settings in main).
 struct runtime_options {
   std::chrono::milliseconds request_timeout{10000};
@@ -218,12 +237,19 @@ struct runtime_options {
   /// Blocking actors (store writer and readers) get their own threads in production; the
   /// deterministic test scheduler needs them to be ordinary actors.
   bool detach_blocking_actors = true;
+  notify_options notify;
 };
 
 /// Everything an actor needs to reach its peers. Shared (read-mostly) by the whole tree.
 /// Spawns the event publisher as a linked child of `parent` (the root supervisor). main supplies
 /// one for RabbitMQ; without one, the in-process event bus is the publisher.
 using publisher_factory = std::function<caf::actor(caf::event_based_actor* parent)>;
+
+/// Spawns the transport of one notification channel as a linked child of `parent` (main supplies
+/// SMTP/maildir and HTTP ones, detached because they block); an invalid handle means "record only":
+/// delivery succeeds once the record is durable (push, and tests that need no transport).
+using transport_factory
+  = std::function<caf::actor(caf::event_based_actor* parent, notification_channel channel)>;
 
 struct services {
   explicit services(runtime_options opts, std::shared_ptr<persistence::store_factory> factory,
@@ -250,6 +276,7 @@ struct services {
   actor_slot publisher; ///< where the relay publishes: the bus, or the RabbitMQ bridge
   actor_slot relay;     ///< the event relay (the writer nudges it)
   actor_slot consumer;  ///< the inbound command bridge (only with --amqp-url)
+  actor_slot notifier;  ///< the notification supervisor (only when options.notify.enabled)
 
   /// Set by main before the tree starts; empty: the bus publishes (see publisher_factory).
   publisher_factory spawn_publisher;
@@ -257,6 +284,8 @@ struct services {
   /// linked child of the root, handing it these services.
   std::function<caf::actor(caf::event_based_actor* parent, std::shared_ptr<services> self)>
     spawn_consumer;
+  /// Set by main: the notification channels' transports (see transport_factory).
+  transport_factory spawn_transport;
   /// For /ready: "in-process" or "rabbitmq".
   std::string publisher_name = "in-process";
 };

@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/notifier.hpp"
 #include "actors/root_supervisor.hpp"
 #include "app/demo_catalogue.hpp"
 #include "app/logging.hpp"
@@ -24,6 +25,7 @@
 #include "messaging/amqp_publisher.hpp"
 #include "messaging/inbound.hpp"
 #include "messaging/amqp_url.hpp"
+#include "notify/delivery.hpp"
 #include "observability/catalogue.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
@@ -86,6 +88,21 @@ runtime_options runtime_options_from(const config::settings& s) {
   o.breaker_cooldown = milliseconds{s.breaker_cooldown_ms};
   o.outbox_retention = hours{s.outbox_retention_hours};
   o.inbound_dedup = hours{s.inbound_dedup_hours};
+  o.notify.enabled = true;
+  o.notify.max_attempts = s.notify_max_attempts;
+  o.notify.backoff_base = milliseconds{s.notify_backoff_ms};
+  o.notify.backoff_cap = std::max(milliseconds{60000}, milliseconds{s.notify_backoff_ms});
+  o.notify.breaker_failures = s.notify_breaker_failures;
+  o.notify.breaker_cooldown = milliseconds{s.notify_breaker_cooldown_ms};
+  o.notify.stock_manager_email = s.stock_manager_email;
+  for (size_t pos = 0; pos < s.webhook_urls.size();) {
+    auto comma = s.webhook_urls.find(',', pos);
+    if (comma == std::string::npos)
+      comma = s.webhook_urls.size();
+    if (comma > pos)
+      o.notify.webhook_urls.push_back(s.webhook_urls.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
   return o;
 }
 
@@ -132,6 +149,40 @@ void wire_consumer(services& svc, const config::settings& s, const messaging::am
   };
 }
 
+/// The notification transports: e-mail over SMTP (--smtp-url) or into <data-dir>/mail, webhooks
+/// over HTTP. Both block (with their own timeouts), so each gets a detached actor: a slow SMTP
+/// server or webhook never holds a scheduler thread. Push has no provider: record only.
+void wire_notifications(services& svc, const config::settings& s) {
+  auto timeout = milliseconds{s.webhook_timeout_ms};
+  auto from = s.mail_from;
+  delivery_function send_mail;
+  if (auto smtp = notify::parse_smtp_url(s.smtp_url)) {
+    send_mail = [server = *smtp, from, timeout](const notification& n) {
+      return notify::send_smtp(server, from, n, timeout);
+    };
+    spdlog::info("notifications: e-mail through SMTP {}:{}", smtp->host, smtp->port);
+  } else {
+    auto dir = (std::filesystem::path{s.data_dir} / "mail").string();
+    send_mail = [dir, from](const notification& n) { return notify::write_maildir(dir, from, n); };
+    spdlog::info("notifications: e-mail into {}/new (no --smtp-url)", dir);
+  }
+  delivery_function post = [secret = s.webhook_secret, timeout](const notification& n) {
+    return notify::post_webhook(n, secret, timeout);
+  };
+  svc.spawn_transport = [send_mail, post](caf::event_based_actor* parent,
+                                         notification_channel channel) -> caf::actor {
+    switch (channel) {
+      case notification_channel::email:
+        return parent->spawn<caf::detached + caf::linked>(transport_impl, send_mail);
+      case notification_channel::webhook:
+        return parent->spawn<caf::detached + caf::linked>(transport_impl, post);
+      case notification_channel::push:
+        break;
+    }
+    return caf::actor{};
+  };
+}
+
 int run(const config::settings& s, const std::optional<messaging::amqp_url>& amqp) {
   // Every metric family shows on /metrics from the start, even before its first event.
   observability::catalogue::register_all();
@@ -158,6 +209,7 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
     spdlog::info("events: node {} publishes on the in-process bus (no --amqp-url)",
                  options.node_id);
   }
+  wire_notifications(*svc, s);
   auto root = sys.spawn(root_supervisor_impl, svc);
   svc->root.set(root);
 

@@ -82,11 +82,49 @@ bool looks_like_amqp_url(std::string_view text) {
   return true;
 }
 
+/// "smtp://host:port" (the port may be left out: 25).
+bool looks_like_smtp_url(std::string_view text) {
+  constexpr std::string_view scheme = "smtp://";
+  if (!text.starts_with(scheme) || text.size() == scheme.size())
+    return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+  });
+}
+
+/// "http://a/x,http://b/y": one or more http:// URLs, comma separated, no spaces.
+bool is_url_list(std::string_view text) {
+  while (true) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    if (!item.starts_with("http://") || item.size() <= 7
+        || std::any_of(item.begin(), item.end(), [](char c) {
+             return std::isspace(static_cast<unsigned char>(c))
+                    || std::iscntrl(static_cast<unsigned char>(c));
+           }))
+      return false;
+    if (comma == std::string_view::npos)
+      return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+/// Roughly an e-mail address: something@something, no spaces (the mail server has the last word).
+bool looks_like_email(std::string_view text) {
+  auto at = text.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < text.size()
+         && std::none_of(text.begin(), text.end(), [](char c) {
+              return std::isspace(static_cast<unsigned char>(c))
+                     || std::iscntrl(static_cast<unsigned char>(c)) || c == '<' || c == '>';
+            });
+}
+
 constexpr std::string_view network = "network";
 constexpr std::string_view storage = "storage";
 constexpr std::string_view actors = "actors";
 constexpr std::string_view lifecycle = "order lifecycle";
 constexpr std::string_view messaging = "messaging";
+constexpr std::string_view notifications = "notifications";
 constexpr std::string_view operations = "operations";
 
 constexpr uint64_t max_threads = 1024;
@@ -213,6 +251,43 @@ constexpr std::array options{
   option{.name = "inbound-dedup-hours", .metavar = "HOURS", .section = messaging,
          .meaning = "remember processed command ids at least this long (redeliveries are ignored)",
          .field = &settings::inbound_dedup_hours, .min = 1, .max = 24 * 365},
+  // -- notifications
+  option{.name = "smtp-url", .metavar = "URL", .section = notifications,
+         .meaning = "SMTP server for e-mail, smtp://host:port; empty writes each e-mail to "
+                    "<data-dir>/mail/new instead",
+         .field = &settings::smtp_url, .check = looks_like_smtp_url,
+         .accepts = "empty or smtp://host:port"},
+  option{.name = "mail-from", .metavar = "ADDR", .section = notifications,
+         .meaning = "sender address of every e-mail", .field = &settings::mail_from,
+         .non_empty = true, .check = looks_like_email, .accepts = "an e-mail address"},
+  option{.name = "stock-manager-email", .metavar = "ADDR", .section = notifications,
+         .meaning = "who gets an e-mail for every inventory.low event; empty sends none",
+         .field = &settings::stock_manager_email, .check = looks_like_email,
+         .accepts = "empty or an e-mail address"},
+  option{.name = "webhook-url", .metavar = "URL,URL,...", .section = notifications,
+         .meaning = "http:// URLs every notified event is POSTed to (comma separated); empty "
+                    "sends no webhooks",
+         .field = &settings::webhook_urls, .check = is_url_list,
+         .accepts = "empty or http:// URLs, comma separated"},
+  option{.name = "webhook-secret", .metavar = "SECRET", .section = notifications,
+         .meaning = "key of the X-Orderd-Signature HMAC-SHA256 header of webhooks; empty signs "
+                    "nothing",
+         .field = &settings::webhook_secret, .secret = true},
+  option{.name = "webhook-timeout-ms", .metavar = "MS", .section = notifications,
+         .meaning = "time one webhook or SMTP delivery attempt may take",
+         .field = &settings::webhook_timeout_ms, .min = 1, .max = 600000},
+  option{.name = "notify-max-attempts", .metavar = "N", .section = notifications,
+         .meaning = "delivery attempts before a notification is FAILED (dead-lettered)",
+         .field = &settings::notify_max_attempts, .min = 1, .max = 100},
+  option{.name = "notify-backoff-ms", .metavar = "MS", .section = notifications,
+         .meaning = "delay before the first retry of a notification; doubles, jittered",
+         .field = &settings::notify_backoff_ms, .min = 1, .max = 3600000},
+  option{.name = "notify-breaker-failures", .metavar = "N", .section = notifications,
+         .meaning = "consecutive failed deliveries that open a channel's circuit breaker",
+         .field = &settings::notify_breaker_failures, .min = 1, .max = 1000},
+  option{.name = "notify-breaker-cooldown-ms", .metavar = "MS", .section = notifications,
+         .meaning = "how long an open channel waits before a trial delivery",
+         .field = &settings::notify_breaker_cooldown_ms, .min = 1},
   // -- operations
   option{.name = "log-level", .metavar = "LEVEL", .section = operations,
          .meaning = "trace, debug, info, warn, error or off", .field = &settings::log_level,

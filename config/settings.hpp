@@ -60,6 +60,18 @@ struct settings {
   std::string inbound_retry_delays_ms = "1000,5000,30000"; ///< --inbound-retry-delays-ms
   uint32_t inbound_dedup_hours = 168;      ///< --inbound-dedup-hours: remember message ids
 
+  // -- notifications (email, webhook, push; actors/notifier.hpp)
+  std::string smtp_url;                    ///< --smtp-url: smtp://host:port; empty = maildir
+  std::string mail_from = "orderd@localhost"; ///< --mail-from: sender of every e-mail
+  std::string stock_manager_email;         ///< --stock-manager-email: gets inventory.low mail
+  std::string webhook_urls;                ///< --webhook-url: http:// URLs, comma separated
+  std::string webhook_secret;              ///< --webhook-secret: signs webhook bodies (HMAC)
+  uint32_t webhook_timeout_ms = 5000;      ///< --webhook-timeout-ms: per delivery attempt
+  uint32_t notify_max_attempts = 5;        ///< --notify-max-attempts: then FAILED
+  uint32_t notify_backoff_ms = 1000;       ///< --notify-backoff-ms: first retry delay, doubles
+  uint32_t notify_breaker_failures = 3;    ///< --notify-breaker-failures: opens a channel
+  uint32_t notify_breaker_cooldown_ms = 10000; ///< --notify-breaker-cooldown-ms
+
   // -- operations
   std::string log_level = "info";          ///< --log-level: trace|debug|info|warn|error|off
   std::string log_format = "text";         ///< --log-format: text | json

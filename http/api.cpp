@@ -871,6 +871,126 @@ void list_customer_orders(const context& c, request&& req, responder reply, cons
     get_atom_v, customer_tag{}, p[0]);
 }
 
+// -- notifications ------------------------------------------------------------------------------
+
+/// ?status= and ?channel= of the notification listings (400 for unknown values).
+bool read_notification_filters(const request& req, persistence::notification_query& q,
+                               responder& reply) {
+  if (auto text = req.query_param("status"); text && !text->empty()) {
+    q.status = parse_notification_status(*text);
+    if (!q.status) {
+      reply(bad_param("status", "must be one of PENDING, SENT, FAILED"));
+      return false;
+    }
+  }
+  if (auto text = req.query_param("channel"); text && !text->empty()) {
+    q.channel = parse_notification_channel(*text);
+    if (!q.channel) {
+      reply(bad_param("channel", "must be one of email, webhook, push"));
+      return false;
+    }
+  }
+  if (!read_limit(req, "limit", 50, 500, q.limit, reply))
+    return false;
+  if (auto cur = req.query_param("cursor"))
+    q.cursor = std::string{*cur};
+  return true;
+}
+
+void reply_notifications(const context& c, const persistence::notification_query& q,
+                         responder reply) {
+  ask<persistence::page<notification>>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const persistence::page<notification>& pg) {
+      reply(json_response(200, wire::encode_notifications(pg.items,
+                                                          cursor_or_null(pg.next_cursor))));
+    },
+    list_atom_v, q);
+}
+
+/// GET /api/v1/notifications: every notification by id; ?status=FAILED is the dead-letter list.
+void list_notifications(const context& c, request&& req, responder reply) {
+  persistence::notification_query q;
+  if (!read_notification_filters(req, q, reply))
+    return;
+  reply_notifications(c, q, reply);
+}
+
+void get_notification(const context& c, request&&, responder reply, const params_t& p) {
+  if (!is_uuid(p[0]))
+    return reply(problem_response(errc::not_found, "no notification with id " + p[0]));
+  ask<notification>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [reply](const notification& n) { reply(json_response(200, wire::encode(n))); }, get_atom_v,
+    notification_tag{}, p[0]);
+}
+
+/// POST /api/v1/notifications: an ad-hoc notification. 202 once the PENDING record is durable;
+/// delivery happens afterwards (poll GET /api/v1/notifications/{id}).
+void create_notification(const context& c, request&& req, responder reply) {
+  auto decoded = wire::decode_notification_request(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  auto& r = decoded.value();
+  notification n;
+  n.channel = *parse_notification_channel(r.channel);
+  n.recipient = r.recipient;
+  n.subject = r.subject;
+  n.body = r.body;
+  auto svc = c.svc;
+  auto timeout = c.opts.request_timeout;
+  auto accepted = [reply](const notification& created) {
+    auto res = json_response(202, wire::encode(created));
+    res.headers.emplace_back("Location", "/api/v1/notifications/" + created.id);
+    reply(std::move(res));
+  };
+  if (!svc->notifier.get())
+    return reply(problem_response(errc::unavailable, "notifications are not running; retry"));
+  if (n.channel != notification_channel::push) {
+    ask<notification>(svc, timeout, reply, svc->notifier.get(), accepted, notify_atom_v, n);
+    return;
+  }
+  // Push goes to a customer: it must exist, or nobody could ever list it (400, not 404: the
+  // route exists, the recipient in the body is what is wrong).
+  n.customer_id = n.recipient;
+  auto reader = svc->readers.next();
+  if (!reader)
+    return reply(problem_response(errc::unavailable, "the server is starting or restarting; retry"));
+  // Thread: Beast I/O thread -> bridge actor's mailbox (non-blocking enqueue).
+  caf::anon_send(svc->bridges.next(), call_atom_v,
+                 bridge_call{[=](caf::event_based_actor* self) {
+                   // Thread: bridge actor.
+                   self->request(reader, timeout, get_atom_v, customer_tag{}, n.recipient)
+                     .then(
+                       [=](const customer&) {
+                         ask<notification>(svc, timeout, reply, svc->notifier.get(), accepted,
+                                           notify_atom_v, n);
+                       },
+                       [=](caf::error& err) {
+                         if (code_of(err) == errc::not_found)
+                           reply(bad_param("recipient", "no customer with this id"));
+                         else
+                           reply(error_response(err));
+                       });
+                 }});
+}
+
+/// GET /api/v1/customers/{id}/push: the push notifications of a customer (404 if unknown).
+void list_customer_push(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_customer_id(p[0], reply))
+    return;
+  persistence::notification_query q;
+  if (!read_notification_filters(req, q, reply))
+    return;
+  q.channel = notification_channel::push;
+  q.customer_id = p[0];
+  auto ctx = c;
+  ask<customer>(
+    c.svc, c.opts.request_timeout, reply, c.svc->readers.next(),
+    [ctx, reply, q](const customer&) { reply_notifications(ctx, q, reply); }, get_atom_v,
+    customer_tag{}, p[0]);
+}
+
 // -- the cart of the customer named by X-Customer-Id -------------------------------------------
 
 /// The customer id from the X-Customer-Id header, or a 400 problem (missing or not a UUID).
@@ -1230,6 +1350,15 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
   add("PUT", "/api/v1/customers/{id}", true, update_customer);
   add("DELETE", "/api/v1/customers/{id}", false, delete_customer);
   add("GET", "/api/v1/customers/{id}/orders", false, list_customer_orders);
+  add("GET", "/api/v1/customers/{id}/push", false, list_customer_push);
+  // Notifications (email, webhook, push); ?status=FAILED lists the dead letters.
+  add("GET", "/api/v1/notifications", false, [](const context& c, R req, responder reply, P) {
+    list_notifications(c, std::move(req), reply);
+  });
+  add("POST", "/api/v1/notifications", true, [](const context& c, R req, responder reply, P) {
+    create_notification(c, std::move(req), reply);
+  });
+  add("GET", "/api/v1/notifications/{id}", false, get_notification);
   // The cart of the customer named by the X-Customer-Id header.
   add("GET", "/api/v1/cart", false, [](const context& c, R req, responder reply, P) {
     get_cart(c, std::move(req), reply);

@@ -400,6 +400,35 @@ std::string encode_customers(std::span<const customer> items,
                         [](const customer& c) { return to_json(c); }));
 }
 
+nlohmann::ordered_json to_json(const notification& n) {
+  auto null_if_empty = [](const std::string& x) { return x.empty() ? ojson(nullptr) : ojson(x); };
+  auto j = make_object(13);
+  add(j, "id", n.id);
+  add(j, "channel", std::string{to_string(n.channel)});
+  add(j, "recipient", n.recipient);
+  add(j, "subject", n.subject);
+  add(j, "body", n.body);
+  add(j, "status", std::string{to_string(n.status)});
+  add(j, "attempts", n.attempts);
+  add(j, "last_error", null_if_empty(n.last_error));
+  add(j, "customer_id", null_if_empty(n.customer_id));
+  add(j, "event_id", null_if_empty(n.event_id));
+  add(j, "event_type", null_if_empty(n.event_type));
+  add(j, "created_at", format_rfc3339(n.created_at));
+  add(j, "updated_at", format_rfc3339(n.updated_at));
+  return j;
+}
+
+std::string encode(const notification& n) {
+  return dump(to_json(n));
+}
+
+std::string encode_notifications(std::span<const notification> items,
+                                 const std::optional<std::string>& next_cursor) {
+  return dump(make_list("items", items, next_cursor,
+                        [](const notification& n) { return to_json(n); }));
+}
+
 namespace {
 
 template <class T>
@@ -544,6 +573,21 @@ decoded<requested_line> decode_cart_item(std::string_view body) {
     validation.push_back({"quantity", "must be between 1 and "
                                         + std::to_string(limits::max_quantity_per_line)});
   return finish(std::move(line), std::move(errs), validation);
+}
+
+decoded<notification_request> decode_notification_request(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.index() == 1)
+    return std::get<1>(std::move(parsed));
+  field_errors errs;
+  notification_request r;
+  reader in{std::get<0>(parsed), "", errs};
+  in.text("channel", r.channel, true);
+  in.text("recipient", r.recipient, true);
+  in.text("subject", r.subject, true);
+  in.text("body", r.body, false);
+  auto validation = validate(r);
+  return finish(std::move(r), std::move(errs), validation);
 }
 
 decoded<order_request> decode_order_request(std::string_view body) {

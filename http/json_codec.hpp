@@ -16,6 +16,7 @@
 
 #include "domain/cart.hpp"
 #include "domain/customer.hpp"
+#include "domain/notification.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
 #include "domain/validation.hpp"
@@ -104,6 +105,15 @@ std::string encode(const customer& c);
 std::string encode_customers(std::span<const customer> items,
                              const std::optional<std::string>& next_cursor);
 
+/// `{"id","channel","recipient","subject","body","status","attempts","last_error" (null when
+/// none),"customer_id","event_id","event_type" (null for ad-hoc ones),"created_at","updated_at"}`.
+nlohmann::ordered_json to_json(const notification& n);
+std::string encode(const notification& n);
+
+/// `{"items":[notification...],"next_cursor":"..." or null}`.
+std::string encode_notifications(std::span<const notification> items,
+                                 const std::optional<std::string>& next_cursor);
+
 /// `{"customer_id","status","items":[{"sku","quantity","unit_price_cents","currency",
 /// "line_total_cents"}],"total_cents","currency","short_items":[{"sku","requested",
 /// "available"}],"version","created_at","updated_at"}`. `status` is "locked" while a checkout
@@ -150,5 +160,9 @@ decoded<customer_details> decode_customer(std::string_view body);
 
 /// `POST /api/v1/cart/items`: `{"sku","quantity"}`, both required; quantity 1..1,000,000.
 decoded<requested_line> decode_cart_item(std::string_view body);
+
+/// `POST /api/v1/notifications`: `{"channel","recipient","subject","body"}` (body optional),
+/// validated (domain validate()).
+decoded<notification_request> decode_notification_request(std::string_view body);
 
 } // namespace orderd::wire

@@ -66,6 +66,22 @@ counter_family& inbound_commands() {
   return f;
 }
 
+counter_family& notifications_created() {
+  static auto& f = reg().counters("orderd_notifications_created_total",
+                                  "Notification records written (PENDING), by channel.",
+                                  {"channel"});
+  return f;
+}
+
+counter_family& notification_attempts() {
+  static auto& f = reg().counters(
+    "orderd_notification_attempts_total",
+    "Notification delivery attempts by channel and outcome: sent, failed (retried later) or "
+    "dead_lettered (failed for the last time; the record is FAILED).",
+    {"channel", "outcome"});
+  return f;
+}
+
 counter& low_stock_events() {
   static auto& c = reg().counter_metric(
     "orderd_low_stock_events_total", "inventory.low events published (a SKU crossed its threshold).");
@@ -161,6 +177,8 @@ void register_all() {
   dlq_messages();
   inbound_commands();
   mailbox_messages();
+  notifications_created();
+  notification_attempts();
 }
 
 } // namespace orderd::observability::catalogue

@@ -50,6 +50,12 @@ counter_family& inbound_commands();
 // -- dead letters (set by the AMQP inbound bridge): see observability::dlq_messages()
 
 /// The gauge value of a breaker state name: closed 0, half-open 1, open 2 (-1 if unknown).
+/// Notifications (actors/notifier.hpp).
+counter_family& notifications_created();  ///< orderd_notifications_created_total{channel}
+/// orderd_notification_attempts_total{channel,outcome}: outcome sent, failed (will retry),
+/// dead_lettered (gave up), refused (the channel's breaker was open).
+counter_family& notification_attempts();
+
 double breaker_state_value(std::string_view state) noexcept;
 
 } // namespace orderd::observability::catalogue

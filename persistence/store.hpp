@@ -12,6 +12,7 @@
 
 #include "domain/cart.hpp"
 #include "domain/customer.hpp"
+#include "domain/notification.hpp"
 #include "domain/errc.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
@@ -186,11 +187,28 @@ struct save_cart {
   cart item;
 };
 
+/// Insert a new notification (PENDING, before its first delivery attempt). Fails with
+/// `conflict` if the id exists.
+struct insert_notification {
+  notification item;
+};
+
+/// Record a delivery attempt's outcome: status, attempts, last error, updated_at. Fails with
+/// `not_found` if there is no such notification.
+struct update_notification {
+  std::string id;
+  notification_status status = notification_status::pending;
+  int64_t attempts = 0;
+  std::string last_error;
+  timestamp_ms updated_at = 0;
+};
+
 using store_op = std::variant<insert_product, update_product, delete_product, set_available,
                               adjust_stock, insert_order, transition_order, save_idempotency,
                               append_event, append_stock_events, mark_events_published,
                               record_message, insert_customer, update_customer,
-                              delete_customer, save_cart>;
+                              delete_customer, save_cart, insert_notification,
+                              update_notification>;
 
 /// Operations that commit together. `tag` is free for the caller (the writer uses it to route
 /// replies); stores ignore it.
@@ -235,6 +253,14 @@ struct order_query {
 struct customer_query {
   size_t limit = 50;
   std::string cursor; ///< from a previous page; empty: first page
+};
+
+struct notification_query {
+  std::optional<notification_status> status;
+  std::optional<notification_channel> channel;
+  std::string customer_id; ///< empty: any
+  size_t limit = 50;
+  std::string cursor;      ///< from a previous page; empty: first page
 };
 
 /// The durable store. One instance is one connection: it is used by one thread at a time.
@@ -282,6 +308,15 @@ public:
 
   /// The customer's cart, if one was ever saved.
   virtual std::optional<cart> find_cart(const std::string& customer_id) = 0;
+
+  virtual std::optional<notification> find_notification(const std::string& id) = 0;
+
+  /// Notifications ordered by id. Throws store_error(invalid_input) on a malformed cursor.
+  virtual page<notification> list_notifications(const notification_query& q) = 0;
+
+  /// PENDING notifications, oldest first (by created_at, then id), at most `limit`: the ones a
+  /// restarted notifier resumes.
+  virtual std::vector<notification> pending_notifications(size_t limit) = 0;
 
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;

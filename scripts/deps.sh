@@ -20,6 +20,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache
   libcaf-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   librabbitmq-dev libsqlite3-dev libjemalloc-dev libpq-dev libpqxx-dev
+  libssl-dev  # HMAC-SHA256 of webhook signatures (notify/)
   python3 python3-yaml curl wrk
 )
 

@@ -81,6 +81,7 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 constexpr std::string_view product_cursor_tag = "p:";
 constexpr std::string_view order_cursor_tag = "o:";
 constexpr std::string_view customer_cursor_tag = "c:";
+constexpr std::string_view notification_cursor_tag = "n:";
 
 [[noreturn]] void bad_cursor() {
   throw store_error(errc::invalid_input, "malformed cursor");
@@ -144,6 +145,18 @@ std::string decode_customer_cursor(std::string_view cursor) {
   return decode_tagged(cursor, customer_cursor_tag);
 }
 
+std::string encode_notification_cursor(std::string_view last_id) {
+  std::string plain{notification_cursor_tag};
+  plain += last_id;
+  return base64url_encode(plain);
+}
+
+std::string decode_notification_cursor(std::string_view cursor) {
+  if (cursor.empty())
+    return {};
+  return decode_tagged(cursor, notification_cursor_tag);
+}
+
 int64_t page_limit(size_t limit) {
   if (limit == 0)
     throw store_error(errc::invalid_input, "page limit must be at least 1");
@@ -184,6 +197,9 @@ std::optional<op_failure> check_arguments(const store_op& op) {
                            || std::is_same_v<op_type, update_customer>) {
         if (x.item.id.empty())
           return invalid("a customer needs an id");
+      } else if constexpr (std::is_same_v<op_type, insert_notification>) {
+        if (x.item.id.empty() || x.item.recipient.empty())
+          return invalid("a notification needs an id and a recipient");
       } else if constexpr (std::is_same_v<op_type, save_cart>) {
         if (x.item.customer_id.empty() || x.item.version < 1)
           return invalid("a cart needs a customer id and a version of at least 1");
@@ -260,6 +276,14 @@ op_failure email_taken(std::string_view email) {
 
 op_failure customer_not_found(std::string_view id) {
   return {errc::not_found, "no customer with id " + std::string{id}};
+}
+
+op_failure notification_exists(std::string_view id) {
+  return {errc::conflict, "notification " + std::string{id} + " exists already"};
+}
+
+op_failure notification_not_found(std::string_view id) {
+  return {errc::not_found, "no notification with id " + std::string{id}};
 }
 
 op_failure customer_changed(std::string_view id, int64_t expected, int64_t actual) {

@@ -38,6 +38,13 @@ std::string encode_customer_cursor(std::string_view last_id);
 /// Throws store_error(invalid_input) when the cursor was not made by encode_customer_cursor.
 std::string decode_customer_cursor(std::string_view cursor);
 
+/// Opaque cursor for notification listings: base64url of a tag and the last id of the page.
+std::string encode_notification_cursor(std::string_view last_id);
+
+/// The last id of the previous page; empty for an empty cursor.
+/// Throws store_error(invalid_input) when the cursor was not made by encode_notification_cursor.
+std::string decode_notification_cursor(std::string_view cursor);
+
 /// The page size as a row count. Throws store_error(invalid_input) for 0: a page of nothing
 /// with an empty next_cursor would falsely claim to be the last one.
 int64_t page_limit(size_t limit);
@@ -71,6 +78,8 @@ op_failure render_failed(std::string_view why);
 op_failure customer_exists(std::string_view id);
 op_failure email_taken(std::string_view email);
 op_failure customer_not_found(std::string_view id);
+op_failure notification_exists(std::string_view id);
+op_failure notification_not_found(std::string_view id);
 op_failure customer_changed(std::string_view id, int64_t expected, int64_t actual);
 op_failure cart_changed(std::string_view customer_id, int64_t expected, int64_t actual);
 

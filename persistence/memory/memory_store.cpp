@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -32,6 +33,7 @@ struct memory_database {
   std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
   std::unordered_map<std::string, std::string> customer_emails; ///< email_key -> id
   std::map<std::string, cart> carts;                           ///< by customer id
+  std::map<std::string, notification> notifications;           ///< by id, like SQLite's order
 };
 
 } // namespace detail
@@ -230,6 +232,51 @@ public:
       if (auto i = db_->carts.find(customer_id); i != db_->carts.end())
         return i->second;
       return std::nullopt;
+    });
+  }
+
+  std::optional<notification> find_notification(const std::string& id) override {
+    return locked([&]() -> std::optional<notification> {
+      if (auto i = db_->notifications.find(id); i != db_->notifications.end())
+        return i->second;
+      return std::nullopt;
+    });
+  }
+
+  page<notification> list_notifications(const notification_query& q) override {
+    auto after = detail::decode_notification_cursor(q.cursor);
+    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    return locked([&] {
+      page<notification> result;
+      auto& all = db_->notifications;
+      auto i = q.cursor.empty() ? all.begin() : all.upper_bound(after);
+      for (; i != all.end(); ++i) {
+        auto& n = i->second;
+        if ((q.status && n.status != *q.status) || (q.channel && n.channel != *q.channel)
+            || (!q.customer_id.empty() && n.customer_id != q.customer_id))
+          continue;
+        if (result.items.size() == limit) {
+          result.next_cursor = detail::encode_notification_cursor(result.items.back().id);
+          break;
+        }
+        result.items.push_back(n);
+      }
+      return result;
+    });
+  }
+
+  std::vector<notification> pending_notifications(size_t limit) override {
+    return locked([&] {
+      std::vector<notification> result;
+      for (auto& [id, n] : db_->notifications)
+        if (n.status == notification_status::pending)
+          result.push_back(n);
+      std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+      });
+      if (result.size() > limit)
+        result.resize(limit);
+      return result;
     });
   }
 
@@ -582,6 +629,28 @@ private:
     auto& stored = db.carts[c.customer_id];
     stored = c;
     stored.created_at = created_at;
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const insert_notification& op, undo_log& undo, stock_tracker&) {
+    auto& all = db_->notifications;
+    if (all.contains(op.item.id))
+      return detail::notification_exists(op.item.id);
+    undo.add([&all, id = op.item.id] { all.erase(id); });
+    all.emplace(op.item.id, op.item);
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_notification& op, undo_log& undo, stock_tracker&) {
+    auto i = db_->notifications.find(op.id);
+    if (i == db_->notifications.end())
+      return detail::notification_not_found(op.id);
+    auto& n = i->second;
+    undo.add([&n, before = n] { n = before; });
+    n.status = op.status;
+    n.attempts = op.attempts;
+    n.last_error = op.last_error;
+    n.updated_at = op.updated_at;
     return std::nullopt;
   }
 

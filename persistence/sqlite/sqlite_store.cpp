@@ -368,6 +368,28 @@ stock_snapshot read_snapshot(const query& q, std::string sku, int column = 0) {
 constexpr std::string_view customer_columns
   = "id, name, email, phone, address, version, created_at, updated_at";
 
+constexpr std::string_view notification_columns
+  = "id, channel, recipient, subject, body, status, attempts, last_error, customer_id, "
+    "event_id, event_type, created_at, updated_at";
+
+notification read_notification(const query& q) {
+  notification n;
+  n.id = q.text(0);
+  n.channel = parse_notification_channel(q.text(1)).value_or(notification_channel::email);
+  n.recipient = q.text(2);
+  n.subject = q.text(3);
+  n.body = q.text(4);
+  n.status = parse_notification_status(q.text(5)).value_or(notification_status::pending);
+  n.attempts = q.int64(6);
+  n.last_error = q.text(7);
+  n.customer_id = q.text(8);
+  n.event_id = q.text(9);
+  n.event_type = q.text(10);
+  n.created_at = q.int64(11);
+  n.updated_at = q.int64(12);
+  return n;
+}
+
 customer read_customer(const query& q) {
   customer c;
   c.id = q.text(0);
@@ -672,6 +694,65 @@ public:
         result.items.pop_back();
         result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
       }
+      return result;
+    });
+  }
+
+  std::optional<notification> find_notification(const std::string& id) override {
+    return translate_errors("find_notification", [&]() -> std::optional<notification> {
+      auto q = c_->prepare("SELECT " + std::string{notification_columns}
+                           + " FROM notifications WHERE id = :id");
+      q.bind(":id", id);
+      if (q.step())
+        return read_notification(q);
+      return std::nullopt;
+    });
+  }
+
+  page<notification> list_notifications(const notification_query& nq) override {
+    auto after = detail::decode_notification_cursor(nq.cursor);
+    auto limit = detail::page_limit(nq.limit);
+    return translate_errors("list_notifications", [&] {
+      std::string filter = "WHERE 1 = 1";
+      if (!nq.cursor.empty())
+        filter += " AND id > :after";
+      if (nq.status)
+        filter += " AND status = :status";
+      if (nq.channel)
+        filter += " AND channel = :channel";
+      if (!nq.customer_id.empty())
+        filter += " AND customer_id = :customer";
+      auto q = c_->prepare("SELECT " + std::string{notification_columns} + " FROM notifications "
+                           + filter + " ORDER BY id LIMIT :limit");
+      if (!nq.cursor.empty())
+        q.bind(":after", after);
+      if (nq.status)
+        q.bind(":status", to_string(*nq.status));
+      if (nq.channel)
+        q.bind(":channel", to_string(*nq.channel));
+      if (!nq.customer_id.empty())
+        q.bind(":customer", nq.customer_id);
+      q.bind(":limit", limit + 1); // one more row tells whether another page follows
+      page<notification> result;
+      while (q.step())
+        result.items.push_back(read_notification(q));
+      if (result.items.size() > static_cast<size_t>(limit)) {
+        result.items.pop_back();
+        result.next_cursor = detail::encode_notification_cursor(result.items.back().id);
+      }
+      return result;
+    });
+  }
+
+  std::vector<notification> pending_notifications(size_t limit) override {
+    return translate_errors("pending_notifications", [&] {
+      auto q = c_->prepare("SELECT " + std::string{notification_columns}
+                           + " FROM notifications WHERE status = 'PENDING' "
+                             "ORDER BY created_at, id LIMIT :limit");
+      q.bind(":limit", detail::row_limit(limit));
+      std::vector<notification> result;
+      while (q.step())
+        result.push_back(read_notification(q));
       return result;
     });
   }
@@ -1111,6 +1192,35 @@ private:
       .bind(":updated_at", c.updated_at)
       .bind(":id", c.id)
       .run();
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const insert_notification& op, stock_tracker&) {
+    auto& n = op.item;
+    auto q = c_->prepare(
+      "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
+      "last_error, customer_id, event_id, event_type, created_at, updated_at) VALUES (:id, "
+      ":channel, :recipient, :subject, :body, :status, :attempts, :error, :customer, :event, "
+      ":type, :created, :updated) ON CONFLICT (id) DO NOTHING RETURNING 1");
+    q.bind(":id", n.id).bind(":channel", to_string(n.channel)).bind(":recipient", n.recipient);
+    q.bind(":subject", n.subject).bind(":body", n.body).bind(":status", to_string(n.status));
+    q.bind(":attempts", n.attempts).bind(":error", n.last_error).bind(":customer", n.customer_id);
+    q.bind(":event", n.event_id).bind(":type", n.event_type);
+    q.bind(":created", n.created_at).bind(":updated", n.updated_at);
+    if (!q.step())
+      return detail::notification_exists(n.id);
+    q.run();
+    return std::nullopt;
+  }
+
+  std::optional<op_failure> run(const update_notification& op, stock_tracker&) {
+    auto q = c_->prepare("UPDATE notifications SET status = :status, attempts = :attempts, "
+                         "last_error = :error, updated_at = :updated WHERE id = :id RETURNING 1");
+    q.bind(":status", to_string(op.status)).bind(":attempts", op.attempts);
+    q.bind(":error", op.last_error).bind(":updated", op.updated_at).bind(":id", op.id);
+    if (!q.step())
+      return detail::notification_not_found(op.id);
+    q.run();
     return std::nullopt;
   }
 

@@ -490,3 +490,53 @@ CAF_TEST(a priced cart shows unknown prices and totals as null) {
   auto locked = to_json(price_cart(c, true, {}));
   CAF_CHECK_EQUAL(locked["status"].get<std::string>(), "locked");
 }
+
+// -- notifications ------------------------------------------------------------------------------
+
+CAF_TEST(a notification body is checked against its channel) {
+  auto ok = decode_notification_request(
+    R"({"channel":"email","recipient":"ada@example.com","subject":"Hi","body":"Hello"})");
+  CAF_REQUIRE(ok.ok());
+  CAF_CHECK_EQUAL(ok.value().channel, "email");
+  CAF_CHECK(decode_notification_request(
+              R"({"channel":"webhook","recipient":"http://h.example/x","subject":"Hi"})")
+              .ok());
+  check_fields(decode_notification_request("{}"), {"channel", "recipient", "subject"});
+  check_fields(decode_notification_request(
+                 R"({"channel":"fax","recipient":"ada@example.com","subject":"Hi"})"),
+               {"channel"});
+  check_fields(decode_notification_request(
+                 R"({"channel":"email","recipient":"http://x","subject":"Hi"})"),
+               {"recipient"});
+  check_fields(decode_notification_request(
+                 R"({"channel":"push","recipient":"cust-1","subject":"Hi"})"),
+               {"recipient"});
+  check_fields(decode_notification_request(
+                 R"({"channel":"email","recipient":"a@b.co","subject":"a\nb","body":7})"),
+               {"subject", "body"});
+  check_fields(decode_notification_request("[1]"), {"body"});
+}
+
+CAF_TEST(a notification encodes every field in spec order with nulls for the unset ones) {
+  notification n;
+  n.id = "5d2c1c9e-4a7b-4f1e-9a51-0c7e3b2d8f44";
+  n.channel = notification_channel::webhook;
+  n.recipient = "http://h.example/x";
+  n.subject = "Hi";
+  n.status = notification_status::failed;
+  n.attempts = 5;
+  n.last_error = "webhook answered HTTP 500";
+  n.created_at = t1;
+  n.updated_at = t2;
+  auto j = to_json(n);
+  CAF_CHECK(keys_of(j) == (std::vector<std::string>{"id", "channel", "recipient", "subject",
+                                                     "body", "status", "attempts", "last_error",
+                                                     "customer_id", "event_id", "event_type",
+                                                     "created_at", "updated_at"}));
+  CAF_CHECK_EQUAL(j["channel"].get<std::string>(), "webhook");
+  CAF_CHECK_EQUAL(j["status"].get<std::string>(), "FAILED");
+  CAF_CHECK(j["event_id"].is_null());
+  CAF_CHECK(j["customer_id"].is_null());
+  auto list = json::parse(encode_notifications(std::vector<notification>{n}, "abc"));
+  CAF_CHECK_EQUAL(list["next_cursor"].get<std::string>(), "abc");
+}

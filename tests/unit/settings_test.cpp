@@ -42,6 +42,11 @@ const std::vector<std::pair<std::string, std::string>> non_defaults = {
   {"amqp-exchange", "shop.events"}, {"relay-batch", "14"}, {"relay-interval-ms", "15"},
   {"breaker-failures", "16"}, {"breaker-cooldown-ms", "17"}, {"outbox-retention-hours", "18"},
   {"log-level", "debug"}, {"log-format", "json"}, {"demo-catalogue", "true"},
+  {"smtp-url", "smtp://127.0.0.1:2525"}, {"mail-from", "shop@example.com"},
+  {"stock-manager-email", "stock@example.com"},
+  {"webhook-url", "http://127.0.0.1:9/a,http://127.0.0.1:9/b"}, {"webhook-secret", "k3y"},
+  {"webhook-timeout-ms", "19"}, {"notify-max-attempts", "2"}, {"notify-backoff-ms", "20"},
+  {"notify-breaker-failures", "21"}, {"notify-breaker-cooldown-ms", "22"},
   {"admin-token", "s3cret"}, {"enable-fault-injection", "true"}, {"config", ""},
 };
 

@@ -895,6 +895,15 @@ public:
     return inner_->list_customers(q);
   }
   std::optional<cart> find_cart(const std::string& id) override { return inner_->find_cart(id); }
+  std::optional<notification> find_notification(const std::string& id) override {
+    return inner_->find_notification(id);
+  }
+  page<notification> list_notifications(const notification_query& q) override {
+    return inner_->list_notifications(q);
+  }
+  std::vector<notification> pending_notifications(size_t n) override {
+    return inner_->pending_notifications(n);
+  }
   int64_t count_products() override { return inner_->count_products(); }
   int64_t count_orders() override { return inner_->count_orders(); }
   std::vector<outbox_event> unpublished_events(size_t n) override {
@@ -967,6 +976,132 @@ CAF_TEST(connections of one factory see the committed writes of each other) {
     CAF_REQUIRE(apply_one(*reader, {adjust("SKU-A", -4, 4)}).ok());
     CAF_CHECK_EQUAL(available_of(*writer, "SKU-A"), 6);
     CAF_CHECK_EQUAL(reader->count_products(), 1);
+  });
+}
+
+// -- notifications ------------------------------------------------------------------------------
+
+notification make_notification(const std::string& id, notification_channel channel,
+                               timestamp_ms created_at, const std::string& customer = "") {
+  notification n;
+  n.id = id;
+  n.channel = channel;
+  n.recipient = channel == notification_channel::webhook ? "http://127.0.0.1:9/hook"
+                                                         : "ada@example.com";
+  n.subject = "Order " + id + " confirmed";
+  n.body = "Thank you.\nYour order is on its way; it's 'quoted' -- no SQL here";
+  n.customer_id = customer;
+  n.event_id = "event-" + id;
+  n.event_type = "order.confirmed";
+  n.created_at = created_at;
+  n.updated_at = created_at;
+  return n;
+}
+
+CAF_TEST(notifications are inserted pending and updated with each attempt) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    auto n = make_notification("n-1", notification_channel::email, 1000, "cust-ada");
+    CAF_REQUIRE(apply_one(*s, {insert_notification{n}}).ok());
+    CAF_CHECK(s->find_notification("n-1") == n);
+    CAF_CHECK(!s->find_notification("n-nobody"));
+    CAF_CHECK(apply_one(*s, {insert_notification{n}}).code == errc::conflict);
+
+    CAF_REQUIRE(apply_one(*s, {update_notification{"n-1", notification_status::pending, 1,
+                                                   "connection refused", 2000}})
+                  .ok());
+    CAF_REQUIRE(
+      apply_one(*s, {update_notification{"n-1", notification_status::sent, 2, "", 3000}}).ok());
+    auto stored = s->find_notification("n-1");
+    CAF_REQUIRE(stored);
+    CAF_CHECK(stored->status == notification_status::sent);
+    CAF_CHECK_EQUAL(stored->attempts, 2);
+    CAF_CHECK_EQUAL(stored->last_error, "");
+    CAF_CHECK_EQUAL(stored->updated_at, 3000);
+    CAF_CHECK_EQUAL(stored->created_at, 1000);
+    CAF_CHECK(
+      apply_one(*s, {update_notification{"n-nobody", notification_status::sent, 1, "", 1}}).code
+      == errc::not_found);
+
+    // A refused change set takes its notification with it.
+    auto res = apply_one(*s, {insert_notification{make_notification("n-2", notification_channel::push,
+                                                                    1000)},
+                              update_notification{"n-nobody", notification_status::sent, 1, "", 1}});
+    CAF_CHECK(res.code == errc::not_found);
+    CAF_CHECK(!s->find_notification("n-2"));
+    CAF_CHECK(apply_one(*s, {insert_notification{make_notification("", notification_channel::push,
+                                                                   1)}})
+                .code
+              == errc::invalid_input);
+  });
+}
+
+CAF_TEST(notifications are listed by id in pages and filtered) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    std::vector<store_op> ops;
+    for (int i = 0; i < 7; ++i) {
+      auto channel = i % 2 ? notification_channel::push : notification_channel::email;
+      ops.push_back(insert_notification{make_notification(
+        "n-" + std::to_string(i), channel, 1000 + i, i % 2 ? "cust-odd" : "")});
+    }
+    CAF_REQUIRE(apply_one(*s, ops).ok());
+    CAF_REQUIRE(
+      apply_one(*s, {update_notification{"n-3", notification_status::failed, 5, "refused", 9}})
+        .ok());
+
+    notification_query q;
+    q.limit = 3;
+    std::vector<std::string> seen;
+    for (;;) {
+      auto pg = s->list_notifications(q);
+      for (auto& n : pg.items)
+        seen.push_back(n.id);
+      if (pg.next_cursor.empty())
+        break;
+      CAF_CHECK_EQUAL(pg.items.size(), 3u);
+      q.cursor = pg.next_cursor;
+    }
+    CAF_CHECK_EQUAL(seen, (std::vector<std::string>{"n-0", "n-1", "n-2", "n-3", "n-4", "n-5",
+                                                    "n-6"}));
+
+    notification_query pushes;
+    pushes.channel = notification_channel::push;
+    pushes.customer_id = "cust-odd";
+    CAF_CHECK_EQUAL(s->list_notifications(pushes).items.size(), 3u);
+    notification_query failed;
+    failed.status = notification_status::failed;
+    auto dead = s->list_notifications(failed).items;
+    CAF_REQUIRE_EQUAL(dead.size(), 1u);
+    CAF_CHECK_EQUAL(dead[0].id, "n-3");
+    CAF_CHECK_EQUAL(dead[0].last_error, "refused");
+
+    notification_query bad;
+    bad.cursor = "not-a-cursor";
+    CAF_CHECK(thrown_code([&] { s->list_notifications(bad); }) == errc::invalid_input);
+    notification_query foreign; // a customer cursor is not a notification cursor
+    foreign.cursor = "Yzp4"; // base64url of "c:x"
+    CAF_CHECK(thrown_code([&] { s->list_notifications(foreign); }) == errc::invalid_input);
+  });
+}
+
+CAF_TEST(pending notifications come oldest first) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_notification{make_notification(
+                                 "n-b", notification_channel::email, 3000)},
+                               insert_notification{make_notification(
+                                 "n-a", notification_channel::webhook, 2000)},
+                               insert_notification{make_notification(
+                                 "n-c", notification_channel::email, 1000)}})
+                  .ok());
+    CAF_REQUIRE(
+      apply_one(*s, {update_notification{"n-c", notification_status::sent, 1, "", 4000}}).ok());
+    auto pending = s->pending_notifications(10);
+    CAF_REQUIRE_EQUAL(pending.size(), 2u);
+    CAF_CHECK_EQUAL(pending[0].id, "n-a");
+    CAF_CHECK_EQUAL(pending[1].id, "n-b");
+    CAF_CHECK_EQUAL(s->pending_notifications(1).size(), 1u);
   });
 }
 
