@@ -30,6 +30,73 @@ void purge_if_due(processor_actor self, const services_ptr& svc, timestamp_ms no
   caf::anon_send(svc->writer.get(), purge_atom_v, processed_atom_v, now - dedup_ms.count());
 }
 
+/// The saga's last step: the payment's outcome, applied by the order's actor.
+void settle(processor_actor self, const services_ptr& svc, payment_result result) {
+  auto id = result.order_id;
+  bool succeeded = result.succeeded;
+  self->request(svc->orders.get(), caf::infinite, settle_atom_v, std::move(result))
+    .then(
+      [=](const order& o) {
+        self->state.charging.erase(id);
+        if (succeeded)
+          ++self->state.confirmed;
+        else
+          ++self->state.payment_failures;
+        spdlog::debug("processor: order {} settled: {}", id, to_string(o.status));
+      },
+      [=](caf::error& err) {
+        // Settled meanwhile (an external result, another node), or not written: the next
+        // scan finds it still PROCESSING in the latter case and asks the payment again.
+        self->state.charging.erase(id);
+        spdlog::debug("processor: order {} not settled: {}", id, detail_of(err));
+      });
+}
+
+/// Charges one PROCESSING order (at most one charge in flight per order on this node). A charge
+/// that does not answer within --payment-timeout-ms counts as failed.
+void charge(processor_actor self, const services_ptr& svc, const order& o,
+            const std::string& correlation_id) {
+  if (svc->options.external_payments || !self->state.charging.insert(o.id).second)
+    return;
+  auto id = o.id;
+  self
+    ->request(svc->payments.get(), svc->options.payment_timeout, charge_atom_v, o.id,
+              o.total_cents, o.currency)
+    .then(
+      [=](payment_result& result) {
+        result.correlation_id = correlation_id;
+        settle(self, svc, std::move(result));
+      },
+      [=](caf::error& err) {
+        spdlog::warn("processor: payment of order {} failed: {}", id, detail_of(err));
+        payment_result failed;
+        failed.order_id = id;
+        failed.reason = "payment timed out or failed: " + detail_of(err);
+        failed.correlation_id = correlation_id;
+        settle(self, svc, std::move(failed));
+      });
+}
+
+/// Resumes sagas: charges PROCESSING orders that have no charge in flight (after a restart,
+/// a lost reply, or a move made by another node).
+void resume_payments(processor_actor self, const services_ptr& svc) {
+  if (svc->options.external_payments)
+    return;
+  persistence::order_query q;
+  q.status = order_status::processing;
+  q.limit = svc->options.processor_batch;
+  self->request(svc->readers.next(), svc->options.request_timeout, list_atom_v, std::move(q))
+    .then(
+      [=](persistence::page<order>& pg) {
+        auto correlation_id = make_uuid();
+        for (auto& o : pg.items)
+          charge(self, svc, o, correlation_id);
+      },
+      [=](caf::error& err) {
+        spdlog::warn("processor: cannot list PROCESSING orders: {}", detail_of(err));
+      });
+}
+
 void done(processor_actor self, const services_ptr& svc, bool more) {
   self->state.busy = false;
   if (more)
@@ -50,6 +117,7 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
       self->state.busy = true;
       auto now = svc->now();
       purge_if_due(self, svc, now);
+      resume_payments(self, svc);
       auto cutoff = now - svc->options.grace_period.count();
       auto batch = svc->options.processor_batch;
       self
@@ -70,8 +138,9 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
                 ->request(svc->orders.get(), svc->options.request_timeout, move_atom_v, o.id,
                           order_status::processing, correlation_id)
                 .then(
-                  [=](const order&) {
+                  [=](const order& moved) {
                     ++self->state.moved;
+                    charge(self, svc, moved, correlation_id);
                     if (--*remaining == 0)
                       done(self, svc, full);
                   },

@@ -8,6 +8,7 @@
 #include "actors/cart_actor.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/order_actor.hpp"
+#include "actors/payment_actor.hpp"
 #include "actors/processor.hpp"
 #include "actors/relay.hpp"
 #include "actors/stock_actor.hpp"
@@ -92,6 +93,13 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
   add_child(self, "cart-supervisor", [self, svc] {
     auto a = self->spawn<caf::linked>(cart_registry_impl, svc);
     svc->carts.set(a);
+    return a;
+  });
+  // Before the processor, which charges through it. Spawned with external payments too: it is
+  // idle then, and the tree keeps one shape.
+  add_child(self, "payments", [self, svc] {
+    auto a = self->spawn<caf::linked>(payment_impl, svc);
+    svc->payments.set(a);
     return a;
   });
   add_child(self, "processor", [self, svc] {
