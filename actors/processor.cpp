@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
+#include "messaging/events.hpp"
 
 namespace orderd {
 
@@ -97,65 +98,119 @@ void resume_payments(processor_actor self, const services_ptr& svc) {
       });
 }
 
-void done(processor_actor self, const services_ptr& svc, bool more) {
+void done(processor_actor self, const services_ptr&, bool more) {
   self->state.busy = false;
-  if (more)
-    self->send(self, tick_atom_v); // a full batch: there may be more right away
-  else
-    schedule(self, svc);
+  // A full batch: there may be more right away. A wake-up that came during the scan: look again.
+  if (more || std::exchange(self->state.rescan, false))
+    self->send(self, due_atom_v);
+}
+
+void scan(processor_actor self, const services_ptr& svc);
+
+/// Scans now, or right after the scan under way (a wake-up is never lost, nor run twice at once).
+void scan_or_defer(processor_actor self, const services_ptr& svc) {
+  if (self->state.busy) {
+    self->state.rescan = true;
+    return;
+  }
+  scan(self, svc);
+}
+
+/// A wake-up at the end of a new order's grace period, so it moves on time rather than up to
+/// one interval late. Only a hint: the scan decides what is due, and the periodic tick covers
+/// orders this node never heard of (placed before a restart, or by another node). Due times are
+/// rounded up to 100 ms and each rounded time gets one timer, so a burst of orders costs at most
+/// ten scans a second.
+void wake_when_due(processor_actor self, const services_ptr& svc,
+                   const persistence::outbox_event& created) {
+  constexpr timestamp_ms granularity = 100;
+  auto due_at = created.occurred_at + svc->options.grace_period.count();
+  auto wake_at = (due_at / granularity + 1) * granularity;
+  if (!self->state.wake_ups.insert(wake_at).second)
+    return;
+  auto delay = std::max<int64_t>(wake_at - svc->now(), 0);
+  self->delayed_send(self, std::chrono::milliseconds{delay}, due_atom_v, wake_at);
+}
+
+void scan(processor_actor self, const services_ptr& svc) {
+  spdlog::trace("processor: scan");
+  self->state.busy = true;
+  auto now = svc->now();
+  purge_if_due(self, svc, now);
+  auto cutoff = now - svc->options.grace_period.count();
+  auto batch = svc->options.processor_batch;
+  self
+    ->request(svc->readers.next(), svc->options.request_timeout, due_atom_v, cutoff, batch)
+    .then(
+      [=](std::vector<order>& due) {
+        spdlog::trace("processor: {} orders due (created before {})", due.size(), cutoff);
+        if (due.empty()) {
+          done(self, svc, false);
+          return;
+        }
+        auto remaining = std::make_shared<size_t>(due.size());
+        bool full = due.size() >= batch;
+        // One correlation id per batch: its events can be traced back to this tick.
+        auto correlation_id = make_uuid();
+        for (auto& o : due) {
+          self
+            ->request(svc->orders.get(), svc->options.request_timeout, move_atom_v, o.id,
+                      order_status::processing, correlation_id)
+            .then(
+              [=](const order& moved) {
+                ++self->state.moved;
+                charge(self, svc, moved, correlation_id);
+                if (--*remaining == 0)
+                  done(self, svc, full);
+              },
+              [=](caf::error& err) {
+                // Cancelled meanwhile, or moved by another node: nothing to do.
+                spdlog::debug("processor: order {} not moved: {}", o.id, detail_of(err));
+                if (--*remaining == 0)
+                  done(self, svc, full);
+              });
+        }
+      },
+      [=](caf::error& err) {
+        spdlog::warn("processor: cannot list due orders: {}", detail_of(err));
+        done(self, svc, false);
+      });
 }
 
 } // namespace
 
 caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, services_ptr svc) {
   schedule(self, svc);
+  // order.created from this node's in-process bus (which also gets every event RabbitMQ
+  // confirmed): a timer per order. Consuming it from RabbitMQ instead would make every node
+  // schedule every order; see README, "Why the processor scans the store".
+  if (auto bus = svc->bus.get())
+    self
+      ->request(bus, caf::infinite, subscribe_atom_v, std::string{events::types::order_created},
+                caf::actor_cast<caf::actor>(self))
+      .then([](bool) {},
+            [](caf::error& err) {
+              spdlog::warn("processor: no order.created wake-ups (the periodic scan still "
+                           "runs): {}",
+                           detail_of(err));
+            });
   return {
+    // The periodic scan: re-armed first, so exactly one periodic timer exists whatever happens.
     [=](tick_atom) {
-      spdlog::trace("processor: tick (busy={})", self->state.busy);
-      if (self->state.busy)
-        return;
-      self->state.busy = true;
-      auto now = svc->now();
-      purge_if_due(self, svc, now);
+      schedule(self, svc);
       resume_payments(self, svc);
-      auto cutoff = now - svc->options.grace_period.count();
-      auto batch = svc->options.processor_batch;
-      self
-        ->request(svc->readers.next(), svc->options.request_timeout, due_atom_v, cutoff, batch)
-        .then(
-          [=](std::vector<order>& due) {
-            spdlog::trace("processor: {} orders due (created before {})", due.size(), cutoff);
-            if (due.empty()) {
-              done(self, svc, false);
-              return;
-            }
-            auto remaining = std::make_shared<size_t>(due.size());
-            bool full = due.size() >= batch;
-            // One correlation id per batch: its events can be traced back to this tick.
-            auto correlation_id = make_uuid();
-            for (auto& o : due) {
-              self
-                ->request(svc->orders.get(), svc->options.request_timeout, move_atom_v, o.id,
-                          order_status::processing, correlation_id)
-                .then(
-                  [=](const order& moved) {
-                    ++self->state.moved;
-                    charge(self, svc, moved, correlation_id);
-                    if (--*remaining == 0)
-                      done(self, svc, full);
-                  },
-                  [=](caf::error& err) {
-                    // Cancelled meanwhile, or moved by another node: nothing to do.
-                    spdlog::debug("processor: order {} not moved: {}", o.id, detail_of(err));
-                    if (--*remaining == 0)
-                      done(self, svc, full);
-                  });
-            }
-          },
-          [=](caf::error& err) {
-            spdlog::warn("processor: cannot list due orders: {}", detail_of(err));
-            done(self, svc, false);
-          });
+      scan_or_defer(self, svc);
+    },
+    // A full batch wants a follow-up, or a wake-up came during a scan.
+    [=](due_atom) { scan_or_defer(self, svc); },
+    // A new order's grace period ended.
+    [=](due_atom, timestamp_ms wake_at) {
+      self->state.wake_ups.erase(wake_at);
+      scan_or_defer(self, svc);
+    },
+    [=](event_atom, const persistence::outbox_event& e) {
+      if (e.type == events::types::order_created)
+        wake_when_due(self, svc, e);
     },
   };
 }

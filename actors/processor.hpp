@@ -1,5 +1,6 @@
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_set>
 
@@ -10,8 +11,11 @@
 
 namespace orderd {
 
-/// Moves PENDING orders whose grace period has ended to PROCESSING, in batches, on a timer.
-/// Each move goes through the order's own actor, so it races safely with a cancel.
+/// Moves PENDING orders whose grace period has ended to PROCESSING, in batches: on a periodic
+/// scan of the store (the source of truth, which survives restarts) and on a wake-up timer per
+/// order.created seen on the in-process bus (so an order moves when its grace period ends, not up
+/// to one interval later). Each move goes through the order's own actor, so it races safely
+/// with a cancel, and the guarded transition makes every order move once.
 ///
 /// It also runs the payment saga (with --payments mock): every PROCESSING order is charged
 /// through the payment service, then settled through its order actor (CONFIRMED, or CANCELLED
@@ -25,6 +29,9 @@ struct processor_state {
   processor_state() = default;
 
   bool busy = false;
+  bool rescan = false; ///< a wake-up arrived during the scan under way
+  /// Wall-clock times (ms) of the armed grace-period wake-ups.
+  std::set<timestamp_ms> wake_ups;
   uint64_t moved = 0;
   /// Orders whose charge or settlement is under way (not charged again meanwhile).
   std::unordered_set<std::string> charging;

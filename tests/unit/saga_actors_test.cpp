@@ -166,6 +166,24 @@ CAF_TEST(a saga cut short by a restart resumes from the stored PROCESSING status
   CAF_CHECK_EQUAL(count_of(*seen, "order.confirmed"), 1u);
 }
 
+CAF_TEST(a new order moves when its grace period ends without waiting for the periodic scan) {
+  seed(make_product("A", 10, 150));
+  auto opts = saga_options(1.0);
+  opts.processor_interval = 1h; // the periodic scan never runs in this test
+  boot(opts);
+  auto o = place_ok({{"A", 1}}); // order.created reaches the processor through the bus
+  elapse(299s);
+  *wall = t0 + 299'000;
+  CAF_CHECK_EQUAL(stored_status(o.id), "PENDING");
+  // The wake-up is rounded up to the next 100 ms after the grace period.
+  *wall = t0 + 300'100;
+  elapse(1100ms);
+  CAF_CHECK_EQUAL(stored_status(o.id), "PROCESSING");
+  CAF_CHECK(state_of<processor_state>(svc->processor.get()).wake_ups.empty());
+  elapse(200ms);
+  CAF_CHECK_EQUAL(stored_status(o.id), "CONFIRMED");
+}
+
 CAF_TEST(the mock charges an order once however often it is asked) {
   boot(saga_options(1.0));
   auto first = submit<payment_result>(svc->payments.get(), charge_atom_v, std::string{"o-1"},
