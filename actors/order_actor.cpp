@@ -427,6 +427,9 @@ caf::behavior running(order_actor self, services_ptr svc) {
         return fail(errc::illegal_transition,
                     "order " + st.id + " is " + std::string{to_string(st.current->status)}
                       + ", not PROCESSING: its payment was settled already");
+      if (!result.succeeded)
+        spdlog::info("order {}: payment failed: {}", st.id,
+                     result.reason.empty() ? std::string{"no reason given"} : result.reason);
       move_context ctx{std::string{cancel_reasons::payment_failed}, result.message_id,
                        "payment.result"};
       return move_to(self, svc, status_after_payment(result.succeeded),
