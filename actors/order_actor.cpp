@@ -423,6 +423,15 @@ caf::behavior running(order_actor self, services_ptr svc) {
     [=](settle_atom, payment_result& result) -> caf::result<order> {
       touch(self, svc);
       auto& st = self->state;
+      if (st.current && st.current->status == order_status::pending) {
+        // Only processors move orders to PROCESSING, and this node's went through us: another
+        // node's did. Our copy is stale; answer "try again" and let the next request reload.
+        auto rp = self->make_response_promise<order>();
+        rp.deliver(fail(errc::unavailable, "order " + st.id
+                                             + " changed elsewhere; reloading it, try again"));
+        self->quit();
+        return rp;
+      }
       if (st.current && st.current->status != order_status::processing)
         return fail(errc::illegal_transition,
                     "order " + st.id + " is " + std::string{to_string(st.current->status)}

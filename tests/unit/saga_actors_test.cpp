@@ -225,6 +225,25 @@ CAF_TEST(an external payment result settles a processing order once) {
   CAF_CHECK_EQUAL(stored_status(o.id), "CANCELLED");
 }
 
+CAF_TEST(a payment result for an order another node moved reloads it and settles on retry) {
+  seed(make_product("A", 10, 150));
+  auto opts = saga_options(1.0);
+  opts.external_payments = true;
+  boot(opts);
+  auto o = place_ok({{"A", 1}}); // its actor stays live, believing it PENDING
+  persistence::change_set moved_elsewhere;
+  moved_elsewhere.ops.emplace_back(persistence::transition_order{
+    o.id, order_status::pending, order_status::processing, t0 + 1, ""});
+  CAF_REQUIRE(db->apply({moved_elsewhere}).front().ok());
+  payment_result paid{o.id, true, "", "corr-1", "msg-1"};
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), settle_atom_v, paid)),
+                  code_text(errc::unavailable));
+  auto settled = ask<order>(orders(), settle_atom_v, paid);
+  CAF_REQUIRE(settled);
+  CAF_CHECK_EQUAL(name_of(settled->status), "CONFIRMED");
+  CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 9, 0, 1, 3}));
+}
+
 CAF_TEST(shipping updates follow the state machine and accept only SHIPPED and DELIVERED) {
   seed(make_product("A", 10, 150));
   boot(saga_options(1.0));
