@@ -5,6 +5,7 @@
 
 #include "domain/ids.hpp"
 #include "messaging/events.hpp"
+#include "observability/catalogue.hpp"
 
 namespace orderd {
 
@@ -65,10 +66,15 @@ void charge(processor_actor self, const services_ptr& svc, const order& o,
               o.total_cents, o.currency)
     .then(
       [=](payment_result& result) {
+        static auto& succeeded = observability::catalogue::payments().with({"succeeded"});
+        static auto& declined = observability::catalogue::payments().with({"failed"});
+        (result.succeeded ? succeeded : declined).inc();
         result.correlation_id = correlation_id;
         settle(self, svc, std::move(result));
       },
       [=](caf::error& err) {
+        static auto& timed_out = observability::catalogue::payments().with({"timed_out"});
+        timed_out.inc();
         spdlog::warn("processor: payment of order {} failed: {}", id, detail_of(err));
         payment_result failed;
         failed.order_id = id;
