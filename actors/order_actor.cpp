@@ -309,8 +309,16 @@ caf::error no_order(const std::string& id) {
   return fail(errc::not_found, "no order with id " + id);
 }
 
+/// What else a status change carries besides its target: why (for a cancel), which inbound
+/// command caused it (its processed record commits with the change), and that command's name.
+struct move_context {
+  std::string cancel_reason;
+  std::string message_id;
+  std::string_view command;
+};
+
 caf::result<order> move_to(order_actor self, const services_ptr& svc, order_status to,
-                           std::string correlation_id, const std::string& message_id = {}) {
+                           std::string correlation_id, const move_context& ctx = {}) {
   auto& st = self->state;
   if (!st.current)
     return no_order(st.id);
@@ -318,32 +326,32 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
   if (!can_transition(from, to)) {
     std::string why = "order " + st.id + " is " + std::string{to_string(from)} + " and cannot move to "
                       + std::string{to_string(to)};
-    if (to == order_status::cancelled)
-      why += "; only PENDING orders can be cancelled";
     return fail(errc::illegal_transition, std::move(why));
   }
   auto now = svc->now();
   auto origin = origin_of(*svc, std::move(correlation_id));
   auto trace_id = observability::trace_id_of_correlation(origin.correlation_id);
+  auto reason = to == order_status::cancelled ? ctx.cancel_reason : std::string{};
   change_set cs;
-  cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now});
+  cs.ops.emplace_back(persistence::transition_order{st.id, from, to, now, reason});
   auto stock = stock_changes_for_transition(from, to, st.current->lines);
   add_stock_ops(cs, stock, now);
-  // Every transition: order.status_changed; then the specific event, if the move has one.
+  // Every transition: order.status_changed; then the event named after the new state.
   cs.ops.emplace_back(
     persistence::append_event{events::order_status_changed(origin, st.id, from, to, now)});
   if (to == order_status::cancelled) {
     auto after = *st.current;
     after.status = to;
     after.updated_at = now;
+    after.cancel_reason = reason;
     cs.ops.emplace_back(persistence::append_event{events::order_cancelled(origin, after)});
-  } else if (from == order_status::pending && to == order_status::processing) {
+  } else if (to != order_status::pending) {
     cs.ops.emplace_back(
-      persistence::append_event{events::order_processing(origin, st.id, from, to, now)});
+      persistence::append_event{events::order_milestone(origin, st.id, from, to, now)});
   }
   if (!stock.empty())
     cs.ops.emplace_back(append_stock_events_op(origin, now));
-  record_inbound(cs, message_id, "order.cancel", now);
+  record_inbound(cs, ctx.message_id, ctx.command, now);
   auto rp = self->make_response_promise<order>();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
@@ -358,6 +366,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
         }
         st.current->status = to;
         st.current->updated_at = now;
+        st.current->cancel_reason = reason;
         publish_levels(svc, res.stock_after);
         spdlog::info("order {} {} -> {}", st.id, to_string(from), to_string(to));
         rp.deliver(*st.current);
@@ -367,6 +376,18 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
         self->quit(); // outcome unknown: the next request rebuilds us from the store
       });
   return rp;
+}
+
+/// A cancel asked for by the customer (HTTP, or an inbound order.cancel): only while PENDING.
+caf::result<order> cancel_by_customer(order_actor self, const services_ptr& svc,
+                                      std::string correlation_id, const std::string& message_id) {
+  auto& st = self->state;
+  if (st.current && !customer_may_cancel(st.current->status))
+    return fail(errc::illegal_transition,
+                "order " + st.id + " is " + std::string{to_string(st.current->status)}
+                  + " and cannot move to CANCELLED; only PENDING orders can be cancelled");
+  move_context ctx{std::string{cancel_reasons::customer}, message_id, "order.cancel"};
+  return move_to(self, svc, order_status::cancelled, std::move(correlation_id), ctx);
 }
 
 /// Notes activity and makes sure an idle check is scheduled.
@@ -392,12 +413,44 @@ caf::behavior running(order_actor self, services_ptr svc) {
     },
     [=](cancel_atom, const std::string&, std::string& correlation_id) {
       touch(self, svc);
-      return move_to(self, svc, order_status::cancelled, std::move(correlation_id));
+      return cancel_by_customer(self, svc, std::move(correlation_id), {});
     },
     [=](cancel_atom, const std::string&, std::string& correlation_id,
         const std::string& message_id) {
       touch(self, svc);
-      return move_to(self, svc, order_status::cancelled, std::move(correlation_id), message_id);
+      return cancel_by_customer(self, svc, std::move(correlation_id), message_id);
+    },
+    [=](settle_atom, payment_result& result) -> caf::result<order> {
+      touch(self, svc);
+      auto& st = self->state;
+      if (st.current && st.current->status == order_status::pending) {
+        // Only processors move orders to PROCESSING, and this node's went through us: another
+        // node's did. Our copy is stale; answer "try again" and let the next request reload.
+        auto rp = self->make_response_promise<order>();
+        rp.deliver(fail(errc::unavailable, "order " + st.id
+                                             + " changed elsewhere; reloading it, try again"));
+        self->quit();
+        return rp;
+      }
+      if (st.current && st.current->status != order_status::processing)
+        return fail(errc::illegal_transition,
+                    "order " + st.id + " is " + std::string{to_string(st.current->status)}
+                      + ", not PROCESSING: its payment was settled already");
+      if (!result.succeeded)
+        spdlog::info("order {}: payment failed: {}", st.id,
+                     result.reason.empty() ? std::string{"no reason given"} : result.reason);
+      move_context ctx{std::string{cancel_reasons::payment_failed}, result.message_id,
+                       "payment.result"};
+      return move_to(self, svc, status_after_payment(result.succeeded),
+                     std::move(result.correlation_id), ctx);
+    },
+    [=](ship_atom, const std::string&, order_status to,
+        std::string& correlation_id) -> caf::result<order> {
+      touch(self, svc);
+      if (!is_fulfilment_status(to))
+        return fail(errc::invalid_input, "status must be SHIPPED or DELIVERED, not "
+                                           + std::string{to_string(to)});
+      return move_to(self, svc, to, std::move(correlation_id));
     },
     [=](move_atom, const std::string&, order_status to, std::string& correlation_id) {
       touch(self, svc);
@@ -578,6 +631,12 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       return self->delegate(child_for(self, svc, id), a, id, correlation_id, message_id);
     },
     [=](move_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
+      return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
+    },
+    [=](settle_atom a, const payment_result& result) {
+      return self->delegate(child_for(self, svc, result.order_id), a, result);
+    },
+    [=](ship_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
       return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
     },
     [=](idle_atom a, const std::string& id, const caf::actor_addr& who) {

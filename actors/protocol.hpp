@@ -85,6 +85,9 @@ CAF_ADD_ATOM(orderd, orderd::atoms, remove_atom, "remove")
 CAF_ADD_ATOM(orderd, orderd::atoms, checkout_atom, "checkout")
 CAF_ADD_ATOM(orderd, orderd::atoms, notify_atom, "notify")
 CAF_ADD_ATOM(orderd, orderd::atoms, deliver_atom, "deliver")
+CAF_ADD_ATOM(orderd, orderd::atoms, charge_atom, "charge")
+CAF_ADD_ATOM(orderd, orderd::atoms, settle_atom, "settle")
+CAF_ADD_ATOM(orderd, orderd::atoms, ship_atom, "ship")
 
 namespace orderd {
 
@@ -135,6 +138,16 @@ struct placement_result {
   order placed;             ///< valid when !replayed
   int replay_status = 0;    ///< valid when replayed
   std::string replay_body;  ///< valid when replayed
+};
+
+/// The outcome of charging one order: from the payment service (mock) to the processor, or
+/// from another service through the inbound `payment.result` command to the order registry.
+struct payment_result {
+  std::string order_id;
+  bool succeeded = false;
+  std::string reason;         ///< why it failed (informational; stored only in logs)
+  std::string correlation_id; ///< carried into the events of the settlement; empty: new one
+  std::string message_id;     ///< inbound payment.result: commits its processed record
 };
 
 /// Work for the HTTP bridge actor: a continuation that runs inside an actor, so it can make
@@ -252,7 +265,18 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   change (conflict: processed already). A placement with a message_id that is refused for a
 //   business reason (unknown_sku, insufficient_stock, currency_mismatch) commits an
 //   order.rejected event and the record before the refusal is answered.
+//   (settle_atom, payment_result)                 -> order | not_found | illegal_transition
+//     the payment saga's last step: succeeded -> CONFIRMED (reserved stock becomes sold),
+//     failed -> CANCELLED with reason payment_failed (reserved stock is released); the order
+//     must be PROCESSING. With a message_id the processed record commits with the change.
+//   (ship_atom, order_id, order_status to, correlation_id)
+//                                                 -> order | not_found | invalid_input (not
+//                                                    SHIPPED/DELIVERED) | illegal_transition
 //   (crash_atom, order_id)                        -> fault injection
+//
+// payment service (the mock; one per node, see actors/payment_actor.hpp):
+//   (charge_atom, order_id, int64 amount_cents, currency) -> payment_result  after the latency;
+//     charges are recorded by order id: charging an order again answers the recorded outcome
 //
 // cart registry (customers and carts; one cart actor per customer on demand, passivates idle
 // ones; see actors/cart_actor.hpp). Customer writes go through it so that deleting a customer
@@ -364,12 +388,18 @@ typename Inspector::result_type inspect(Inspector& f, order_line& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order& x) {
   return f(caf::meta::type_name("order"), x.id, x.customer_id, x.customer_email, x.status,
-           x.lines, x.total_cents, x.currency, x.created_at, x.updated_at);
+           x.lines, x.total_cents, x.currency, x.created_at, x.updated_at, x.cancel_reason);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, short_line& x) {
   return f(caf::meta::type_name("short_line"), x.sku, x.requested, x.available);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payment_result& x) {
+  return f(caf::meta::type_name("payment_result"), x.order_id, x.succeeded, x.reason,
+           x.correlation_id, x.message_id);
 }
 
 template <class Inspector>

@@ -9,6 +9,7 @@
 #include "actors/event_bus.hpp"
 #include "actors/notifier.hpp"
 #include "actors/order_actor.hpp"
+#include "actors/payment_actor.hpp"
 #include "actors/processor.hpp"
 #include "actors/relay.hpp"
 #include "actors/stock_actor.hpp"
@@ -103,6 +104,13 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
       svc->notifier.set(a);
       return a;
     });
+  // Before the processor, which charges through it. Spawned with external payments too: it is
+  // idle then, and the tree keeps one shape.
+  add_child(self, "payments", [self, svc] {
+    auto a = self->spawn<caf::linked>(payment_impl, svc);
+    svc->payments.set(a);
+    return a;
+  });
   add_child(self, "processor", [self, svc] {
     auto a = self->spawn<caf::linked>(processor_impl, svc);
     svc->processor.set(a);

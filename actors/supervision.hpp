@@ -234,6 +234,15 @@ struct runtime_options {
   std::chrono::hours outbox_retention{24};
   /// Processed inbound message ids are remembered at least this long.
   std::chrono::hours inbound_dedup{168};
+  /// Payments: "mock" charges PROCESSING orders through the payment actor; "external" waits
+  /// for inbound payment.result commands instead.
+  bool external_payments = false;
+  /// The mock payment service: share of charges that succeed, how long each takes, the seed of
+  /// its random outcomes; and how long the saga waits for a charge before calling it failed.
+  double payment_success_rate = 0.95;
+  std::chrono::milliseconds payment_latency{200};
+  uint64_t payment_seed = 0;
+  std::chrono::milliseconds payment_timeout{5000};
   /// Blocking actors (store writer and readers) get their own threads in production; the
   /// deterministic test scheduler needs them to be ordinary actors.
   bool detach_blocking_actors = true;
@@ -270,6 +279,7 @@ struct services {
   actor_slot orders; ///< the order supervisor (order registry)
   actor_slot carts;  ///< the cart supervisor (customers and the cart registry)
   actor_slot processor;
+  actor_slot payments; ///< the payment service (the mock)
   actor_group bridges;
   actor_slot root;
   actor_slot bus;       ///< the in-process event bus

@@ -77,6 +77,11 @@ runtime_options runtime_options_from(const config::settings& s) {
   o.grace_period = milliseconds{static_cast<int64_t>(s.grace_period * 1000.0)};
   o.processor_interval = milliseconds{s.processor_interval_ms};
   o.processor_batch = s.processor_batch;
+  o.external_payments = s.payments == "external"; // the settings spell choices canonically
+  o.payment_success_rate = s.payment_success_rate;
+  o.payment_latency = milliseconds{s.payment_latency_ms};
+  o.payment_seed = s.payment_seed;
+  o.payment_timeout = milliseconds{s.payment_timeout_ms};
   o.idempotency_ttl = hours{s.idempotency_ttl_hours};
   o.reader_count = s.reader_threads;
   o.bridge_count = std::max<size_t>(1, s.http_threads);

@@ -41,6 +41,11 @@ struct settings {
   double grace_period = 300;               ///< --grace-period SECONDS: PENDING before PROCESSING
   uint32_t processor_interval_ms = 1000;   ///< --processor-interval-ms: how often to look
   size_t processor_batch = 500;            ///< --processor-batch: orders moved per tick
+  std::string payments = "mock";           ///< --payments mock|external: who settles payments
+  double payment_success_rate = 0.95;      ///< --payment-success-rate: mock charges that succeed
+  uint32_t payment_latency_ms = 200;       ///< --payment-latency-ms: how long a mock charge takes
+  size_t payment_seed = 0;                 ///< --payment-seed: the mock's random seed
+  uint32_t payment_timeout_ms = 5000;      ///< --payment-timeout-ms: then the charge failed
   uint32_t idempotency_ttl_hours = 24;     ///< --idempotency-ttl-hours: keep keys at least this
 
   // -- messaging (events: transactional outbox, relay, RabbitMQ)

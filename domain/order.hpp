@@ -12,7 +12,8 @@ namespace orderd {
 
 /// The order state machine:
 ///   PENDING -> PROCESSING -> CONFIRMED -> SHIPPED -> DELIVERED
-///   PENDING -> CANCELLED
+///   PENDING -> CANCELLED             (the customer cancels)
+///   PROCESSING -> CANCELLED          (the payment failed: reason "payment_failed")
 enum class order_status : uint8_t {
   pending,
   processing,
@@ -30,6 +31,18 @@ std::optional<order_status> parse_order_status(std::string_view text) noexcept;
 
 /// True if the state machine allows moving from `from` to `to`.
 bool can_transition(order_status from, order_status to) noexcept;
+
+/// True if a customer may still cancel an order in state `s` (only PENDING: once PROCESSING,
+/// only the payment's outcome decides).
+bool customer_may_cancel(order_status s) noexcept;
+
+/// True for the statuses other services may set from outside (shipping updates): SHIPPED and
+/// DELIVERED. Every other status is reached through the order's own lifecycle.
+bool is_fulfilment_status(order_status s) noexcept;
+
+/// Where the payment saga takes a PROCESSING order: CONFIRMED when the charge succeeded,
+/// CANCELLED (reason payment_failed, reservation released) when it failed or timed out.
+order_status status_after_payment(bool succeeded) noexcept;
 
 /// True for states an order never leaves.
 bool is_final(order_status s) noexcept;
@@ -53,6 +66,8 @@ struct order {
   std::string currency;
   timestamp_ms created_at = 0;
   timestamp_ms updated_at = 0;
+  /// Why a CANCELLED order was cancelled, e.g. "payment_failed"; empty otherwise.
+  std::string cancel_reason;
 
   friend bool operator==(const order&, const order&) = default;
 };
@@ -100,6 +115,12 @@ std::vector<stock_change> stock_changes_for_placement(const std::vector<order_li
 /// confirming turns reserved units into sold ones, other moves leave stock alone.
 std::vector<stock_change> stock_changes_for_transition(order_status from, order_status to,
                                                        const std::vector<order_line>& lines);
+
+/// Cancellation reasons stored with an order.
+namespace cancel_reasons {
+inline constexpr std::string_view customer = "customer_request";
+inline constexpr std::string_view payment_failed = "payment_failed";
+} // namespace cancel_reasons
 
 /// Sums of the lines' quantity times unit price.
 int64_t compute_total(const std::vector<order_line>& lines) noexcept;

@@ -42,7 +42,8 @@ bool can_transition(order_status from, order_status to) noexcept {
     case s::pending:
       return to == s::processing || to == s::cancelled;
     case s::processing:
-      return to == s::confirmed;
+      // CANCELLED: the payment failed (the saga's compensation releases the reservation).
+      return to == s::confirmed || to == s::cancelled;
     case s::confirmed:
       return to == s::shipped;
     case s::shipped:
@@ -52,6 +53,18 @@ bool can_transition(order_status from, order_status to) noexcept {
       return false;
   }
   return false;
+}
+
+bool customer_may_cancel(order_status s) noexcept {
+  return s == order_status::pending;
+}
+
+bool is_fulfilment_status(order_status s) noexcept {
+  return s == order_status::shipped || s == order_status::delivered;
+}
+
+order_status status_after_payment(bool succeeded) noexcept {
+  return succeeded ? order_status::confirmed : order_status::cancelled;
 }
 
 bool is_final(order_status s) noexcept {

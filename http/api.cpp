@@ -475,6 +475,20 @@ void cancel_order(const context& c, const std::string& id, responder reply, bool
     cancel_atom_v, id, std::move(correlation_id));
 }
 
+/// Shipping updates from other services: the order actor accepts only SHIPPED and DELIVERED,
+/// along the state machine.
+void update_order_status(const context& c, request&& req, responder reply, const params_t& p) {
+  if (!check_order_id(p[0], reply))
+    return;
+  auto decoded = wire::decode_status_update(req.body);
+  if (!decoded)
+    return reply(invalid(decoded.errors()));
+  ask<order>(
+    c.svc, c.opts.request_timeout, reply, c.svc->orders.get(),
+    [reply](const order& o) { reply(json_response(200, wire::encode(o))); }, ship_atom_v, p[0],
+    decoded.value(), correlation_of(req));
+}
+
 void legacy_get_order(const context& c, request&& req, responder reply) {
   if (auto id = req.query_param("id"))
     return get_order(c, std::string{*id}, reply, true);
@@ -1339,6 +1353,7 @@ api::api(services_ptr svc, api_options opts) : svc_(std::move(svc)), opts_(std::
       [](const context& c, R req, responder reply, P p) {
         cancel_order(c, p[0], reply, false, correlation_of(req));
       });
+  add("PUT", "/api/v1/orders/{id}/status", true, update_order_status);
   // Customers. A customer's id is the customer_id its orders carry.
   add("POST", "/api/v1/customers", true, [](const context& c, R req, responder reply, P) {
     create_customer(c, std::move(req), reply);

@@ -303,7 +303,7 @@ nlohmann::ordered_json to_json(const order& o) {
     add(item, "unit_price_cents", line.unit_price_cents);
     vec.push_back(std::move(item));
   }
-  auto j = make_object(10);
+  auto j = make_object(11);
   add(j, "id", o.id);
   add(j, "customer_id", o.customer_id);
   add(j, "customer_email", o.customer_email);
@@ -313,6 +313,9 @@ nlohmann::ordered_json to_json(const order& o) {
   add(j, "currency", o.currency);
   add(j, "created_at", format_rfc3339(o.created_at));
   add(j, "updated_at", format_rfc3339(o.updated_at));
+  // Only cancelled orders have a reason; other orders keep their shape.
+  if (!o.cancel_reason.empty())
+    add(j, "cancel_reason", o.cancel_reason);
   return j;
 }
 
@@ -540,6 +543,21 @@ decoded<stock_update> decode_stock_update(std::string_view body) {
   if (!errs.empty())
     return errs;
   return result;
+}
+
+decoded<order_status> decode_status_update(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.index() == 1)
+    return std::get<1>(std::move(parsed));
+  field_errors errs;
+  reader r{std::get<0>(parsed), "", errs};
+  std::string text;
+  if (!r.text("status", text, true))
+    return errs;
+  auto status = parse_order_status(text);
+  if (!status)
+    return field_errors{{"status", "must be an order status, e.g. \"SHIPPED\" or \"DELIVERED\""}};
+  return *status;
 }
 
 decoded<customer_details> decode_customer(std::string_view body) {

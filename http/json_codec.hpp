@@ -143,6 +143,10 @@ decoded<product_details> decode_product_update(std::string_view body);
 /// (|N| <= max_stock); both or neither is an error naming "body".
 decoded<stock_update> decode_stock_update(std::string_view body);
 
+/// `PUT /api/v1/orders/{id}/status`: `{"status": "SHIPPED"}`; any order status name is decoded
+/// (case-insensitive); which ones may be set is the order actor's business.
+decoded<order_status> decode_status_update(std::string_view body);
+
 /// `POST /api/v1/orders`: `{"customer_id","customer_email","items":[{"sku","quantity"}]}`;
 /// customer_email is required. Lines are not merged (see merge_lines).
 decoded<order_request> decode_order_request(std::string_view body);

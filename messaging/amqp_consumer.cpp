@@ -257,6 +257,16 @@ void dispatch(consumer_actor self, const services_ptr& svc, const amqp_consumer_
       .then(
         [=](const placement_result&) { settle(self, svc, o, generation, d, cmd, errc::ok, {}); },
         on_error);
+  } else if (cmd.command == commands::payment_result) {
+    auto decoded = decode_payment_result(d->body);
+    if (auto why = std::get_if<std::string>(&decoded))
+      return invalid(*why);
+    auto& c = std::get<payment_command>(decoded);
+    payment_result result{c.order_id, c.succeeded, c.reason, cmd.correlation_id, cmd.message_id};
+    ++st.status.in_flight;
+    self->request(svc->orders.get(), o.command_timeout, settle_atom_v, std::move(result))
+      .then([=](const order&) { settle(self, svc, o, generation, d, cmd, errc::ok, {}); },
+            on_error);
   } else {
     auto decoded = decode_order_cancel(d->body);
     if (auto why = std::get_if<std::string>(&decoded))

@@ -83,15 +83,18 @@ ojson order_json(const order& o) {
     items.push_back(ojson{{"sku", line.sku},
                           {"quantity", line.quantity},
                           {"unit_price_cents", line.unit_price_cents}});
-  return ojson{{"id", o.id},
-               {"customer_id", o.customer_id},
-               {"customer_email", o.customer_email},
-               {"status", to_string(o.status)},
-               {"items", std::move(items)},
-               {"total_cents", o.total_cents},
-               {"currency", o.currency},
-               {"created_at", format_rfc3339(o.created_at)},
-               {"updated_at", format_rfc3339(o.updated_at)}};
+  ojson j{{"id", o.id},
+          {"customer_id", o.customer_id},
+          {"customer_email", o.customer_email},
+          {"status", to_string(o.status)},
+          {"items", std::move(items)},
+          {"total_cents", o.total_cents},
+          {"currency", o.currency},
+          {"created_at", format_rfc3339(o.created_at)},
+          {"updated_at", format_rfc3339(o.updated_at)}};
+  if (!o.cancel_reason.empty())
+    j["cancel_reason"] = o.cancel_reason;
+  return j;
 }
 
 persistence::outbox_event transition(const origin& from, std::string_view type,
@@ -146,6 +149,29 @@ persistence::outbox_event order_processing(const origin& from, const std::string
                                            order_status before, order_status after,
                                            timestamp_ms at) {
   return transition(from, types::order_processing, order_id, before, after, at);
+}
+
+persistence::outbox_event order_milestone(const origin& from, const std::string& order_id,
+                                          order_status before, order_status after,
+                                          timestamp_ms at) {
+  std::string_view type;
+  switch (after) {
+    case order_status::processing:
+      type = types::order_processing;
+      break;
+    case order_status::confirmed:
+      type = types::order_confirmed;
+      break;
+    case order_status::shipped:
+      type = types::order_shipped;
+      break;
+    case order_status::delivered:
+      type = types::order_delivered;
+      break;
+    default:
+      type = types::order_status_changed; // callers never ask; cancels carry the whole order
+  }
+  return transition(from, type, order_id, before, after, at);
 }
 
 persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,

@@ -26,6 +26,9 @@ inline constexpr std::string_view order_created = "order.created";
 inline constexpr std::string_view order_cancelled = "order.cancelled";
 inline constexpr std::string_view order_status_changed = "order.status_changed";
 inline constexpr std::string_view order_processing = "order.processing";
+inline constexpr std::string_view order_confirmed = "order.confirmed";
+inline constexpr std::string_view order_shipped = "order.shipped";
+inline constexpr std::string_view order_delivered = "order.delivered";
 inline constexpr std::string_view stock_rejected = "stock.rejected";
 inline constexpr std::string_view order_rejected = "order.rejected";
 inline constexpr std::string_view inventory_updated = "inventory.updated";
@@ -43,7 +46,8 @@ struct origin {
 /// `order.created`: data is the whole order, as the HTTP API shows it. Aggregate: the order id.
 persistence::outbox_event order_created(const origin& from, const order& o);
 
-/// `order.cancelled`: data is the whole order after the cancel (status CANCELLED).
+/// `order.cancelled`: data is the whole order after the cancel (status CANCELLED), with its
+/// `cancel_reason` ("customer_request" or "payment_failed").
 persistence::outbox_event order_cancelled(const origin& from, const order& o);
 
 /// `order.status_changed`: data `{"id", "from", "to"}`; written for every transition.
@@ -55,6 +59,12 @@ persistence::outbox_event order_status_changed(const origin& from, const std::st
 persistence::outbox_event order_processing(const origin& from, const std::string& order_id,
                                            order_status before, order_status after,
                                            timestamp_ms at);
+
+/// The event named after the state an order reached: `order.processing`, `order.confirmed`,
+/// `order.shipped` or `order.delivered`; data `{"id", "from", "to"}`.
+persistence::outbox_event order_milestone(const origin& from, const std::string& order_id,
+                                          order_status before, order_status after,
+                                          timestamp_ms at);
 
 /// `stock.rejected`: a placement refused for insufficient stock; data `{"customer_id",
 /// "correlation_id", "items": [{"sku", "requested", "available"}]}`. Aggregate: the id the

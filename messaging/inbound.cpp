@@ -62,7 +62,7 @@ std::variant<inbound_command, std::string> identify(const delivery& d) {
     c.command = d.routing_key;
   else
     return "unknown command: routing key '" + d.routing_key + "', type '" + d.properties.type
-           + "' (expected inventory.adjust, order.place or order.cancel)";
+           + "' (expected inventory.adjust, order.place, order.cancel or payment.result)";
   return c;
 }
 
@@ -103,6 +103,38 @@ std::variant<cancel_command, std::string> decode_order_cancel(std::string_view b
   return cancel_command{id->get<std::string>()};
 }
 
+std::variant<payment_command, std::string> decode_payment_result(std::string_view body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object())
+    return std::string{"body: must be a JSON object {\"order_id\", \"status\", \"reason\"?}"};
+  std::string problems;
+  auto note = [&](std::string_view what) {
+    if (!problems.empty())
+      problems += "; ";
+    problems += what;
+  };
+  payment_command c;
+  auto id = json.find("order_id");
+  if (id == json.end() || !id->is_string() || !is_uuid(id->get<std::string>()))
+    note("order_id: must be an order id (UUID)");
+  else
+    c.order_id = id->get<std::string>();
+  auto status = json.find("status");
+  if (status != json.end() && *status == "succeeded")
+    c.succeeded = true;
+  else if (status == json.end() || *status != "failed")
+    note("status: must be \"succeeded\" or \"failed\"");
+  if (auto reason = json.find("reason"); reason != json.end() && !reason->is_null()) {
+    if (!reason->is_string() || reason->get_ref<const std::string&>().size() > 500)
+      note("reason: must be a string of at most 500 characters");
+    else
+      c.reason = reason->get<std::string>();
+  }
+  if (!problems.empty())
+    return problems;
+  return c;
+}
+
 std::string_view to_string(disposition x) noexcept {
   switch (x) {
     case disposition::ack:
@@ -127,7 +159,9 @@ disposition dispose(std::string_view command, errc code) noexcept {
       return disposition::retry;
     case errc::illegal_transition:
       // Cancelling an order that is no longer PENDING: nothing left to do.
-      return command == commands::order_cancel ? disposition::ack : disposition::dead_letter;
+      return command == commands::order_cancel || command == commands::payment_result
+               ? disposition::ack
+               : disposition::dead_letter;
     default:
       return disposition::dead_letter;
   }

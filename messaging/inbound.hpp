@@ -26,7 +26,9 @@ namespace commands {
 inline constexpr std::string_view inventory_adjust = "inventory.adjust";
 inline constexpr std::string_view order_place = "order.place";
 inline constexpr std::string_view order_cancel = "order.cancel";
-inline constexpr std::string_view all[] = {inventory_adjust, order_place, order_cancel};
+inline constexpr std::string_view payment_result = "payment.result";
+inline constexpr std::string_view all[] = {inventory_adjust, order_place, order_cancel,
+                                           payment_result};
 } // namespace commands
 
 /// Headers orderd adds to the copies it sends to the retry and dead-letter queues.
@@ -63,11 +65,19 @@ struct cancel_command {
   std::string order_id;
 };
 
+/// `payment.result`: `{"order_id", "status": "succeeded"|"failed", "reason"?}`.
+struct payment_command {
+  std::string order_id;
+  bool succeeded = false;
+  std::string reason;
+};
+
 /// Body decoders: the value, or every problem in one line (the dead-letter reason).
 std::variant<stock_command, std::string> decode_inventory_adjust(std::string_view body);
 /// Same body as `POST /api/v1/orders`.
 std::variant<order_request, std::string> decode_order_place(std::string_view body);
 std::variant<cancel_command, std::string> decode_order_cancel(std::string_view body);
+std::variant<payment_command, std::string> decode_payment_result(std::string_view body);
 
 /// What becomes of a delivery once the actors answered.
 enum class disposition : uint8_t {
@@ -81,7 +91,8 @@ std::string_view to_string(disposition x) noexcept;
 /// The disposition of `command` answered with `code` (errc::ok for success). Only failures of
 /// the server itself (unavailable, storage, internal, a race that refused the write) are
 /// retried; a refused command (unknown sku, not found, invalid) is dead-lettered; cancelling
-/// an order that is no longer PENDING is done (there is nothing left to cancel).
+/// an order that is no longer PENDING is done (there is nothing left to cancel), and so is a
+/// payment result for an order that is no longer PROCESSING (its payment was settled already).
 disposition dispose(std::string_view command, errc code) noexcept;
 
 /// "1000,5000,30000" -> delays. Throws std::invalid_argument on anything else (the settings

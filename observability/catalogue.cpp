@@ -57,6 +57,15 @@ gauge_family& mailbox_messages() {
   return f;
 }
 
+counter_family& payments() {
+  static auto& f = reg().counters(
+    "orderd_payments_total",
+    "Charges of PROCESSING orders settled by this node's payment saga: succeeded, failed "
+    "(declined) or timed_out (no answer within --payment-timeout-ms).",
+    {"outcome"});
+  return f;
+}
+
 counter_family& inbound_commands() {
   static auto& f = reg().counters(
     "orderd_inbound_commands_total",
@@ -164,6 +173,7 @@ void register_all() {
   orders_by_status();
   order_placement_duration();
   stock_reservations();
+  payments();
   low_stock_events();
   store_batch_size();
   store_commit_duration();

@@ -23,6 +23,10 @@ histogram_family& order_placement_duration(); ///< orderd_order_placement_durati
 counter_family& stock_reservations();       ///< orderd_stock_reservations_total{outcome}
 counter& low_stock_events();                ///< orderd_low_stock_events_total
 
+// -- the payment saga (actors/processor.cpp)
+/// orderd_payments_total{outcome}: succeeded | failed (declined) | timed_out (no answer in time)
+counter_family& payments();
+
 // -- store writer (actors/store_actors.cpp)
 histogram& store_batch_size();   ///< orderd_store_batch_size (change sets per commit)
 histogram& store_commit_duration(); ///< orderd_store_commit_duration_seconds

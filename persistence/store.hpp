@@ -73,6 +73,8 @@ struct transition_order {
   order_status from = order_status::pending;
   order_status to = order_status::pending;
   timestamp_ms updated_at = 0;
+  /// Stored as the order's cancel_reason when `to` is CANCELLED (ignored otherwise).
+  std::string cancel_reason;
 };
 
 /// The stored outcome of a request made with an `Idempotency-Key`.

@@ -488,12 +488,14 @@ private:
     auto& o = db_->orders.at(i->second);
     if (o.status != op.from)
       return detail::wrong_order_status(op.order_id, o.status, op.from);
-    undo.add([&o, status = o.status, updated_at = o.updated_at] {
+    undo.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
       o.status = status;
       o.updated_at = updated_at;
+      o.cancel_reason = reason;
     });
     o.status = op.to;
     o.updated_at = op.updated_at;
+    o.cancel_reason = op.to == order_status::cancelled ? op.cancel_reason : std::string{};
     return std::nullopt;
   }
 

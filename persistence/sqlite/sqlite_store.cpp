@@ -405,7 +405,7 @@ customer read_customer(const query& q) {
 
 constexpr std::string_view order_columns
   = "o.seq, o.id, o.customer_id, o.customer_email, o.status, o.total_cents, o.currency, "
-    "o.created_at, o.updated_at";
+    "o.created_at, o.updated_at, o.cancel_reason";
 
 order_status read_status(const query& q, int column, const std::string& order_id) {
   auto text = q.text(column);
@@ -426,6 +426,7 @@ std::pair<int64_t, order> read_order(const query& q) {
   o.currency = q.text(6);
   o.created_at = q.int64(7);
   o.updated_at = q.int64(8);
+  o.cancel_reason = q.text(9);
   return {q.int64(0), std::move(o)};
 }
 
@@ -1071,9 +1072,11 @@ private:
 
   std::optional<op_failure> run(const transition_order& op, stock_tracker&) {
     {
-      auto q = c_->prepare("UPDATE orders SET status = :to, updated_at = :updated_at "
-                           "WHERE id = :id AND status = :from RETURNING seq");
+      auto q = c_->prepare("UPDATE orders SET status = :to, updated_at = :updated_at, "
+                           "cancel_reason = :reason WHERE id = :id AND status = :from "
+                           "RETURNING seq");
       q.bind(":to", to_string(op.to)).bind(":updated_at", op.updated_at);
+      q.bind(":reason", op.to == order_status::cancelled ? op.cancel_reason : std::string{});
       q.bind(":id", op.order_id).bind(":from", to_string(op.from));
       if (q.step())
         return std::nullopt;

@@ -1,4 +1,5 @@
-"""Inbound commands over RabbitMQ (inventory.adjust, order.place, order.cancel), against a real
+"""Inbound commands over RabbitMQ (inventory.adjust, order.place, order.cancel, payment.result),
+against a real
 broker: effects, idempotency by message id, outcome events, retries, the dead-letter queue and
 its admin API.
 
@@ -224,6 +225,70 @@ class OrderCommandsTest(CommandsTestCase):
         self.assertEqual(rejected["corr-unknown"]["data"]["customer_id"], "cust-cmd")
         self.assertEqual(len(by_type["order.cancelled"]), 1, events)
         self.assertEqual(by_type["order.cancelled"][0]["correlation_id"], "corr-x")
+
+
+class PaymentResultTest(CommandsTestCase):
+    def wait_status(self, server, order_id, status):
+        return poll_until(lambda: self.get_order(server, order_id)["status"] == status, 60, 0.1,
+                          f"order {order_id} {status}")
+
+    def test_payment_results_settle_processing_orders_once(self):
+        # External payments: the orders wait PROCESSING until another service reports.
+        s = self.start_orderd("--payments", "external", "--grace-period", "0.2",
+                              "--processor-interval-ms", "100")
+        self.create_product(s, "PAY-A", 10)
+        self.wait_consuming(s)
+        paid = self.place_order(s, [("PAY-A", 2)], "cust-pay")["id"]
+        declined = self.place_order(s, [("PAY-A", 3)], "cust-pay")["id"]
+        self.wait_status(s, paid, "PROCESSING")
+        self.wait_status(s, declined, "PROCESSING")
+        ok, fail, unknown, poison = mid(), mid(), mid(), mid()
+        self.send(("payment.result", {"order_id": paid, "status": "succeeded"}, ok,
+                   {"correlation_id": "corr-paid"}),
+                  ("payment.result", {"order_id": paid, "status": "succeeded"}, ok),  # a copy
+                  ("payment.result", {"order_id": declined, "status": "failed",
+                                      "reason": "card declined"}, fail,
+                   {"correlation_id": "corr-declined"}),
+                  ("payment.result", {"order_id": str(uuid.uuid4()), "status": "succeeded"},
+                   unknown),
+                  ("payment.result", {"order_id": paid, "status": "maybe"}, poison))
+        self.wait_status(s, paid, "CONFIRMED")
+        self.wait_status(s, declined, "CANCELLED")
+        self.assertEqual(self.get_order(s, declined)["cancel_reason"], "payment_failed")
+        self.wait_available(s, "PAY-A", 8)
+        letters = self.wait_dead_letters(s, [unknown, poison])
+        self.assertIn("not-found", letters[unknown]["reason"])
+        self.assertIn("status", letters[poison]["reason"])
+        # Redelivered copies later, and a contradicting result under a new id: nothing changes
+        # (the payments were settled), and none of them is dead-lettered.
+        late = mid()
+        self.send(("payment.result", {"order_id": declined, "status": "failed"}, fail),
+                  ("payment.result", {"order_id": paid, "status": "succeeded"}, ok),
+                  ("payment.result", {"order_id": paid, "status": "failed"}, late))
+        self.wait_idle(s)
+        self.assertEqual(set(self.dead_letters(s)), {unknown, poison})
+        self.assertEqual(self.get_order(s, paid)["status"], "CONFIRMED")
+        self.assertEqual(self.get_order(s, declined)["status"], "CANCELLED")
+        self.assertEqual(self.stock(s, "PAY-A"), (8, 0))
+        self.assertEqual(self.get_product(s, "PAY-A")["sold"], 2)
+
+        # Events: inventory.updated (product), 2 x (order.created, inventory.updated),
+        # 2 x (status_changed, processing), the confirm (status_changed, confirmed,
+        # inventory.updated), the failure (status_changed, cancelled, inventory.updated).
+        events = self.events(15)
+        by_type = collections.defaultdict(list)
+        for e in events:
+            by_type[e["type"]].append(e)
+        self.assertEqual(len(by_type["order.confirmed"]), 1, events)
+        self.assertEqual(by_type["order.confirmed"][0]["data"]["id"], paid)
+        self.assertEqual(by_type["order.confirmed"][0]["correlation_id"], "corr-paid")
+        self.assertEqual(len(by_type["order.cancelled"]), 1, events)
+        cancelled = by_type["order.cancelled"][0]
+        self.assertEqual(cancelled["correlation_id"], "corr-declined")
+        self.assertEqual(cancelled["data"]["id"], declined)
+        self.assertEqual(cancelled["data"]["cancel_reason"], "payment_failed")
+        self.assertEqual(len(by_type["order.status_changed"]), 4, events)
+        self.assertEqual(len(by_type["order.processing"]), 2, events)
 
 
 class DeadLetterTest(CommandsTestCase):

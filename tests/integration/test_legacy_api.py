@@ -167,7 +167,8 @@ class LegacyApiTest(OrderdTestCase):
         self.assert_problem(s.delete(query("/order/cancel", id=random_id())), 404)
 
     def test_delete_after_grace_period_is_409(self):
-        s = self.start("--grace-period", "1")
+        # External payments: nobody charges the order here, so it stays PROCESSING.
+        s = self.start("--grace-period", "1", "--payments", "external")
         self.create_product(s, "LEG-LATE", 10)
         order_id = self.legacy_order([("LEG-LATE", 4)])["id"]
         poll_until(lambda: self.legacy_get(order_id)["status"] == "PROCESSING", 30, 0.2,

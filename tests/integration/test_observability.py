@@ -71,6 +71,7 @@ class MetricsTest(OrderdTestCase):
                              "orderd_order_placement_duration_seconds": "histogram",
                              "orderd_stock_reservations_total": "counter",
                              "orderd_low_stock_events_total": "counter",
+                             "orderd_payments_total": "counter",
                              "orderd_store_batch_size": "histogram",
                              "orderd_store_commit_duration_seconds": "histogram",
                              "orderd_outbox_backlog": "gauge",

@@ -232,7 +232,8 @@ class OrdersTest(OrderdTestCase):
         self.assertEqual(self.stock(s, "ATOM-A"), (5, 5))
 
     def test_grace_period_moves_orders_to_processing(self):
-        s = self.start("--grace-period", "1")
+        # External payments: nobody charges the orders here, so they stay PROCESSING.
+        s = self.start("--grace-period", "1", "--payments", "external")
         self.create_product(s, "GRACE-1", 10)
         first = self.place_order(s, [("GRACE-1", 2)])
         second = self.place_order(s, [("GRACE-1", 3)], "other")

@@ -73,7 +73,7 @@ product valid_product() {
 CAF_TEST(the state machine allows exactly the documented transitions) {
   const std::set<std::pair<order_status, order_status>> legal = {
     {s::pending, s::processing}, {s::pending, s::cancelled},  {s::processing, s::confirmed},
-    {s::confirmed, s::shipped},  {s::shipped, s::delivered},
+    {s::processing, s::cancelled}, {s::confirmed, s::shipped},  {s::shipped, s::delivered},
   };
   for (auto from : all_statuses)
     for (auto to : all_statuses) {
@@ -85,7 +85,13 @@ CAF_TEST(the state machine allows exactly the documented transitions) {
 }
 
 CAF_TEST(a sample of illegal transitions is refused) {
-  CAF_CHECK(!can_transition(s::processing, s::cancelled)); // only PENDING can be cancelled
+  CAF_CHECK(can_transition(s::processing, s::cancelled)); // a failed payment (compensation)
+  CAF_CHECK(customer_may_cancel(s::pending));
+  CAF_CHECK(!customer_may_cancel(s::processing)); // only the payment decides then
+  CAF_CHECK(is_fulfilment_status(s::shipped) && is_fulfilment_status(s::delivered));
+  CAF_CHECK(!is_fulfilment_status(s::confirmed) && !is_fulfilment_status(s::cancelled));
+  CAF_CHECK_EQUAL(status_after_payment(true), s::confirmed);
+  CAF_CHECK_EQUAL(status_after_payment(false), s::cancelled);
   CAF_CHECK(!can_transition(s::confirmed, s::cancelled));
   CAF_CHECK(!can_transition(s::pending, s::confirmed));    // no skipping
   CAF_CHECK(!can_transition(s::pending, s::delivered));
@@ -145,6 +151,10 @@ CAF_TEST(transitions move stock only on cancel and confirm) {
   CAF_REQUIRE_EQUAL(cancel.size(), 2u);
   CAF_CHECK(cancel[0] == (stock_change{"A", 2, -2, 0}));
   CAF_CHECK(cancel[1] == (stock_change{"B", 5, -5, 0}));
+  // A failed payment gives the reservation back like a customer's cancel.
+  auto compensate = stock_changes_for_transition(s::processing, s::cancelled, lines);
+  CAF_REQUIRE_EQUAL(compensate.size(), 2u);
+  CAF_CHECK(compensate[0] == (stock_change{"A", 2, -2, 0}));
   auto confirm = stock_changes_for_transition(s::processing, s::confirmed, lines);
   CAF_REQUIRE_EQUAL(confirm.size(), 2u);
   CAF_CHECK(confirm[0] == (stock_change{"A", 0, -2, 2}));

@@ -96,6 +96,21 @@ CAF_TEST(transitions rejections and stock events have the documented data) {
                                              order_status::processing, at);
   CAF_CHECK_EQUAL(processing.type, "order.processing");
   CAF_CHECK_EQUAL(json::parse(processing.payload)["data"]["to"].get<std::string>(), "PROCESSING");
+  for (auto [to, type] : {std::pair{order_status::confirmed, "order.confirmed"},
+                          std::pair{order_status::shipped, "order.shipped"},
+                          std::pair{order_status::delivered, "order.delivered"}}) {
+    auto milestone = events::order_milestone(from, "o-1", order_status::processing, to, at);
+    CAF_CHECK_EQUAL(milestone.type, type);
+    CAF_CHECK_EQUAL(json::parse(milestone.payload)["data"]["to"].get<std::string>(),
+                    std::string{to_string(to)});
+  }
+  auto failed = sample_order();
+  failed.status = order_status::cancelled;
+  failed.cancel_reason = "payment_failed";
+  auto cancelled = json::parse(events::order_cancelled(from, failed).payload)["data"];
+  CAF_CHECK_EQUAL(cancelled["cancel_reason"].get<std::string>(), "payment_failed");
+  CAF_CHECK(!json::parse(events::order_created(from, sample_order()).payload)["data"].contains(
+    "cancel_reason"));
   auto rejected = events::stock_rejected(from, "attempt-1", "cust-1",
                                          {{"SKU-A", 5, 2}, {"SKU-B", 3, 0}}, at);
   CAF_CHECK_EQUAL(rejected.aggregate, "attempt-1");

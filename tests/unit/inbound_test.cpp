@@ -91,6 +91,27 @@ CAF_TEST(order place and cancel bodies are checked like the HTTP api) {
   CAF_CHECK(std::holds_alternative<std::string>(decode_order_cancel("[]")));
 }
 
+CAF_TEST(payment results name an order and succeeded or failed) {
+  auto ok = decode_payment_result(
+    R"({"order_id":"0195f0c2-3b7a-7cc4-9a51-6f2b8f0e9a11","status":"succeeded"})");
+  CAF_REQUIRE(std::holds_alternative<payment_command>(ok));
+  CAF_CHECK(std::get<payment_command>(ok).succeeded);
+  auto failed = decode_payment_result(
+    R"({"order_id":"0195f0c2-3b7a-7cc4-9a51-6f2b8f0e9a11","status":"failed","reason":"declined"})");
+  CAF_REQUIRE(std::holds_alternative<payment_command>(failed));
+  CAF_CHECK(!std::get<payment_command>(failed).succeeded);
+  CAF_CHECK_EQUAL(std::get<payment_command>(failed).reason, "declined");
+  auto bad = decode_payment_result(R"({"order_id":"x","status":"paid","reason":7})");
+  CAF_REQUIRE(std::holds_alternative<std::string>(bad));
+  auto why = std::get<std::string>(bad);
+  CAF_CHECK(why.find("order_id") != std::string::npos);
+  CAF_CHECK(why.find("status") != std::string::npos);
+  CAF_CHECK(why.find("reason") != std::string::npos);
+  CAF_CHECK(std::holds_alternative<std::string>(decode_payment_result("[]")));
+  CAF_CHECK(dispose("payment.result", errc::illegal_transition) == disposition::ack);
+  CAF_CHECK(dispose("payment.result", errc::not_found) == disposition::dead_letter);
+}
+
 CAF_TEST(only failures of the server are retried) {
   CAF_CHECK(dispose("order.place", errc::ok) == disposition::ack);
   for (auto code : {errc::unavailable, errc::storage_failure, errc::internal, errc::conflict})

@@ -25,7 +25,8 @@ const std::vector<std::string> file_keys = {
   "request-timeout-ms", "idle-timeout-ms", "data-dir", "store", "sqlite-synchronous",
   "writer-max-batch", "reader-threads", "order-idle-timeout-ms", "stock-idle-timeout-ms",
   "restart-budget", "restart-window-ms", "restart-backoff-ms", "grace-period",
-  "processor-interval-ms", "processor-batch", "idempotency-ttl-hours", "log-level",
+  "processor-interval-ms", "processor-batch", "payments", "payment-success-rate",
+  "payment-latency-ms", "payment-seed", "payment-timeout-ms", "idempotency-ttl-hours", "log-level",
   "log-format", "demo-catalogue", "enable-fault-injection",
 };
 
@@ -38,6 +39,8 @@ const std::vector<std::pair<std::string, std::string>> non_defaults = {
   {"order-idle-timeout-ms", "9"}, {"stock-idle-timeout-ms", "10"}, {"restart-budget", "0"},
   {"restart-window-ms", "11"}, {"restart-backoff-ms", "0"}, {"grace-period", "0.5"},
   {"processor-interval-ms", "12"}, {"processor-batch", "13"}, {"idempotency-ttl-hours", "1"},
+  {"payments", "external"}, {"payment-success-rate", "0.5"}, {"payment-latency-ms", "19"},
+  {"payment-seed", "20"}, {"payment-timeout-ms", "21"},
   {"node-id", "node-7"}, {"amqp-url", "amqp://u:p@broker:5673/v"},
   {"amqp-exchange", "shop.events"}, {"relay-batch", "14"}, {"relay-interval-ms", "15"},
   {"breaker-failures", "16"}, {"breaker-cooldown-ms", "17"}, {"outbox-retention-hours", "18"},
@@ -381,6 +384,9 @@ CAF_TEST(out of range values name the key) {
   check_error(with_flags({"--request-timeout-ms", "4294967296"}), {"--request-timeout-ms"});
   check_error(with_flags({"--grace-period", "-1"}), {"\"-1\"", "--grace-period", "seconds"});
   check_error(with_flags({"--grace-period", "nan"}), {"--grace-period"});
+  check_error(with_flags({"--payment-success-rate", "1.5"}), {"--payment-success-rate"});
+  check_error(with_flags({"--payments", "cash"}), {"--payments"});
+  check_error(with_flags({"--payment-timeout-ms", "0"}), {"--payment-timeout-ms"});
   check_error(with_flags({"--grace-period", "inf"}), {"--grace-period"});
   check_error(with_flags({"--grace-period", "5s"}), {"--grace-period"});
   check_error(with_flags({"--host", ""}), {"--host", "non-empty"});

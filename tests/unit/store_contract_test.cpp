@@ -394,6 +394,35 @@ CAF_TEST(an order transition is guarded by the expected status) {
   });
 }
 
+CAF_TEST(a cancelled order keeps its cancel reason) {
+  for_each_backend([](store_factory& factory) {
+    using st = order_status;
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("order-1", "cust-1", 1000)}}).ok());
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("order-2", "cust-1", 1000)}}).ok());
+    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "");
+    CAF_REQUIRE(apply_one(*s, {transition_order{"order-1", st::pending, st::processing, 1500,
+                                                "ignored: not a cancel"}})
+                  .ok());
+    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "");
+    CAF_REQUIRE(apply_one(*s, {transition_order{"order-1", st::processing, st::cancelled, 1600,
+                                                "payment_failed"}})
+                  .ok());
+    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "payment_failed");
+    // A refused change set leaves the reason alone.
+    auto refused = apply_one(*s, {transition_order{"order-2", st::pending, st::cancelled, 1700,
+                                                   "customer_request"},
+                                  transition_order{"order-9", st::pending, st::cancelled, 1}});
+    CAF_CHECK(!refused.ok());
+    CAF_CHECK_EQUAL(s->find_order("order-2")->cancel_reason, "");
+    order_query q;
+    q.status = st::cancelled;
+    auto listed = s->list_orders(q);
+    CAF_REQUIRE_EQUAL(listed.items.size(), 1u);
+    CAF_CHECK_EQUAL(listed.items[0].cancel_reason, "payment_failed");
+  });
+}
+
 // -- change sets --------------------------------------------------------------------------------
 
 CAF_TEST(a failing change set leaves no trace while its neighbours commit) {
