@@ -5,7 +5,7 @@ orders are PROCESSING (they complete exactly once after the restart)."""
 
 import unittest
 
-from harness import OrderdTestCase, poll_until, random_id
+from harness import OrderdTestCase, poll_until, query, random_id
 
 FAST = ("--grace-period", "0.2", "--processor-interval-ms", "100", "--payment-latency-ms", "50")
 
@@ -120,6 +120,45 @@ class RestartTest(SagaTestCase):
         self.assertEqual(self.stock(s, "KILL-1"), (90, 0))
         self.assertEqual(self.sold(s, "KILL-1"), 10)
         self.assertEqual(len(self.list_all(s, "/api/v1/orders", status="CONFIRMED")), 4)
+
+
+class LifecycleFlowTest(SagaTestCase):
+    """The issue's full flows, notifications included (email to the maildir by default)."""
+
+    def mails(self, server, order_id):
+        body = self.assert_json(server.get(query("/api/v1/notifications", channel="email",
+                                                 limit=100)), 200)
+        return {n["event_type"]: n for n in body["items"] if order_id in n["subject"] + n["body"]}
+
+    def wait_mails(self, server, order_id, *event_types):
+        def sent():
+            mails = self.mails(server, order_id)
+            done = all(mails.get(t, {}).get("status") == "SENT" for t in event_types)
+            return mails if done else None
+        return poll_until(sent, 30, 0.1, f"SENT mails {event_types} for {order_id}")
+
+    def test_order_to_confirmed_with_notifications_sent(self):
+        s = self.start_server(*FAST, "--payment-success-rate", "1")
+        self.create_product(s, "FLOW-OK", 5)
+        order = self.place_order(s, [("FLOW-OK", 2)], customer_id="flow-1")
+        self.assertEqual(self.wait_status(s, order["id"], "CONFIRMED", "CANCELLED")["status"],
+                         "CONFIRMED")
+        mails = self.wait_mails(s, order["id"], "order.created", "order.confirmed")
+        self.assertEqual(mails["order.confirmed"]["recipient"], "flow-1@example.com")
+        self.assertEqual(self.stock(s, "FLOW-OK"), (3, 0))
+        self.assertEqual(self.sold(s, "FLOW-OK"), 2)
+
+    def test_failed_payment_cancels_restores_stock_and_notifies(self):
+        s = self.start_server(*FAST, "--payment-success-rate", "0")
+        self.create_product(s, "FLOW-FAIL", 5)
+        order = self.place_order(s, [("FLOW-FAIL", 2)], customer_id="flow-2")
+        cancelled = self.wait_status(s, order["id"], "CONFIRMED", "CANCELLED")
+        self.assertEqual((cancelled["status"], cancelled["cancel_reason"]),
+                         ("CANCELLED", "payment_failed"))
+        self.assertEqual(self.stock(s, "FLOW-FAIL"), (5, 0))
+        mails = self.wait_mails(s, order["id"], "order.created", "order.cancelled")
+        self.assertEqual(mails["order.cancelled"]["recipient"], "flow-2@example.com")
+        self.assertNotIn("order.confirmed", mails)
 
 
 if __name__ == "__main__":
