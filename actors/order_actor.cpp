@@ -547,7 +547,8 @@ caf::actor child_for(registry_actor self, const services_ptr& svc, const std::st
 void start_placement(registry_actor self, const services_ptr& svc, placement_request req,
                      caf::typed_response_promise<placement_result> rp) {
   auto key = req.idempotency_key;
-  auto child = spawn_child(self, svc, make_uuid(), true);
+  // Time-ordered: order ids are a unique index the writer appends to with every placement.
+  auto child = spawn_child(self, svc, make_time_ordered_uuid(svc->now()), true);
   self->request(child, caf::infinite, place_atom_v, std::move(req))
     .then(
       [=](placement_result& res) mutable {

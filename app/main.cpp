@@ -93,7 +93,7 @@ runtime_options runtime_options_from(const config::settings& s) {
   o.breaker_cooldown = milliseconds{s.breaker_cooldown_ms};
   o.outbox_retention = hours{s.outbox_retention_hours};
   o.inbound_dedup = hours{s.inbound_dedup_hours};
-  o.notify.enabled = true;
+  o.notify.enabled = s.notifications;
   o.notify.max_attempts = s.notify_max_attempts;
   o.notify.backoff_base = milliseconds{s.notify_backoff_ms};
   o.notify.backoff_cap = std::max(milliseconds{60000}, milliseconds{s.notify_backoff_ms});

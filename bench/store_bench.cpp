@@ -7,7 +7,10 @@
 // can approach with the same batch size.
 //
 //   orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] [--batch N]...
-//                      [--synchronous FULL|NORMAL] [--json FILE]
+//                      [--synchronous FULL|NORMAL] [--random-ids] [--json FILE]
+//
+// Order ids are time-ordered (version 7) as the server makes them; --random-ids uses random
+// version 4 ids instead (what the server did before), to measure what that costs.
 //
 // Prints one line per batch size and, with --json, writes
 //   {"synchronous": "FULL", "skus": N, "runs": [{"batch": 256, "change_sets": ..., "seconds": ...,
@@ -47,12 +50,15 @@ struct options {
   std::vector<size_t> batches;
   std::string synchronous = "FULL";
   std::string json_path;
+  bool random_ids = false;
 };
+
+bool random_order_ids = false; // --random-ids
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "store_bench: " << why << "\n"
             << "usage: orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] "
-               "[--batch N]... [--synchronous FULL|NORMAL] [--json FILE]\n";
+               "[--batch N]... [--synchronous FULL|NORMAL] [--random-ids] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -66,6 +72,10 @@ options parse(int argc, char** argv) {
       return argv[++i];
     };
     try {
+      if (a == "--random-ids") {
+        o.random_ids = true;
+        continue;
+      }
       if (a == "--data-dir")
         o.data_dir = value();
       else if (a == "--skus")
@@ -112,7 +122,7 @@ persistence::change_set make_order(std::mt19937_64& rng, const std::vector<std::
   std::uniform_int_distribution<int> lines(1, 3);
   std::uniform_int_distribution<int> qty(1, 3);
   order o;
-  o.id = make_uuid();
+  o.id = random_order_ids ? make_uuid() : make_time_ordered_uuid(system_now_ms());
   o.customer_id = "bench-" + std::to_string(n % 10000);
   o.customer_email = "bench@example.com";
   o.status = order_status::pending;
@@ -192,6 +202,7 @@ run_result run_batches(persistence::store& st, const std::vector<std::string>& s
 
 int main(int argc, char** argv) {
   auto opt = parse(argc, argv);
+  random_order_ids = opt.random_ids;
   bool own_dir = opt.data_dir.empty();
   try {
     if (own_dir) {

@@ -268,6 +268,9 @@ constexpr std::array options{
          .meaning = "remember processed command ids at least this long (redeliveries are ignored)",
          .field = &settings::inbound_dedup_hours, .min = 1, .max = 24 * 365},
   // -- notifications
+  option{.name = "notifications", .section = notifications,
+         .meaning = "run the notification channels (email, webhook, push); false turns them off",
+         .field = &settings::notifications},
   option{.name = "smtp-url", .metavar = "URL", .section = notifications,
          .meaning = "SMTP server for e-mail, smtp://host:port; empty writes each e-mail to "
                     "<data-dir>/mail/new instead",

@@ -72,6 +72,7 @@ struct settings {
   std::string webhook_urls;                ///< --webhook-url: http:// URLs, comma separated
   std::string webhook_secret;              ///< --webhook-secret: signs webhook bodies (HMAC)
   uint32_t webhook_timeout_ms = 5000;      ///< --webhook-timeout-ms: per delivery attempt
+  bool notifications = true;               ///< --notifications: the notification channels run
   uint32_t notify_max_attempts = 5;        ///< --notify-max-attempts: then FAILED
   uint32_t notify_backoff_ms = 1000;       ///< --notify-backoff-ms: first retry delay, doubles
   uint32_t notify_breaker_failures = 3;    ///< --notify-breaker-failures: opens a channel

@@ -5,26 +5,45 @@
 
 namespace orderd {
 
-std::string make_uuid() {
-  // One generator per thread: seeded from the OS once, then lock-free.
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  uint64_t hi = gen();
-  uint64_t lo = gen();
-  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL; // version 4
-  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL; // RFC 4122 variant
+namespace {
+
+/// Canonical 8-4-4-4-12 lower-case hex of the two 64-bit halves.
+std::string format_uuid(uint64_t hi, uint64_t lo) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out(36, '-');
   size_t pos = 0;
-  auto put = [&](uint64_t word, int nibbles_from, int nibbles_to) {
-    for (int i = nibbles_from; i < nibbles_to; ++i) {
+  for (auto word : {hi, lo})
+    for (int i = 0; i < 16; ++i) {
       if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
         ++pos;
       out[pos++] = hex[(word >> (60 - 4 * i)) & 0xF];
     }
-  };
-  put(hi, 0, 16);
-  put(lo, 0, 16);
   return out;
+}
+
+std::mt19937_64& generator() {
+  // One generator per thread: seeded from the OS once, then lock-free.
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen;
+}
+
+constexpr uint64_t rfc_variant(uint64_t lo) {
+  return (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+}
+
+} // namespace
+
+std::string make_uuid() {
+  auto& gen = generator();
+  uint64_t hi = (gen() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL; // version 4
+  return format_uuid(hi, rfc_variant(gen()));
+}
+
+std::string make_time_ordered_uuid(int64_t now_ms) {
+  auto& gen = generator();
+  uint64_t hi = (static_cast<uint64_t>(now_ms) & 0xFFFFFFFFFFFFULL) << 16;
+  hi |= 0x7000ULL | (gen() & 0x0FFFULL); // version 7, 12 random bits
+  return format_uuid(hi, rfc_variant(gen()));
 }
 
 bool is_uuid(std::string_view text) noexcept {

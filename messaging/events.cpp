@@ -1,10 +1,10 @@
 #include "messaging/events.hpp"
 
 #include <charconv>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/ids.hpp"
 #include "domain/time.hpp"
 
 namespace orderd::events {
@@ -23,27 +23,6 @@ std::string dump(const ojson& j) {
   return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
-/// A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. Event ids are
-/// unique and indexed (outbox.id): time-ordered ids land at the right edge of that index, so a
-/// batch of inserts dirties a few pages instead of one random page per event (random version 4
-/// ids made the WAL writes of every placement several times larger).
-std::string make_event_id(timestamp_ms now) {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  uint64_t hi = (static_cast<uint64_t>(now) & 0xFFFFFFFFFFFFULL) << 16;
-  hi |= 0x7000ULL | (gen() & 0x0FFFULL); // version 7, 12 random bits
-  uint64_t lo = (gen() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL; // RFC variant
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t pos = 0;
-  for (auto word : {hi, lo})
-    for (int i = 0; i < 16; ++i) {
-      if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
-        ++pos;
-      out[pos++] = hex[(word >> (60 - 4 * i)) & 0xF];
-    }
-  return out;
-}
-
 void append_number(std::string& out, int64_t x) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
@@ -54,7 +33,7 @@ void append_number(std::string& out, int64_t x) {
 persistence::outbox_event make(const origin& from, std::string_view type, std::string aggregate,
                                timestamp_ms at, std::string_view data) {
   persistence::outbox_event e;
-  e.id = make_event_id(at);
+  e.id = make_time_ordered_uuid(at);
   e.type = std::string{type};
   e.aggregate = std::move(aggregate);
   e.occurred_at = at;

@@ -143,6 +143,21 @@ class NotificationsTest(OrderdTestCase):
         return self.assert_json(server.post("/api/v1/orders",
                                             order_body([(sku, qty)], customer_id, email)), 201)
 
+    def test_notifications_can_be_turned_off(self):
+        server = self.start_server("--notifications=false", "--admin-token", "t0k")
+        tree = self.assert_json(server.get("/api/v1/admin/actors",
+                                           headers={"Authorization": "Bearer t0k"}), 200)
+        root = [x for x in tree["supervisors"] if x["name"] == "root"][0]
+        self.assertNotIn("notification-supervisor", root["children"])
+        self.create_product(server, "SKU-OFF", 10)
+        self.place(server, "SKU-OFF", 1)
+        # The order's events have been published (outbox drained) and nobody made a record.
+        poll_until(lambda: self.assert_json(server.get("/ready"), 200)["checks"]["broker"]
+                   ["backlog"] == 0, 10, message="outbox drained")
+        self.assertEqual(self.notifications(server), [])
+        self.assertFalse(os.path.exists(os.path.join(self.data_dir, "mail", "new")) and
+                         os.listdir(os.path.join(self.data_dir, "mail", "new")))
+
     def test_order_mails_into_the_maildir_and_pushes_to_the_customer(self):
         server = self.start_server()
         customer = self.assert_json(server.post(CUSTOMERS, {"name": "Ada", "email": "ada@example.com"}), 201)

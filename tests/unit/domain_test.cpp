@@ -431,6 +431,23 @@ CAF_TEST(merge lines adds up quantities per sku in first seen order) {
 
 // -- ids -------------------------------------------------------------------------------------
 
+CAF_TEST(time ordered uuids are version 7 and sort by their millisecond) {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int64_t ms = 1'700'000'000'000; ms < 1'700'000'000'500; ++ms) {
+    auto id = make_time_ordered_uuid(ms);
+    CAF_CHECK(is_uuid(id));
+    CAF_CHECK_EQUAL(id[14], '7');                                  // version
+    CAF_CHECK(std::string{"89ab"}.find(id[19]) != std::string::npos); // RFC 9562 variant
+    CAF_CHECK_LESS(previous, id); // later milliseconds sort after: index inserts append
+    previous = id;
+    seen.insert(id);
+  }
+  CAF_CHECK_EQUAL(seen.size(), 500u);
+  // The first 12 hex digits are the milliseconds.
+  CAF_CHECK_EQUAL(make_time_ordered_uuid(0x0123456789ab).substr(0, 13), "01234567-89ab");
+}
+
 CAF_TEST(uuids are canonical version 4 and unique) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {

@@ -27,7 +27,7 @@ const std::vector<std::string> file_keys = {
   "restart-budget", "restart-window-ms", "restart-backoff-ms", "grace-period",
   "processor-interval-ms", "processor-batch", "payments", "payment-success-rate",
   "payment-latency-ms", "payment-seed", "payment-timeout-ms", "idempotency-ttl-hours", "log-level",
-  "log-format", "demo-catalogue", "enable-fault-injection",
+  "log-format", "demo-catalogue", "enable-fault-injection", "notifications",
 };
 
 // A valid value different from the default, per key.
@@ -45,7 +45,8 @@ const std::vector<std::pair<std::string, std::string>> non_defaults = {
   {"amqp-exchange", "shop.events"}, {"relay-batch", "14"}, {"relay-interval-ms", "15"},
   {"breaker-failures", "16"}, {"breaker-cooldown-ms", "17"}, {"outbox-retention-hours", "18"},
   {"log-level", "debug"}, {"log-format", "json"}, {"demo-catalogue", "true"},
-  {"smtp-url", "smtp://127.0.0.1:2525"}, {"mail-from", "shop@example.com"},
+  {"notifications", "false"}, {"smtp-url", "smtp://127.0.0.1:2525"},
+  {"mail-from", "shop@example.com"},
   {"stock-manager-email", "stock@example.com"},
   {"webhook-url", "http://127.0.0.1:9/a,http://127.0.0.1:9/b"}, {"webhook-secret", "k3y"},
   {"webhook-timeout-ms", "19"}, {"notify-max-attempts", "2"}, {"notify-backoff-ms", "20"},
