@@ -640,18 +640,8 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
     [=](ship_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
       return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
     },
-    [=](idle_atom a, const std::string& id, const caf::actor_addr& who) {
-      auto& st = self->state;
-      if (auto i = st.children.find(id); i != st.children.end() && i->second.address() == who) {
-        auto child = i->second;
-        st.children.erase(i);
-        st.stats.live_children = static_cast<int64_t>(st.children.size());
-        self->send(child, a);
-      } else if (st.keys.count(who) == 0) {
-        // Not ours: left over from a previous incarnation of this registry. Let it go.
-        if (auto orphan = caf::actor_cast<caf::actor>(who))
-          self->send(orphan, a);
-      }
+    [=](idle_atom, const std::string& id, const caf::actor_addr& who) {
+      on_idle_request(self, id, who);
     },
     [=](crash_atom a, const std::string& id) { self->send(child_for(self, svc, id), a, id); },
     [=](crash_atom) {

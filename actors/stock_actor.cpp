@@ -448,18 +448,8 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
       // Not live: the store has the committed figures; no need to wake an actor.
       return self->delegate(svc->readers.next(), a, product_tag{}, sku);
     },
-    [=](idle_atom a, const std::string& sku, const caf::actor_addr& who) {
-      auto& st = self->state;
-      if (auto i = st.children.find(sku); i != st.children.end() && i->second.address() == who) {
-        auto child = i->second;
-        st.children.erase(i);
-        st.stats.live_children = static_cast<int64_t>(st.children.size());
-        self->send(child, a);
-      } else if (st.keys.count(who) == 0) {
-        // Not ours: left over from a previous incarnation of this registry. Let it go.
-        if (auto orphan = caf::actor_cast<caf::actor>(who))
-          self->send(orphan, a);
-      }
+    [=](idle_atom, const std::string& sku, const caf::actor_addr& who) {
+      on_idle_request(self, sku, who);
     },
     [=](stay_atom a, const std::string& sku, const caf::actor_addr& who) {
       // A passivating actor got a reservation we routed before letting it go. Take it back

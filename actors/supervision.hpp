@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/fwd.hpp>
 
+#include "actors/protocol.hpp"
 #include "domain/notification.hpp"
 #include "domain/time.hpp"
 #include "persistence/store.hpp"
@@ -180,6 +181,26 @@ on_child_down(Self* self, const caf::down_msg& msg, const restart_limits& limits
     self->quit(caf::exit_reason::unhandled_exception);
   }
   return std::make_pair(std::move(name), decision);
+}
+
+/// A registry's side of the passivation handshake: child `who`, registered under `key`, asks to
+/// passivate (`idle_atom`). If it is the current child for its key, the registry forgets it and
+/// answers, so it may quit: anything routed to it before arrives first (per-sender FIFO). A
+/// child the registry never knew (left over from a previous incarnation) is let go too. A child
+/// replaced under its key meanwhile gets no answer (its new incarnation serves the key).
+template <class Self>
+void on_idle_request(Self* self, const std::string& key, const caf::actor_addr& who) {
+  auto& st = self->state;
+  if (auto i = st.children.find(key); i != st.children.end() && i->second.address() == who) {
+    auto child = i->second;
+    st.children.erase(i);
+    st.stats.live_children = static_cast<int64_t>(st.children.size());
+    self->send(child, atoms::idle_atom_v);
+  } else if (st.keys.count(who) == 0) {
+    // Not ours: left over from a previous incarnation of this registry. Let it go.
+    if (auto orphan = caf::actor_cast<caf::actor>(who))
+      self->send(orphan, atoms::idle_atom_v);
+  }
 }
 
 /// Tunables of the notification channels (actors/notifier.hpp).
