@@ -32,6 +32,8 @@ REPO=$(cd "$BENCH/.." && pwd)
 WRK=${WRK:-wrk}
 PYTHON=${PYTHON:-python3}
 TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 command_line="bench/run.sh $*"
@@ -152,14 +154,8 @@ start_orderd() {
   "$orderd" --host 127.0.0.1 --port 0 --data-dir "$data" --grace-period 3600 \
     "${orderd_args[@]}" "$@" >"$logfile" 2>&1 &
   orderd_pid=$!
-  local port=""
-  for _ in $(seq 300); do
-    port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$logfile" | head -n1)
-    [[ -n "$port" ]] && break
-    kill -0 "$orderd_pid" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "orderd exited"; }
-    sleep 0.1
-  done
-  [[ -n "$port" ]] || { tail -n 20 "$logfile" >&2; die "orderd did not log its port in 30 s"; }
+  local port
+  port=$(logged_port "$logfile" "$orderd_pid" 30) || die "orderd did not start"
   url="http://127.0.0.1:$port"
   "${TOOL[@]}" wait-ready "$url"
   log "orderd (pid $orderd_pid) listening on $url; data in $data"

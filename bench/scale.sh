@@ -21,6 +21,8 @@ REPO=$(cd "$BENCH/.." && pwd)
 WRK=${WRK:-wrk}
 PYTHON=${PYTHON:-python3}
 TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 orders=1000000 build=1 keep=0 orderd="" actors=20000 skus=1000
 orderd_args=()
@@ -74,14 +76,8 @@ start() {
   "$orderd" --host 127.0.0.1 --port 0 --data-dir "$data" --grace-period 86400 \
     "${orderd_args[@]}" "$@" >"$logfile" 2>&1 &
   pid=$!
-  local port=""
-  for _ in $(seq 600); do
-    port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$logfile" | head -n1)
-    [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "orderd exited"; }
-    sleep 0.01
-  done
-  [[ -n "$port" ]] || die "orderd did not log its port"
+  local port
+  port=$(logged_port "$logfile" "$pid" 60) || die "orderd did not start"
   url="http://127.0.0.1:$port"
   "${TOOL[@]}" wait-ready "$url" --timeout 120
   ready_ms=$((($(date +%s%N) - t0) / 1000000))
