@@ -387,6 +387,22 @@ void release_child(registry_actor self, const std::string& id) {
   }
 }
 
+/// Commits `cs`; the answer is then what `on_ok` returns, or the store's refusal or error.
+template <class T, class OnOk>
+void commit_then(registry_actor self, const services_ptr& svc, change_set cs,
+                 caf::typed_response_promise<T> rp, OnOk on_ok) {
+  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
+    .then(
+      [=](change_result& res) mutable {
+        if (!res.ok()) {
+          rp.deliver(fail(res.code, res.detail));
+          return;
+        }
+        rp.deliver(on_ok());
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
 caf::result<customer> create_customer(registry_actor self, const services_ptr& svc,
                                       customer_details details) {
   customer c;
@@ -397,17 +413,10 @@ caf::result<customer> create_customer(registry_actor self, const services_ptr& s
   change_set cs;
   cs.ops.emplace_back(persistence::insert_customer{c});
   auto rp = self->make_response_promise<customer>();
-  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
-    .then(
-      [=](change_result& res) mutable {
-        if (!res.ok()) {
-          rp.deliver(fail(res.code, res.detail));
-          return;
-        }
-        spdlog::info("customer {} created", c.id);
-        rp.deliver(c);
-      },
-      [=](caf::error& err) mutable { rp.deliver(err); });
+  commit_then(self, svc, std::move(cs), rp, [c] {
+    spdlog::info("customer {} created", c.id);
+    return c;
+  });
   return rp;
 }
 
@@ -424,18 +433,11 @@ caf::result<customer> update_customer(registry_actor self, const services_ptr& s
         next.updated_at = svc->now();
         change_set cs;
         cs.ops.emplace_back(persistence::update_customer{next, before.version});
-        self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
-          .then(
-            [=](change_result& res) mutable {
-              if (!res.ok()) {
-                rp.deliver(fail(res.code, res.detail));
-                return;
-              }
-              if (auto i = self->state.children.find(id); i != self->state.children.end())
-                self->send(i->second, update_atom_v, next);
-              rp.deliver(next);
-            },
-            [=](caf::error& err) mutable { rp.deliver(err); });
+        commit_then(self, svc, std::move(cs), rp, [self, id, next] {
+          if (auto i = self->state.children.find(id); i != self->state.children.end())
+            self->send(i->second, update_atom_v, next);
+          return next;
+        });
       },
       [=](caf::error& err) mutable { rp.deliver(err); });
   return rp;
@@ -445,18 +447,11 @@ caf::result<bool> delete_customer(registry_actor self, const services_ptr& svc, 
   change_set cs;
   cs.ops.emplace_back(persistence::delete_customer{id});
   auto rp = self->make_response_promise<bool>();
-  self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
-    .then(
-      [=](change_result& res) mutable {
-        if (!res.ok()) {
-          rp.deliver(fail(res.code, res.detail));
-          return;
-        }
-        release_child(self, id);
-        spdlog::info("customer {} deleted", id);
-        rp.deliver(true);
-      },
-      [=](caf::error& err) mutable { rp.deliver(err); });
+  commit_then(self, svc, std::move(cs), rp, [self, id] {
+    release_child(self, id);
+    spdlog::info("customer {} deleted", id);
+    return true;
+  });
   return rp;
 }
 
