@@ -1,16 +1,19 @@
 // Scenario 6 of the benchmark harness: the store alone.
 //
 // Writes the same rows the server writes for `POST /api/v1/orders` (one change set per order:
-// insert_order + adjust_stock for every line, available -> reserved) straight through the
-// persistence::store interface, in batches (one transaction per batch, as the store writer does),
-// with no HTTP and no actors. The change sets per second it reaches are the ceiling the server
-// can approach with the same batch size.
+// insert_order, adjust_stock for every line (available -> reserved), the order.created event and
+// one inventory.updated event per line into the outbox) straight through the persistence::store
+// interface, in batches (one transaction per batch, as the store writer does), with no HTTP and
+// no actors. Like the server's relay, each batch also marks the events of the batch before it
+// published (the relay's mark joins the writer's group commit). The change sets per second it
+// reaches are the ceiling the server can approach with the same batch size.
 //
 //   orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] [--batch N]...
-//                      [--synchronous FULL|NORMAL] [--random-ids] [--json FILE]
+//                      [--synchronous FULL|NORMAL] [--random-ids] [--no-outbox] [--json FILE]
 //
 // Order ids are time-ordered (version 7) as the server makes them; --random-ids uses random
-// version 4 ids instead (what the server did before), to measure what that costs.
+// version 4 ids instead (what the server did before), to measure what that costs. --no-outbox
+// leaves the events out (what this benchmark measured before), to measure what they cost.
 //
 // Prints one line per batch size and, with --json, writes
 //   {"synchronous": "FULL", "skus": N, "runs": [{"batch": 256, "change_sets": ..., "seconds": ...,
@@ -35,6 +38,7 @@
 #include "domain/ids.hpp"
 #include "domain/order.hpp"
 #include "domain/time.hpp"
+#include "messaging/events.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
@@ -51,14 +55,17 @@ struct options {
   std::string synchronous = "FULL";
   std::string json_path;
   bool random_ids = false;
+  bool outbox = true;
 };
 
 bool random_order_ids = false; // --random-ids
+bool with_outbox = true;       // not --no-outbox
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "store_bench: " << why << "\n"
             << "usage: orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] "
-               "[--batch N]... [--synchronous FULL|NORMAL] [--random-ids] [--json FILE]\n";
+               "[--batch N]... [--synchronous FULL|NORMAL] [--random-ids] [--no-outbox] "
+               "[--json FILE]\n";
   std::exit(2);
 }
 
@@ -74,6 +81,10 @@ options parse(int argc, char** argv) {
     try {
       if (a == "--random-ids") {
         o.random_ids = true;
+        continue;
+      }
+      if (a == "--no-outbox") {
+        o.outbox = false;
         continue;
       }
       if (a == "--data-dir")
@@ -115,7 +126,9 @@ std::string sku_name(int i) {
 }
 
 /// The change set the order actor builds for a new order (see actors/order_actor.cpp):
-/// insert_order, then one adjust_stock per line moving the quantity from available to reserved.
+/// insert_order, one adjust_stock per line moving the quantity from available to reserved, and
+/// the events (order.created; inventory.updated for each stock move, built inside the writer's
+/// transaction as actors/outbox.cpp does).
 persistence::change_set make_order(std::mt19937_64& rng, const std::vector<std::string>& skus,
                                    uint64_t n) {
   std::uniform_int_distribution<size_t> pick(0, skus.size() - 1);
@@ -142,7 +155,19 @@ persistence::change_set make_order(std::mt19937_64& rng, const std::vector<std::
   for (auto& c : stock_changes_for_placement(o.lines))
     cs.ops.emplace_back(persistence::adjust_stock{c.sku, c.available_delta, c.reserved_delta,
                                                   c.sold_delta, o.created_at});
+  events::origin from{"store-bench", make_uuid()};
+  if (with_outbox)
+    cs.ops.emplace_back(persistence::append_event{events::order_created(from, o)});
+  auto at = o.created_at;
   cs.ops.insert(cs.ops.begin(), persistence::insert_order{std::move(o)});
+  if (with_outbox)
+    cs.ops.emplace_back(persistence::append_stock_events{
+      [from, at](const std::vector<persistence::stock_move>& moves) {
+        std::vector<persistence::outbox_event> out;
+        for (auto& m : moves)
+          out.push_back(events::inventory_updated(from, m.after, at));
+        return out;
+      }});
   return cs;
 }
 
@@ -179,6 +204,19 @@ run_result run_batches(persistence::store& st, const std::vector<std::string>& s
     batch.reserve(batch_size);
     for (size_t i = 0; i < batch_size; ++i)
       batch.push_back(make_order(rng, skus, next_tag++));
+    if (with_outbox) {
+      // The relay: read what is unpublished (on a reader's thread in the server, so untimed)
+      // and mark it published in this batch's transaction.
+      persistence::mark_events_published mark;
+      mark.at = system_now_ms();
+      for (auto& e : st.unpublished_events(4 * batch_size))
+        mark.seqs.push_back(e.seq);
+      if (!mark.seqs.empty()) {
+        persistence::change_set cs;
+        cs.ops.emplace_back(std::move(mark));
+        batch.push_back(std::move(cs));
+      }
+    }
     auto t0 = clock_type::now();
     auto results = st.apply(batch);
     auto t1 = clock_type::now();
@@ -189,7 +227,7 @@ run_result run_batches(persistence::store& st, const std::vector<std::string>& s
         if (r.refused++ == 0)
           std::cerr << "store_bench: change set refused: " << res.detail << "\n";
       }
-    r.change_sets += batch.size();
+    r.change_sets += batch_size;
     ++r.batches;
   } while (clock_type::now() < deadline);
   r.seconds = std::chrono::duration<double>(busy).count();
@@ -203,6 +241,7 @@ run_result run_batches(persistence::store& st, const std::vector<std::string>& s
 int main(int argc, char** argv) {
   auto opt = parse(argc, argv);
   random_order_ids = opt.random_ids;
+  with_outbox = opt.outbox;
   bool own_dir = opt.data_dir.empty();
   try {
     if (own_dir) {
@@ -263,7 +302,8 @@ int main(int argc, char** argv) {
 
     if (!opt.json_path.empty()) {
       std::ostringstream js;
-      js << "{\"synchronous\": \"" << opt.synchronous << "\", \"skus\": " << opt.skus
+      js << "{\"synchronous\": \"" << opt.synchronous << "\", \"outbox\": "
+         << (opt.outbox ? "true" : "false") << ", \"skus\": " << opt.skus
          << ", \"runs\": [";
       for (size_t i = 0; i < runs.size(); ++i) {
         auto& r = runs[i];

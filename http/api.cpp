@@ -193,11 +193,13 @@ void ask(const services_ptr& svc, std::chrono::milliseconds timeout, responder r
     reply(problem_response(errc::unavailable, "the server is starting or restarting; retry"));
     return;
   }
+  // The deadline is the connection's (503 when it passes), not a CAF request timeout.
+  reply.answer_within(timeout);
   // Thread: Beast I/O thread -> bridge actor's mailbox (non-blocking enqueue).
   caf::anon_send(svc->bridges.next(), call_atom_v,
                  bridge_call{[=](caf::event_based_actor* self) {
                    // Thread: bridge actor. The reply handler runs here too.
-                   self->request(target, timeout, xs...)
+                   self->request(target, caf::infinite, xs...)
                      .then([=](T& value) { on_ok(value); },
                            [=](caf::error& err) { reply(error_response(err)); });
                  }});

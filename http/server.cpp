@@ -324,6 +324,18 @@ public:
     core_->gate_exit();
   }
 
+  /// Moves the deadline of request `seq` to `d` from now (see responder::answer_within). Runs
+  /// inline when called on the connection's strand (a handler), else it is posted there.
+  void post_response_deadline(uint64_t seq, std::chrono::milliseconds d) {
+    if (!core_->gate_enter())
+      return;
+    net::dispatch(socket_.get_executor(), [self = shared_from_this(), seq, d] {
+      if (self->phase_ == phase::handling && seq == self->seq_)
+        self->set_deadline(d);
+    });
+    core_->gate_exit();
+  }
+
   strand_type executor() noexcept {
     return socket_.get_executor();
   }
@@ -563,8 +575,7 @@ private:
         spdlog::debug("http {}: idle timeout", remote_);
         return close();
       case phase::handling:
-        spdlog::debug("http {}: no response within {} ms", remote_,
-                      core_->options.response_timeout.count());
+        spdlog::debug("http {}: no response in time", remote_);
         return write_response(make_problem(503, "Service Unavailable",
                                            "the server did not produce a response in time"),
                               false);
@@ -609,6 +620,10 @@ public:
     } catch (...) {
       // allocation failure while destroying: the response timeout will close the connection
     }
+  }
+
+  void answer_within(std::chrono::milliseconds d) override {
+    session_->post_response_deadline(seq_, d);
   }
 
 private:

@@ -4,6 +4,7 @@
 // header must not include Beast or Asio, so code that handles requests stays free of sockets.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,6 +94,9 @@ public:
     return done_.load(std::memory_order_acquire);
   }
 
+  /// See responder::answer_within. Slots without a deadline of their own ignore it.
+  virtual void answer_within(std::chrono::milliseconds) {}
+
 private:
   virtual void send(response&& r) = 0;
 
@@ -121,6 +125,16 @@ public:
   /// Whether some copy of this responder was called already.
   bool answered() const noexcept {
     return slot_ && slot_->completed();
+  }
+
+  /// The server answers 503 itself if no response came within `d` of this call (instead of after
+  /// its response_timeout). Callable from any thread. This is how a route bounds the wait for
+  /// the actors without a timeout in CAF: a CAF request timeout is an event in CAF's clock
+  /// thread, a lock and a wake-up per request, where this moves the connection's existing
+  /// deadline, which is nearly free.
+  void answer_within(std::chrono::milliseconds d) const {
+    if (slot_)
+      slot_->answer_within(d);
   }
 
   explicit operator bool() const noexcept {

@@ -380,6 +380,28 @@ CAF_TEST(a handler that never answers gets 503 after the response timeout) {
   CAF_CHECK(eventually([&] { return srv.in_flight() == 0 && srv.active_connections() == 0; }));
 }
 
+CAF_TEST(a route deadline set with answer_within replaces the response timeout) {
+  auto opts = test_options();
+  opts.response_timeout = 60s; // the test would time out if this applied
+  std::promise<responder> kept;
+  server srv{opts, [&](request&& req, responder reply) {
+               if (req.target == "/quick") {
+                 // Set from another thread, as a bridge actor does when it asks a second actor.
+                 std::thread([reply] { reply.answer_within(50ms); }).join();
+                 kept.set_value(std::move(reply));
+                 return;
+               }
+               reply.answer_within(50ms);
+               reply(json("in time")); // an answer before the deadline is sent as usual
+             }};
+  client c{srv.start()};
+  CAF_CHECK_EQUAL(body_of(c.get("/ok")), "in time");
+  auto res = c.get("/quick");
+  CAF_CHECK_EQUAL(res.result_int(), 503u);
+  CAF_CHECK(c.closed_by_server());
+  kept.get_future().get()(json("too late")); // harmless no-op
+}
+
 CAF_TEST(an idle keep-alive connection is closed after the idle timeout) {
   auto opts = test_options();
   opts.idle_timeout = 50ms;
