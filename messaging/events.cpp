@@ -1,5 +1,6 @@
 #include "messaging/events.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,19 @@ using ojson = nlohmann::ordered_json;
 /// `text` as a JSON string literal. Invalid UTF-8 (which decoded JSON input cannot carry, but a
 /// header could) is replaced rather than thrown on: rendering runs inside store transactions.
 std::string json_string(std::string_view text) {
+  // Skus, types, node and correlation ids are almost always printable ASCII with nothing to
+  // escape: quote them directly (three of these per event, inside the writer's transaction).
+  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    out += text;
+    out += '"';
+    return out;
+  }
   return ojson(std::string{text}).dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 

@@ -4,6 +4,8 @@
 #include <caf/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <set>
 #include <string>
 #include <utility>
@@ -482,6 +484,38 @@ CAF_TEST(is_uuid accepts the canonical form in any case only) {
 }
 
 // -- time ------------------------------------------------------------------------------------
+
+CAF_TEST(rfc3339 formatting agrees with gmtime across centuries and leap days) {
+  // The formatter computes the civil date itself; gmtime_r is the reference.
+  auto reference = [](timestamp_ms t) {
+    auto secs = t / 1000;
+    auto millis = t % 1000;
+    if (millis < 0) {
+      millis += 1000;
+      --secs;
+    }
+    std::time_t whole = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&whole, &tm);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(millis));
+    return std::string{buf};
+  };
+  size_t mismatches = 0;
+  // Every day from 1600 to 2400 at a varying time of day, plus the edges of each day.
+  constexpr timestamp_ms day = 86'400'000;
+  for (timestamp_ms t = -11'676'096'000'000; t < 13'569'465'600'000; t += day + 3'723'001) {
+    for (auto x : {t, t - t % day, t - t % day - 1}) {
+      if (format_rfc3339(x) != reference(x) && mismatches++ < 5)
+        CAF_MESSAGE("mismatch at " << x << ": " << format_rfc3339(x) << " vs " << reference(x));
+    }
+  }
+  CAF_CHECK_EQUAL(mismatches, 0u);
+  CAF_CHECK_EQUAL(format_rfc3339(253'402'300'799'999), "9999-12-31T23:59:59.999Z");
+  CAF_CHECK_EQUAL(format_rfc3339(-62'167'219'200'000), "0000-01-01T00:00:00.000Z");
+}
 
 CAF_TEST(rfc3339 formats utc with milliseconds) {
   CAF_CHECK_EQUAL(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
