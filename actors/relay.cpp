@@ -92,16 +92,16 @@ void failed(relay_actor self, std::string why) {
   self->delayed_send(self, wait, retry_atom_v);
 }
 
-/// Marks the first `n` events published, then `next()`. The mark joins the writer's next group
-/// commit (no transaction of its own). A failed mark is not a broker failure: the events stay
+/// Marks the first `n` events published (n > 0), then `next()`. The batch is the oldest
+/// unpublished events in seq order, so its confirmed prefix is the outbox's new published
+/// prefix: one cursor moves, no row is rewritten. The mark joins the writer's next group commit
+/// (no transaction of its own). A failed mark is not a broker failure: the events stay
 /// unpublished and go out again (at least once), after the next tick.
 template <class Next>
 void mark(relay_actor self, const services_ptr& svc, const events_ptr& batch, size_t n,
           Next next) {
   persistence::mark_events_published op;
-  op.seqs.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    op.seqs.push_back((*batch)[i].seq);
+  op.through = (*batch)[n - 1].seq;
   op.at = svc->now();
   persistence::change_set cs;
   cs.ops.emplace_back(std::move(op));

@@ -209,9 +209,9 @@ run_result run_batches(persistence::store& st, const std::vector<std::string>& s
       // and mark it published in this batch's transaction.
       persistence::mark_events_published mark;
       mark.at = system_now_ms();
-      for (auto& e : st.unpublished_events(4 * batch_size))
-        mark.seqs.push_back(e.seq);
-      if (!mark.seqs.empty()) {
+      auto unpublished = st.unpublished_events(4 * batch_size);
+      if (!unpublished.empty()) {
+        mark.through = unpublished.back().seq;
         persistence::change_set cs;
         cs.ops.emplace_back(std::move(mark));
         batch.push_back(std::move(cs));

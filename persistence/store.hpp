@@ -139,11 +139,13 @@ struct append_stock_events {
   stock_event_renderer render;
 };
 
-/// Mark outbox events published at `at` (the relay, once its publisher confirmed them). Seqs
-/// that do not exist or are marked already are skipped: it never fails. As an op it joins the
-/// writer's group commit, so marking costs no transaction (and no fsync) of its own.
+/// Mark every outbox event up to and including seq `through` published at `at` (the relay, once
+/// its publisher confirmed them: it publishes in seq order, so what is published is always a
+/// prefix). The store keeps one cursor, not a flag per row: marking never moves it back, nor
+/// past the newest event, and never fails. As an op it joins the writer's group commit, so
+/// marking costs no transaction (and no fsync) of its own.
 struct mark_events_published {
-  std::vector<int64_t> seqs;
+  int64_t through = 0;
   timestamp_ms at = 0;
 };
 
@@ -352,18 +354,17 @@ public:
   /// Up to `limit` events not yet marked published, by seq (publication order).
   virtual std::vector<outbox_event> unpublished_events(size_t limit) = 0;
 
-  /// Marks the events with these seqs published at `at` in a transaction of its own (the relay
-  /// uses the mark_events_published op instead); seqs that do not exist or are marked already
-  /// are skipped. Returns how many rows it marked.
-  virtual size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) = 0;
+  /// Marks every event up to and including seq `through` published at `at`, in a transaction of
+  /// its own (the relay uses the mark_events_published op instead). Returns how many events
+  /// this newly marked: 0 when they were marked already.
+  virtual size_t mark_published(int64_t through, timestamp_ms at) = 0;
 
   /// Number of events not yet marked published (the relay's backlog).
   virtual int64_t count_unpublished() = 0;
 
-  /// Deletes the oldest events, in seq order, up to the first one that is unpublished or was
-  /// published at or after `cutoff`, and never the newest row (so no seq is handed out twice).
-  /// The relay publishes in seq order, so that is every event published before `cutoff` but the
-  /// newest. Returns how many rows it deleted.
+  /// Deletes the oldest events, in seq order, up to the first one that is unpublished or
+  /// occurred at or after `cutoff`, and never the newest row (so no seq is handed out twice).
+  /// Returns how many rows it deleted.
   virtual size_t purge_published(timestamp_ms cutoff) = 0;
 
   /// Cheap round trip to the database, for readiness probes.

@@ -25,10 +25,9 @@ struct memory_database {
   int64_t last_seq = 0;
   std::map<std::string, idempotency_record> idempotency;
   std::map<std::string, processed_message> processed;
-  /// The outbox by seq, with each row's publication time (nullopt: not yet published).
-  std::map<int64_t, std::pair<outbox_event, std::optional<timestamp_ms>>> outbox;
+  std::map<int64_t, outbox_event> outbox; ///< by seq
   std::unordered_set<std::string> event_ids;
-  std::set<int64_t> unpublished; ///< seqs of unpublished rows, like SQLite's partial index
+  int64_t published_through = 0; ///< the outbox cursor: rows up to this seq are published
   int64_t last_event_seq = 0;
   std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
   std::unordered_map<std::string, std::string> customer_emails; ///< email_key -> id
@@ -300,24 +299,25 @@ public:
   std::vector<outbox_event> unpublished_events(size_t limit) override {
     return locked([&] {
       std::vector<outbox_event> result;
-      for (auto seq : db_->unpublished) {
-        if (result.size() >= limit)
-          break;
-        result.push_back(db_->outbox.at(seq).first);
-      }
+      for (auto i = db_->outbox.upper_bound(db_->published_through);
+           i != db_->outbox.end() && result.size() < limit; ++i)
+        result.push_back(i->second);
       return result;
     });
   }
 
-  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
+  size_t mark_published(int64_t through, timestamp_ms at) override {
     return locked([&] {
       undo_log nothing_to_undo; // not part of a batch: no rollback
-      return mark(seqs, at, nothing_to_undo);
+      return mark(through, at, nothing_to_undo);
     });
   }
 
   int64_t count_unpublished() override {
-    return locked([&] { return static_cast<int64_t>(db_->unpublished.size()); });
+    return locked([&] {
+      auto first = db_->outbox.upper_bound(db_->published_through);
+      return static_cast<int64_t>(std::distance(first, db_->outbox.end()));
+    });
   }
 
   size_t purge_published(timestamp_ms cutoff) override {
@@ -326,10 +326,9 @@ public:
       auto& outbox = db_->outbox;
       while (outbox.size() > 1) { // the newest row stays
         auto i = outbox.begin();
-        auto& published_at = i->second.second;
-        if (!published_at || *published_at >= cutoff)
+        if (i->first > db_->published_through || i->second.occurred_at >= cutoff)
           break;
-        db_->event_ids.erase(i->second.first.id);
+        db_->event_ids.erase(i->second.id);
         outbox.erase(i);
         ++removed;
       }
@@ -525,21 +524,19 @@ private:
     // Like the rowid of a rolled-back SQLite insert, the sequence number is given back.
     undo.add([&db, seq, id = op.event.id] {
       db.outbox.erase(seq);
-      db.unpublished.erase(seq);
       db.event_ids.erase(id);
       db.last_event_seq = seq - 1;
     });
     auto row = op.event;
     row.seq = seq;
-    db.outbox.emplace(seq, std::make_pair(std::move(row), std::optional<timestamp_ms>{}));
-    db.unpublished.insert(seq);
+    db.outbox.emplace(seq, std::move(row));
     db.event_ids.insert(op.event.id);
     db.last_event_seq = seq;
     return std::nullopt;
   }
 
   std::optional<op_failure> run(const mark_events_published& op, undo_log& undo, stock_tracker&) {
-    mark(op.seqs, op.at, undo);
+    mark(op.through, op.at, undo);
     return std::nullopt;
   }
 
@@ -656,24 +653,18 @@ private:
     return std::nullopt;
   }
 
-  /// Marks the unpublished rows among `seqs`; returns how many.
-  size_t mark(const std::vector<int64_t>& seqs, timestamp_ms at, undo_log& undo) {
+  /// Moves the published cursor to `through` (never back, never past the newest event);
+  /// returns how many events that newly covers.
+  size_t mark(int64_t through, timestamp_ms, undo_log& undo) {
     auto& db = *db_;
-    size_t marked = 0;
-    for (auto seq : seqs) {
-      if (!db.unpublished.contains(seq))
-        continue;
-      undo.add([&db, seq] {
-        if (auto i = db.outbox.find(seq); i != db.outbox.end()) {
-          i->second.second.reset();
-          db.unpublished.insert(seq);
-        }
-      });
-      db.unpublished.erase(seq);
-      db.outbox.at(seq).second = at;
-      ++marked;
-    }
-    return marked;
+    through = std::min(through, db.outbox.empty() ? int64_t{0} : db.outbox.rbegin()->first);
+    if (through <= db.published_through)
+      return 0;
+    auto marked = std::distance(db.outbox.upper_bound(db.published_through),
+                                db.outbox.upper_bound(through));
+    undo.add([&db, before = db.published_through] { db.published_through = before; });
+    db.published_through = through;
+    return static_cast<size_t>(marked);
   }
 
   std::optional<op_failure> run(const append_stock_events& op, undo_log& undo,

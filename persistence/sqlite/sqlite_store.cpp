@@ -831,7 +831,8 @@ public:
     return translate_errors("unpublished_events", [&] {
       std::vector<outbox_event> result;
       auto q = c_->prepare("SELECT seq, id, type, aggregate, occurred_at, correlation_id, envelope "
-                           "FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit");
+                           "FROM outbox WHERE seq > (SELECT published_through FROM outbox_cursor) "
+                           "ORDER BY seq LIMIT :limit");
       q.bind(":limit", detail::row_limit(limit));
       while (q.step()) {
         outbox_event e;
@@ -848,14 +849,12 @@ public:
     });
   }
 
-  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
-    if (seqs.empty())
-      return 0;
+  size_t mark_published(int64_t through, timestamp_ms at) override {
     return translate_errors("mark_published", [&] {
       size_t marked = 0;
       c_->prepare("BEGIN IMMEDIATE").run();
       try {
-        marked = mark(seqs, at);
+        marked = mark(through, at);
         c_->prepare("COMMIT").run();
       } catch (...) {
         c_->roll_back_quietly();
@@ -867,7 +866,8 @@ public:
 
   int64_t count_unpublished() override {
     return translate_errors("count_unpublished", [&] {
-      auto q = c_->prepare("SELECT count(*) FROM outbox WHERE published_at IS NULL");
+      auto q = c_->prepare("SELECT count(*) FROM outbox "
+                           "WHERE seq > (SELECT published_through FROM outbox_cursor)");
       q.step();
       return q.int64(0);
     });
@@ -877,8 +877,9 @@ public:
     return translate_errors("purge_published", [&] {
       // The first row to keep is found by walking the primary key from its start: the cost is
       // the rows to delete, however large the table.
-      c_->prepare("DELETE FROM outbox WHERE seq < (SELECT seq FROM outbox WHERE published_at IS "
-                  "NULL OR published_at >= :cutoff OR seq = (SELECT max(seq) FROM outbox) "
+      c_->prepare("DELETE FROM outbox WHERE seq < (SELECT seq FROM outbox "
+                  "WHERE seq > (SELECT published_through FROM outbox_cursor) "
+                  "OR occurred_at >= :cutoff OR seq = (SELECT max(seq) FROM outbox) "
                   "ORDER BY seq LIMIT 1)")
         .bind(":cutoff", cutoff)
         .run();
@@ -1176,7 +1177,7 @@ private:
   }
 
   std::optional<op_failure> run(const mark_events_published& op, stock_tracker&) {
-    mark(op.seqs, op.at);
+    mark(op.through, op.at);
     return std::nullopt;
   }
 
@@ -1336,23 +1337,28 @@ private:
 
   /// Marks the unpublished rows among `seqs`; returns how many. The relay marks runs of
   /// consecutive seqs (a prefix of the backlog), so one range update per run does it.
-  size_t mark(const std::vector<int64_t>& seqs, timestamp_ms at) {
-    auto sorted = seqs;
-    std::sort(sorted.begin(), sorted.end());
-    size_t marked = 0;
-    for (size_t i = 0; i < sorted.size();) {
-      auto j = i;
-      while (j + 1 < sorted.size() && sorted[j + 1] <= sorted[j] + 1)
-        ++j;
-      c_->prepare("UPDATE outbox SET published_at = :at "
-                  "WHERE seq BETWEEN :low AND :high AND published_at IS NULL")
-        .bind(":at", at)
-        .bind(":low", sorted[i])
-        .bind(":high", sorted[j])
-        .run();
-      marked += static_cast<size_t>(c_->changes());
-      i = j + 1;
+  /// Moves the published cursor to `through` (never back, never past the newest event);
+  /// returns how many events that newly covers.
+  size_t mark(int64_t through, timestamp_ms at) {
+    int64_t from = 0;
+    {
+      auto q = c_->prepare("SELECT published_through, (SELECT coalesce(max(seq), 0) FROM outbox) "
+                           "FROM outbox_cursor");
+      if (!q.step())
+        throw sqlite_failure(SQLITE_CORRUPT, "the outbox cursor row is missing");
+      from = q.int64(0);
+      through = std::min(through, q.int64(1));
     }
+    if (through <= from)
+      return 0;
+    auto count = c_->prepare("SELECT count(*) FROM outbox WHERE seq > :from AND seq <= :through");
+    count.bind(":from", from).bind(":through", through);
+    count.step();
+    auto marked = static_cast<size_t>(count.int64(0));
+    c_->prepare("UPDATE outbox_cursor SET published_through = :through, published_at = :at")
+      .bind(":through", through)
+      .bind(":at", at)
+      .run();
     return marked;
   }
 

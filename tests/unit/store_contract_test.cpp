@@ -556,34 +556,37 @@ CAF_TEST(outbox events are appended in seq order and read back unpublished) {
 CAF_TEST(marking events published removes them from the backlog once) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")},
-                               append_event{make_event("e-3")}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1", "order.created", "o-1", 1000)},
+                               append_event{make_event("e-2", "order.created", "o-2", 2000)},
+                               append_event{make_event("e-3", "order.created", "o-3", 3000)}})
                   .ok());
     auto events = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(events.size(), 3u);
-    CAF_CHECK_EQUAL(s->mark_published({events[0].seq, events[1].seq}, 5000), 2u);
+    CAF_CHECK_EQUAL(s->mark_published(events[1].seq, 5000), 2u);
     CAF_CHECK_EQUAL(s->count_unpublished(), 1);
     CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3"}));
-    // Marking again, or marking seqs that do not exist, changes nothing.
-    CAF_CHECK_EQUAL(s->mark_published({events[0].seq, 999999}, 6000), 0u);
-    CAF_CHECK_EQUAL(s->mark_published({}, 6000), 0u);
+    // Marking again, or less, changes nothing: the cursor never moves back.
+    CAF_CHECK_EQUAL(s->mark_published(events[1].seq, 6000), 0u);
+    CAF_CHECK_EQUAL(s->mark_published(events[0].seq, 6000), 0u);
     CAF_CHECK_EQUAL(s->count_unpublished(), 1);
     // New events get higher seqs than every earlier one, published or not.
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4", "order.created", "o-4", 4000)}})
+                  .ok());
     auto rest = s->unpublished_events(10);
     CAF_CHECK_EQUAL(ids_of(rest), (strings{"e-3", "e-4"}));
     CAF_CHECK(rest[1].seq > events[2].seq);
-    // Purging drops published rows older than the cutoff, never unpublished ones.
-    CAF_CHECK_EQUAL(s->purge_published(5000), 0u); // strictly before the cutoff
-    CAF_CHECK_EQUAL(s->purge_published(5001), 2u);
-    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 0u);
+    // Purging drops published rows that occurred before the cutoff, never unpublished ones.
+    CAF_CHECK_EQUAL(s->purge_published(1000), 0u); // strictly before the cutoff
+    CAF_CHECK_EQUAL(s->purge_published(1001), 1u); // e-1
+    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 1u); // e-2; e-3 is unpublished
     CAF_CHECK_EQUAL(s->count_unpublished(), 2);
     // Purging keeps the newest row, so a seq is never handed out again.
     CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-5")}}).ok());
     auto all = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(ids_of(all), (strings{"e-3", "e-4", "e-5"}));
-    CAF_CHECK_EQUAL(s->mark_published({all[0].seq, all[1].seq, all[2].seq}, 7000), 3u);
-    CAF_CHECK_EQUAL(s->purge_published(8000), 2u); // e-3, e-4; e-5 is the newest
+    CAF_CHECK_EQUAL(s->mark_published(all[2].seq, 7000), 3u);
+    CAF_CHECK_EQUAL(s->count_unpublished(), 0);
+    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u); // e-3, e-4; e-5 is the newest
     CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-6")}}).ok());
     auto last = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(ids_of(last), (strings{"e-6"}));
@@ -591,7 +594,22 @@ CAF_TEST(marking events published removes them from the backlog once) {
   });
 }
 
-CAF_TEST(marking is an op that commits with its batch and skips what it does not know) {
+CAF_TEST(marking never covers events that do not exist yet) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    // Nothing to mark: a cursor moved ahead would swallow the events appended next.
+    CAF_CHECK_EQUAL(s->mark_published(999999, 5000), 0u);
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")}})
+                  .ok());
+    CAF_CHECK_EQUAL(s->count_unpublished(), 2);
+    auto events = s->unpublished_events(10);
+    CAF_CHECK_EQUAL(s->mark_published(events[1].seq + 1000, 5000), 2u); // clamped to e-2
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-3")}}).ok());
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3"}));
+  });
+}
+
+CAF_TEST(marking is an op that commits with its batch) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")},
@@ -600,24 +618,23 @@ CAF_TEST(marking is an op that commits with its batch and skips what it does not
     auto events = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(events.size(), 4u);
     std::vector<change_set> batch{
-      // Rolled back with its change set: e-1 stays unpublished.
-      {{mark_events_published{{events[0].seq}, 5000}, adjust("NOPE", 1)}, 1},
-      // Out of order, with a duplicate and an unknown seq; e-3 is left out on purpose.
-      {{mark_events_published{{events[3].seq, events[1].seq, events[1].seq, 999999}, 5000},
-        append_event{make_event("e-5")}},
-       2},
+      // Rolled back with its change set: the cursor stays.
+      {{mark_events_published{events[2].seq, 5000}, adjust("NOPE", 1)}, 1},
+      // Commits with the event it is batched with.
+      {{mark_events_published{events[1].seq, 5000}, append_event{make_event("e-5")}}, 2},
     };
     auto results = s->apply(batch);
     CAF_REQUIRE_EQUAL(results.size(), 2u);
     CAF_CHECK(results[0].code == errc::not_found);
     CAF_CHECK(results[1].ok());
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1", "e-3", "e-5"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3", "e-4", "e-5"}));
     // Marking what is marked already changes nothing and is no failure.
-    CAF_CHECK(apply_one(*s, {mark_events_published{{events[1].seq}, 6000}}).ok());
-    // Purging walks from the oldest row and stops at the first unpublished one (e-1).
-    CAF_CHECK_EQUAL(s->purge_published(5001), 0u);
-    CAF_CHECK(apply_one(*s, {mark_events_published{{events[0].seq, events[2].seq}, 5000}}).ok());
-    CAF_CHECK_EQUAL(s->purge_published(5001), 4u); // e-1 .. e-4; e-5 waits
+    CAF_CHECK(apply_one(*s, {mark_events_published{events[0].seq, 6000}}).ok());
+    CAF_CHECK_EQUAL(s->count_unpublished(), 3);
+    // Purging walks from the oldest row and stops at the first unpublished one (e-3).
+    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u);
+    CAF_CHECK(apply_one(*s, {mark_events_published{events[3].seq, 7000}}).ok());
+    CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u); // e-3, e-4; e-5 waits
     CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-5"}));
   });
 }
@@ -938,8 +955,8 @@ public:
   std::vector<outbox_event> unpublished_events(size_t n) override {
     return inner_->unpublished_events(n);
   }
-  size_t mark_published(const std::vector<int64_t>& seqs, timestamp_ms at) override {
-    return inner_->mark_published(seqs, at);
+  size_t mark_published(int64_t through, timestamp_ms at) override {
+    return inner_->mark_published(through, at);
   }
   int64_t count_unpublished() override { return inner_->count_unpublished(); }
   size_t purge_published(timestamp_ms t) override { return inner_->purge_published(t); }
