@@ -191,24 +191,39 @@ void show_breaker(channel_actor self) {
   }
 }
 
-/// Writes the attempt's outcome; a failed write is logged (the record stays as it was, so a
-/// restart delivers it again: at-least-once).
-void record(channel_actor self, const services_ptr& svc, const notification& n,
-            timestamp_ms at) {
+/// Writes the outcomes gathered so far in one change set; when it has committed, writes those
+/// gathered meanwhile. A failed write is logged (the records stay as they were, so a restart
+/// delivers them again: at-least-once).
+void flush_outcomes(channel_actor self, const services_ptr& svc) {
+  auto& st = self->state;
   auto writer = svc->writer.get();
-  if (!writer)
+  if (st.recording || st.unrecorded.empty() || !writer)
     return;
   persistence::change_set cs;
-  cs.ops.push_back(persistence::update_notification{n.id, n.status, n.attempts, n.last_error, at});
+  for (auto& op : st.unrecorded)
+    cs.ops.emplace_back(std::move(op));
+  auto count = st.unrecorded.size();
+  st.unrecorded.clear();
+  st.recording = true;
+  auto written = [self, svc](const std::string& failure, size_t n) {
+    if (!failure.empty())
+      spdlog::warn("notifications: recording {} attempts failed: {}", n, failure);
+    self->state.recording = false;
+    flush_outcomes(self, svc);
+  };
   self->request(writer, caf::infinite, write_atom_v, std::move(cs))
-    .then(
-      [id = n.id](const persistence::change_result& r) {
-        if (!r.ok())
-          spdlog::warn("notification {}: recording the attempt failed: {}", id, r.detail);
-      },
-      [id = n.id](caf::error& err) {
-        spdlog::warn("notification {}: recording the attempt failed: {}", id, detail_of(err));
-      });
+    .then([written, count](const persistence::change_result& r) {
+            written(r.ok() ? std::string{} : r.detail, count);
+          },
+          [written, count](caf::error& err) { written(detail_of(err), count); });
+}
+
+/// Queues the attempt's outcome for the store (see flush_outcomes).
+void record(channel_actor self, const services_ptr& svc, const notification& n,
+            timestamp_ms at) {
+  self->state.unrecorded.push_back(
+    persistence::update_notification{n.id, n.status, n.attempts, n.last_error, at});
+  flush_outcomes(self, svc);
 }
 
 void delivered(channel_actor self, const services_ptr& svc, notification n) {
@@ -342,8 +357,10 @@ void write_and_dispatch(notifier_actor self, const services_ptr& svc,
   auto now = svc->now();
   persistence::change_set cs;
   for (auto& n : records) {
+    // Time-ordered ids: each record lands at the right edge of the primary key instead of on a
+    // random page of it (as order ids do), and listing by id is listing by age.
     if (n.id.empty())
-      n.id = make_uuid();
+      n.id = make_time_ordered_uuid(now);
     n.status = notification_status::pending;
     n.attempts = 0;
     n.created_at = n.updated_at = now;
@@ -375,12 +392,28 @@ void write_and_dispatch(notifier_actor self, const services_ptr& svc,
       });
 }
 
+/// Writes the records gathered for events so far; when they have committed (and gone to their
+/// channels), writes those gathered meanwhile.
+void flush_records(notifier_actor self, const services_ptr& svc) {
+  auto& st = self->state;
+  if (st.writing || st.unwritten.empty())
+    return;
+  st.writing = true;
+  auto records = std::move(st.unwritten);
+  st.unwritten.clear();
+  write_and_dispatch(self, svc, std::move(records), [self, svc](auto&&) {
+    self->state.writing = false;
+    flush_records(self, svc);
+  });
+}
+
 void write_for_event(notifier_actor self, const services_ptr& svc, const outbox_event& e,
                      const notification_audience& who) {
   auto records = render_notifications(e, who, svc->options.notify);
-  if (records.empty())
-    return;
-  write_and_dispatch(self, svc, std::move(records), [](auto&&) {});
+  auto& unwritten = self->state.unwritten;
+  unwritten.insert(unwritten.end(), std::make_move_iterator(records.begin()),
+                   std::make_move_iterator(records.end()));
+  flush_records(self, svc);
 }
 
 /// The payload may not name the e-mail (order.confirmed carries the order id only; rejections

@@ -68,6 +68,10 @@ struct channel_state {
   std::unordered_set<std::string> known;  ///< ids queued, waiting for a retry or in flight
   bool busy = false;                      ///< an attempt is in flight
   bool wake_scheduled = false;            ///< a tick is scheduled for the breaker's cooldown
+  /// Outcomes of attempts not yet written: they go to the store writer in one change set
+  /// while the previous one commits (one write per group commit, not one per notification).
+  std::vector<persistence::update_notification> unrecorded;
+  bool recording = false;                 ///< a change set of outcomes is being written
   messaging::breaker_state shown = messaging::breaker_state::closed;
   uint64_t sent = 0;
   uint64_t dead_lettered = 0;
@@ -84,6 +88,10 @@ struct notifier_state {
   std::map<notification_channel, caf::actor> channels;
   caf::actor_addr bus; ///< the bus incarnation we subscribed to
   uint64_t events_seen = 0;
+  /// Records for events, not yet written: they go to the store writer in one change set while
+  /// the previous one commits (one write per group commit, not one per event).
+  std::vector<notification> unwritten;
+  bool writing = false; ///< a change set of records is being written
   static inline const char* name = "notification-supervisor";
 };
 
