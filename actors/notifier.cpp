@@ -204,12 +204,19 @@ void flush_outcomes(channel_actor self, const services_ptr& svc) {
     cs.ops.emplace_back(std::move(op));
   auto count = st.unrecorded.size();
   st.unrecorded.clear();
+  auto settled = std::move(st.settling);
+  st.settling.clear();
   st.recording = true;
-  auto written = [self, svc](const std::string& failure, size_t n) {
+  auto written = [self, svc, settled](const std::string& failure, size_t n) {
+    auto& st = self->state;
     if (!failure.empty())
       spdlog::warn("notifications: recording {} attempts failed: {}", n, failure);
-    self->state.recording = false;
+    // Settled now (or, if the write failed, PENDING again for a later resume: at-least-once).
+    for (auto& id : settled)
+      st.known.erase(id);
+    st.recording = false;
     flush_outcomes(self, svc);
+    pump(self, svc);
   };
   self->request(writer, caf::infinite, write_atom_v, std::move(cs))
     .then([written, count](const persistence::change_result& r) {
@@ -221,8 +228,11 @@ void flush_outcomes(channel_actor self, const services_ptr& svc) {
 /// Queues the attempt's outcome for the store (see flush_outcomes).
 void record(channel_actor self, const services_ptr& svc, const notification& n,
             timestamp_ms at) {
-  self->state.unrecorded.push_back(
+  auto& st = self->state;
+  st.unrecorded.push_back(
     persistence::update_notification{n.id, n.status, n.attempts, n.last_error, at});
+  if (n.status != notification_status::pending)
+    st.settling.push_back(n.id);
   flush_outcomes(self, svc);
 }
 
@@ -233,7 +243,6 @@ void delivered(channel_actor self, const services_ptr& svc, notification n) {
   n.status = notification_status::sent;
   n.last_error.clear();
   record(self, svc, n, svc->now());
-  st.known.erase(n.id);
   ++st.sent;
   count_attempt(st.channel, "sent");
   spdlog::debug("notification {} sent by {} to {} (attempt {})", n.id, to_string(st.channel),
@@ -248,7 +257,6 @@ void failed(channel_actor self, const services_ptr& svc, notification n, std::st
   if (n.attempts >= static_cast<int64_t>(st.max_attempts)) {
     n.status = notification_status::failed;
     record(self, svc, n, svc->now());
-    st.known.erase(n.id);
     ++st.dead_lettered;
     count_attempt(st.channel, "dead_lettered");
     spdlog::error("notification {} ({} to {}) FAILED after {} attempts, dead-lettered: {}", n.id,
@@ -263,10 +271,63 @@ void failed(channel_actor self, const services_ptr& svc, notification n, std::st
   self->delayed_send(self, delay, retry_atom_v, std::move(n));
 }
 
+void pump(channel_actor self, const services_ptr& svc);
+
+/// Reads this channel's oldest PENDING records from the store into the queue, when some may
+/// wait there and not in memory (at start; after the queue turned records away).
+void read_pending(channel_actor self, const services_ptr& svc) {
+  auto& st = self->state;
+  auto limit = svc->options.notify.channel_queue_limit;
+  auto reader = svc->readers.next();
+  if (!st.maybe_pending || st.reading || st.known.size() >= limit
+      || self->clock().now() < st.read_not_before)
+    return;
+  if (!reader) { // the readers are (re)starting
+    st.read_not_before = self->clock().now() + std::chrono::milliseconds{100};
+    self->delayed_send(self, std::chrono::milliseconds{100}, tick_atom_v);
+    return;
+  }
+  st.reading = true;
+  auto batch = std::max<size_t>(1, svc->options.notify.resume_batch);
+  self->request(reader, caf::infinite, due_atom_v, notification_tag{}, st.channel, batch)
+    .then(
+      [self, svc, batch, limit](std::vector<notification>& pending) {
+        auto& st = self->state;
+        st.reading = false;
+        size_t fresh = 0;
+        for (auto& n : pending)
+          if (st.known.size() < limit && st.known.insert(n.id).second) {
+            st.ready.push_back(std::move(n));
+            ++fresh;
+          }
+        if (fresh > 0)
+          spdlog::info("notification channel {}: resumed {} PENDING notifications from the store",
+                       to_string(st.channel), fresh);
+        // A full read may have left more behind. If all of it was in memory already (waiting
+        // for a retry), look again a little later rather than at once.
+        st.maybe_pending = pending.size() >= batch;
+        if (st.maybe_pending && fresh == 0) {
+          st.read_not_before = self->clock().now() + std::chrono::seconds{1};
+          self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v);
+        }
+        pump(self, svc);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.reading = false;
+        spdlog::warn("notification channel {}: reading PENDING notifications failed: {}",
+                     to_string(st.channel), detail_of(err));
+        st.read_not_before = self->clock().now() + std::chrono::seconds{1};
+        self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v);
+      });
+}
+
 void pump(channel_actor self, const services_ptr& svc) {
   auto& st = self->state;
-  if (st.busy || st.ready.empty())
+  if (st.busy)
     return;
+  if (st.ready.empty())
+    return read_pending(self, svc);
   auto now = self->clock().now();
   if (!st.breaker->allow(now)) {
     // Open: nothing is attempted (nor counted) until the cooldown has passed.
@@ -317,12 +378,22 @@ caf::behavior channel_impl(caf::stateful_actor<channel_state>* self, services_pt
     opts.backoff_base, std::max(opts.backoff_base, opts.backoff_cap), 2.0,
     opts.jitter ? messaging::jitter_policy::equal : messaging::jitter_policy::none});
   show_breaker(self);
+  self->send(self, tick_atom_v); // resume what a previous run left PENDING
   return {
     [=](notify_atom, notification& n) {
       auto& st = self->state;
-      // The live path and the resume after a restart may both hand over a record: once is enough.
-      if (n.status != notification_status::pending || !st.known.insert(n.id).second)
+      if (n.status != notification_status::pending || st.known.contains(n.id))
+        return; // the live path and a resume may both hand over a record: once is enough
+      if (st.known.size() >= svc->options.notify.channel_queue_limit) {
+        // Full: the record is durable and PENDING, so it waits in the store (read_pending).
+        if (!st.maybe_pending)
+          spdlog::warn("notification channel {}: {} notifications in memory; the next ones "
+                       "wait in the store until the queue runs empty",
+                       to_string(st.channel), st.known.size());
+        st.maybe_pending = true;
         return;
+      }
+      st.known.insert(n.id);
       st.ready.push_back(std::move(n));
       pump(self, svc);
     },
@@ -480,23 +551,6 @@ void watch_bus(notifier_actor self, const services_ptr& svc) {
   subscribe(self);
 }
 
-void resume_pending(notifier_actor self, const services_ptr& svc) {
-  auto reader = svc->readers.next();
-  if (!reader)
-    return;
-  self->request(reader, caf::infinite, due_atom_v, notification_tag{},
-                svc->options.notify.resume_batch)
-    .then(
-      [self](std::vector<notification>& pending) {
-        if (!pending.empty())
-          spdlog::info("notifications: resuming {} PENDING notifications", pending.size());
-        dispatch(self, std::move(pending));
-      },
-      [](caf::error& err) {
-        spdlog::warn("notifications: reading PENDING notifications failed: {}", detail_of(err));
-      });
-}
-
 } // namespace
 
 caf::behavior notifier_impl(caf::stateful_actor<notifier_state>* self, services_ptr svc) {
@@ -514,7 +568,6 @@ caf::behavior notifier_impl(caf::stateful_actor<notifier_state>* self, services_
     }
   });
   watch_bus(self, svc);
-  resume_pending(self, svc);
   return {
     [=](event_atom, const outbox_event& e) {
       try {

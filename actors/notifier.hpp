@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
@@ -72,6 +73,14 @@ struct channel_state {
   /// while the previous one commits (one write per group commit, not one per notification).
   std::vector<persistence::update_notification> unrecorded;
   bool recording = false;                 ///< a change set of outcomes is being written
+  /// Outcomes being written now: terminal ones leave `known` once written, so that a resume
+  /// racing the write cannot hand a delivered record over again.
+  std::vector<std::string> settling;
+  /// PENDING records of this channel may wait in the store and not in memory: at start, and
+  /// after the queue turned records away (see notify_options::channel_queue_limit).
+  bool maybe_pending = true;
+  bool reading = false;                   ///< a read of PENDING records is under way
+  caf::actor_clock::time_point read_not_before{}; ///< a read found nothing new: wait a little
   messaging::breaker_state shown = messaging::breaker_state::closed;
   uint64_t sent = 0;
   uint64_t dead_lettered = 0;

@@ -232,7 +232,8 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (count_atom, order_tag)                       -> order_status_counts
 //   (get_atom, notification_tag, id)              -> notification | not_found
 //   (list_atom, notification_query)               -> page<notification>
-//   (due_atom, notification_tag, size_t limit)    -> std::vector<notification>  PENDING, oldest first
+//   (due_atom, notification_tag, notification_channel, size_t limit)
+//                                                 -> std::vector<notification>  PENDING, oldest first
 //
 // stock actor (one per sku; lives under the stock registry, which forwards by sku):
 //   (reserve_atom, sku, order_id, qty)            -> reservation | unknown_sku | insufficient_stock
@@ -322,7 +323,10 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //                                                    and status are filled in; replied once durable
 //
 // notification channel (one per channel, under the notification supervisor):
-//   (notify_atom, notification)                   -> void        deliver a durable PENDING record
+//   (notify_atom, notification)                   -> void        deliver a durable PENDING record;
+//                                                    past channel_queue_limit records in memory it
+//                                                    is left PENDING in the store and read back
+//                                                    when the queue runs empty
 //   (retry_atom, notification)                    -> void        (to itself) a retry is due
 //   (tick_atom)                                   -> void        (to itself) the breaker may allow
 //
@@ -470,6 +474,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::cart)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::priced_cart)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::customer_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::notification_tag)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::notification_channel)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::notification)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::notification>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::notification_query)

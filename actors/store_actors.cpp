@@ -218,8 +218,8 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
     [=](list_atom, const persistence::notification_query& q) {
       return guarded([&] { return db().list_notifications(q); });
     },
-    [=](due_atom, notification_tag, size_t limit) {
-      return guarded([&] { return db().pending_notifications(limit); });
+    [=](due_atom, notification_tag, notification_channel channel, size_t limit) {
+      return guarded([&] { return db().pending_notifications(channel, limit); });
     },
     [=](ping_atom) -> bool {
       try {

@@ -217,8 +217,14 @@ struct notify_options {
   std::string stock_manager_email;
   /// Every notified event is POSTed to each of these.
   std::vector<std::string> webhook_urls;
-  /// PENDING records resumed at start (the rest wait for the next restart).
+  /// PENDING records a channel reads from the store at a time: at start, and again whenever its
+  /// queue runs empty while more may be waiting (until a read finds fewer than this).
   size_t resume_batch = 1000;
+  /// Notifications a channel holds in memory, queued or waiting for a retry. Past this it turns
+  /// new ones away: they wait PENDING in the store and are resumed once its queue runs empty.
+  /// Without the bound, a channel slower than order placement (fsynced maildir files) grew
+  /// without limit under sustained load.
+  size_t channel_queue_limit = 10000;
 };
 
 /// Tunables of the actor layer (filled from config::settings in main).

@@ -318,9 +318,10 @@ public:
   /// Notifications ordered by id. Throws store_error(invalid_input) on a malformed cursor.
   virtual page<notification> list_notifications(const notification_query& q) = 0;
 
-  /// PENDING notifications, oldest first (by created_at, then id), at most `limit`: the ones a
-  /// restarted notifier resumes.
-  virtual std::vector<notification> pending_notifications(size_t limit) = 0;
+  /// PENDING notifications of `channel`, oldest first (by created_at, then id), at most `limit`:
+  /// the ones a channel resumes after a restart, or after it turned records away.
+  virtual std::vector<notification> pending_notifications(notification_channel channel,
+                                                          size_t limit) = 0;
 
   /// Number of products and orders (for logs and the demo loader).
   virtual int64_t count_products() = 0;

@@ -264,11 +264,12 @@ public:
     });
   }
 
-  std::vector<notification> pending_notifications(size_t limit) override {
+  std::vector<notification> pending_notifications(notification_channel channel,
+                                                  size_t limit) override {
     return locked([&] {
       std::vector<notification> result;
       for (auto& [id, n] : db_->notifications)
-        if (n.status == notification_status::pending)
+        if (n.status == notification_status::pending && n.channel == channel)
           result.push_back(n);
       std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
         return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);

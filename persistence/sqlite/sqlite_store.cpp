@@ -762,11 +762,14 @@ public:
     });
   }
 
-  std::vector<notification> pending_notifications(size_t limit) override {
+  std::vector<notification> pending_notifications(notification_channel channel,
+                                                  size_t limit) override {
     return translate_errors("pending_notifications", [&] {
+      // Walks the partial index of PENDING rows in order, skipping other channels' rows.
       auto q = c_->prepare("SELECT " + std::string{notification_columns}
                            + " FROM notifications WHERE status = 'PENDING' "
-                             "ORDER BY created_at, id LIMIT :limit");
+                             "AND channel = :channel ORDER BY created_at, id LIMIT :limit");
+      q.bind(":channel", to_string(channel));
       q.bind(":limit", detail::row_limit(limit));
       std::vector<notification> result;
       while (q.step())

@@ -186,6 +186,32 @@ CAF_TEST(pending notifications are resumed after a restart) {
   CAF_CHECK_EQUAL(resumed->attempts, 2);
 }
 
+CAF_TEST(a full channel leaves records in the store and reads them back when it drains) {
+  // 7 PENDING e-mails from an earlier run, more than the channel may hold (3) and more than
+  // one read brings back (2): they come back from the store in reads of 2, as the queue drains.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    notification n;
+    n.id = make_time_ordered_uuid(t0 + i);
+    n.channel = notification_channel::email;
+    n.recipient = "ada@example.com";
+    n.subject = "Left over " + std::to_string(i);
+    n.created_at = n.updated_at = t0 + i;
+    ids.push_back(n.id);
+    CAF_REQUIRE(db->apply({{{persistence::insert_notification{n}}}}).front().ok());
+  }
+  auto opts = notify_options_for_tests();
+  opts.notify.channel_queue_limit = 3;
+  opts.notify.resume_batch = 2;
+  boot_notifier(opts);
+  CAF_REQUIRE_EQUAL(mail->calls.size(), 7u);
+  // Oldest first, each once.
+  for (size_t i = 0; i < ids.size(); ++i)
+    CAF_CHECK_EQUAL(mail->calls[i].id, ids[i]);
+  for (auto& n : stored(notification_channel::email))
+    CAF_CHECK(n.status == notification_status::sent);
+}
+
 CAF_TEST(an ad hoc notification is answered once durable and then delivered) {
   boot_notifier();
   notification n;

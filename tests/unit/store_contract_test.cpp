@@ -947,8 +947,8 @@ public:
   page<notification> list_notifications(const notification_query& q) override {
     return inner_->list_notifications(q);
   }
-  std::vector<notification> pending_notifications(size_t n) override {
-    return inner_->pending_notifications(n);
+  std::vector<notification> pending_notifications(notification_channel c, size_t n) override {
+    return inner_->pending_notifications(c, n);
   }
   int64_t count_products() override { return inner_->count_products(); }
   int64_t count_orders() override { return inner_->count_orders(); }
@@ -1143,11 +1143,18 @@ CAF_TEST(pending notifications come oldest first) {
                   .ok());
     CAF_REQUIRE(
       apply_one(*s, {update_notification{"n-c", notification_status::sent, 1, "", 4000}}).ok());
-    auto pending = s->pending_notifications(10);
-    CAF_REQUIRE_EQUAL(pending.size(), 2u);
-    CAF_CHECK_EQUAL(pending[0].id, "n-a");
+    CAF_REQUIRE(apply_one(*s, {insert_notification{make_notification(
+                                 "n-d", notification_channel::email, 2500)}})
+                  .ok());
+    auto pending = s->pending_notifications(notification_channel::email, 10);
+    CAF_REQUIRE_EQUAL(pending.size(), 2u); // n-c is sent, n-a is another channel's
+    CAF_CHECK_EQUAL(pending[0].id, "n-d");
     CAF_CHECK_EQUAL(pending[1].id, "n-b");
-    CAF_CHECK_EQUAL(s->pending_notifications(1).size(), 1u);
+    CAF_CHECK_EQUAL(s->pending_notifications(notification_channel::email, 1).size(), 1u);
+    auto hooks = s->pending_notifications(notification_channel::webhook, 10);
+    CAF_REQUIRE_EQUAL(hooks.size(), 1u);
+    CAF_CHECK_EQUAL(hooks[0].id, "n-a");
+    CAF_CHECK(s->pending_notifications(notification_channel::push, 10).empty());
   });
 }
 
