@@ -212,8 +212,11 @@ void flush_outcomes(channel_actor self, const services_ptr& svc) {
     if (!failure.empty())
       spdlog::warn("notifications: recording {} attempts failed: {}", n, failure);
     // Settled now (or, if the write failed, PENDING again for a later resume: at-least-once).
-    for (auto& id : settled)
+    for (auto& id : settled) {
       st.known.erase(id);
+      if (st.reading)
+        st.settled_while_reading.insert(id);
+    }
     st.recording = false;
     flush_outcomes(self, svc);
     pump(self, svc);
@@ -296,10 +299,12 @@ void read_pending(channel_actor self, const services_ptr& svc) {
         st.reading = false;
         size_t fresh = 0;
         for (auto& n : pending)
-          if (st.known.size() < limit && st.known.insert(n.id).second) {
+          if (st.known.size() < limit && !st.settled_while_reading.contains(n.id)
+              && st.known.insert(n.id).second) {
             st.ready.push_back(std::move(n));
             ++fresh;
           }
+        st.settled_while_reading.clear();
         if (fresh > 0)
           spdlog::info("notification channel {}: resumed {} PENDING notifications from the store",
                        to_string(st.channel), fresh);
@@ -315,6 +320,7 @@ void read_pending(channel_actor self, const services_ptr& svc) {
       [self](caf::error& err) {
         auto& st = self->state;
         st.reading = false;
+        st.settled_while_reading.clear();
         spdlog::warn("notification channel {}: reading PENDING notifications failed: {}",
                      to_string(st.channel), detail_of(err));
         st.read_not_before = self->clock().now() + std::chrono::seconds{1};

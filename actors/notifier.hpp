@@ -80,6 +80,8 @@ struct channel_state {
   /// after the queue turned records away (see notify_options::channel_queue_limit).
   bool maybe_pending = true;
   bool reading = false;                   ///< a read of PENDING records is under way
+  /// Settled while a read was under way: its snapshot may still show them PENDING.
+  std::unordered_set<std::string> settled_while_reading;
   caf::actor_clock::time_point read_not_before{}; ///< a read found nothing new: wait a little
   messaging::breaker_state shown = messaging::breaker_state::closed;
   uint64_t sent = 0;
