@@ -121,6 +121,12 @@ void refuse(order_actor self, const services_ptr& svc, std::shared_ptr<placement
       });
 }
 
+/// Publishes what this actor committed for reads by id (see actors/order_views.hpp).
+void publish_view(order_actor self, const services_ptr& svc) {
+  if (self->state.current)
+    svc->orders_read.publish(self->id(), *self->state.current);
+}
+
 void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
   auto& id = self->state.id;
   // Every line is held; build the order in request order with the captured prices.
@@ -179,6 +185,7 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
           return;
         }
         self->state.current = o;
+        publish_view(self, svc); // before the answer: the client reads its own write
         // Each granting actor turns its hold into committed figures.
         for (auto& level : res.stock_after)
           for (auto& g : p->granted)
@@ -367,6 +374,7 @@ caf::result<order> move_to(order_actor self, const services_ptr& svc, order_stat
         st.current->status = to;
         st.current->updated_at = now;
         st.current->cancel_reason = reason;
+        publish_view(self, svc);
         publish_levels(svc, res.stock_after);
         spdlog::info("order {} {} -> {}", st.id, to_string(from), to_string(to));
         rp.deliver(*st.current);
@@ -481,6 +489,10 @@ caf::behavior running(order_actor self, services_ptr svc) {
 caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr svc,
                          std::string id, bool is_new, caf::timespan start_delay) {
   self->state.id = std::move(id);
+  // However this incarnation ends (passivation, a crash, an unknown outcome), its view goes.
+  self->attach_functor([svc, owner = self->id(), id = self->state.id] {
+    svc->orders_read.withdraw(owner, id);
+  });
   if (is_new)
     return running(self, svc);
   self->set_default_handler(caf::skip);
@@ -490,6 +502,7 @@ caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr sv
       .await(
         [=](order& o) {
           self->state.current = std::move(o);
+          publish_view(self, svc);
           self->set_default_handler(caf::print_and_drop);
           self->become(running(self, svc));
         },

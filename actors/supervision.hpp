@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/fwd.hpp>
 
+#include "actors/order_views.hpp"
 #include "actors/protocol.hpp"
 #include "domain/notification.hpp"
 #include "domain/time.hpp"
@@ -314,6 +315,8 @@ struct services {
   actor_slot relay;     ///< the event relay (the writer nudges it)
   actor_slot consumer;  ///< the inbound command bridge (only with --amqp-url)
   actor_slot notifier;  ///< the notification supervisor (only when options.notify.enabled)
+  /// What the live order actors last committed, for reads by id (see actors/order_views.hpp).
+  order_views orders_read;
 
   /// Set by main before the tree starts; empty: the bus publishes (see publisher_factory).
   publisher_factory spawn_publisher;

@@ -427,6 +427,16 @@ bool check_order_id(const std::string& id, responder& reply) {
 void get_order(const context& c, const std::string& id, responder reply, bool legacy) {
   if (!check_order_id(id, reply))
     return;
+  if (!legacy) {
+    // A live order actor published what it committed: answer here, on the I/O thread.
+    if (auto view = c.svc->orders_read.find(id)) {
+      if (!view.body) {
+        view.body = std::make_shared<const std::string>(wire::encode(*view.item));
+        c.svc->orders_read.remember_body(view.item, view.body);
+      }
+      return reply(json_response(200, *view.body));
+    }
+  }
   ask<order>(
     c.svc, c.opts.request_timeout, reply, c.svc->orders.get(),
     [reply, legacy](const order& o) {

@@ -427,6 +427,42 @@ CAF_TEST(a cancel that races with order passivation is served before the actor s
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
 }
 
+CAF_TEST(order actors publish what they committed for reads and withdraw it when they stop) {
+  seed(make_product("A", 10, 150));
+  auto opts = test_options();
+  opts.order_idle_timeout = 5s;
+  boot(opts);
+  auto o = place_ok({{"A", 2}});
+  auto view = svc->orders_read.find(o.id);
+  CAF_REQUIRE(view);
+  CAF_CHECK(*view.item == o); // published before the placement was answered
+  *wall = t0 + 1000;
+  CAF_REQUIRE(ask<order>(orders(), cancel_atom_v, o.id, std::string{}));
+  view = svc->orders_read.find(o.id);
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(name_of(view.item->status), "CANCELLED");
+  CAF_CHECK_EQUAL(view.item->updated_at, t0 + 1000);
+  // A crash withdraws it (the actor's state is in doubt); a read without a live actor does
+  // not rebuild one, the next command does, and it republishes what the store holds.
+  self->send(orders(), crash_atom_v, o.id);
+  settle();
+  CAF_CHECK(!svc->orders_read.find(o.id));
+  CAF_REQUIRE(ask<order>(orders(), get_atom_v, o.id));
+  CAF_CHECK_EQUAL(code_name(ask<order>(orders(), cancel_atom_v, o.id, std::string{})),
+                  code_text(errc::illegal_transition));
+  view = svc->orders_read.find(o.id);
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(name_of(view.item->status), "CANCELLED");
+  // Passivation withdraws it too: only live actors have a view.
+  advance_time(opts.order_idle_timeout);
+  settle();
+  advance_time(opts.order_idle_timeout);
+  settle();
+  CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
+  CAF_CHECK(!svc->orders_read.find(o.id));
+  CAF_CHECK_EQUAL(svc->orders_read.size(), 0u);
+}
+
 // -- supervision ----------------------------------------------------------------------------
 
 CAF_TEST(restart tracker doubles the backoff and escalates past the budget) {

@@ -1,0 +1,53 @@
+#include "actors/order_views.hpp"
+
+namespace orderd {
+
+void order_views::publish(uint64_t owner, const order& o) {
+  auto item = std::make_shared<const order>(o); // built outside the lock
+  auto& s = shard_of(o.id);
+  std::lock_guard guard{s.mtx};
+  auto& e = s.entries[o.id];
+  e.owner = owner;
+  e.item = std::move(item);
+  e.body.reset();
+}
+
+void order_views::withdraw(uint64_t owner, const std::string& id) {
+  std::shared_ptr<const order> dropped; // destroyed outside the lock
+  auto& s = shard_of(id);
+  std::lock_guard guard{s.mtx};
+  auto i = s.entries.find(id);
+  if (i == s.entries.end() || i->second.owner != owner)
+    return;
+  dropped = std::move(i->second.item);
+  s.entries.erase(i);
+}
+
+order_views::view order_views::find(std::string_view id) const {
+  auto& s = shard_of(id);
+  std::lock_guard guard{s.mtx};
+  auto i = s.entries.find(id);
+  if (i == s.entries.end())
+    return {};
+  return {i->second.item, i->second.body};
+}
+
+void order_views::remember_body(const std::shared_ptr<const order>& item,
+                                std::shared_ptr<const std::string> body) {
+  auto& s = shard_of(item->id);
+  std::lock_guard guard{s.mtx};
+  auto i = s.entries.find(item->id);
+  if (i != s.entries.end() && i->second.item == item)
+    i->second.body = std::move(body);
+}
+
+size_t order_views::size() const {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard guard{s.mtx};
+    n += s.entries.size();
+  }
+  return n;
+}
+
+} // namespace orderd
