@@ -468,8 +468,12 @@ caf::behavior running(order_actor self, services_ptr svc) {
       spdlog::warn("fault injection: order actor {} crashing on request", id);
       throw std::runtime_error("injected fault in order actor " + id);
     },
-    // The registry agreed that we passivate: nothing can reach us any more.
-    [=](idle_atom) { self->quit(); },
+    // The registry agreed that we passivate: nothing can reach us any more. What we committed
+    // stays readable (the next actor for this order publishes again before it changes it).
+    [=](idle_atom) {
+      svc->orders_read.retire(self->id(), self->state.id);
+      self->quit();
+    },
     [=](tick_atom) {
       auto& idle = self->state.idle;
       auto wait = idle.remaining(self->clock().now(), svc->options.order_idle_timeout);

@@ -23,6 +23,28 @@ void order_views::withdraw(uint64_t owner, const std::string& id) {
   s.entries.erase(i);
 }
 
+void order_views::retire(uint64_t owner, const std::string& id) {
+  std::shared_ptr<const order> dropped; // destroyed outside the lock
+  auto& s = shard_of(id);
+  std::lock_guard guard{s.mtx};
+  auto i = s.entries.find(id);
+  if (i == s.entries.end() || i->second.owner != owner)
+    return;
+  if (retained_per_shard_ == 0) {
+    dropped = std::move(i->second.item);
+    s.entries.erase(i);
+    return;
+  }
+  i->second.owner = 0;
+  s.retired.push_back(id);
+  while (s.retired.size() > retained_per_shard_) {
+    auto j = s.entries.find(s.retired.front());
+    if (j != s.entries.end() && j->second.owner == 0) // not republished by a live actor since
+      s.entries.erase(j);
+    s.retired.pop_front();
+  }
+}
+
 order_views::view order_views::find(std::string_view id) const {
   auto& s = shard_of(id);
   std::lock_guard guard{s.mtx};

@@ -453,14 +453,48 @@ CAF_TEST(order actors publish what they committed for reads and withdraw it when
   view = svc->orders_read.find(o.id);
   CAF_REQUIRE(view);
   CAF_CHECK_EQUAL(name_of(view.item->status), "CANCELLED");
-  // Passivation withdraws it too: only live actors have a view.
+  // Passivation keeps it: nothing changes the order without a new actor, which publishes.
   advance_time(opts.order_idle_timeout);
   settle();
   advance_time(opts.order_idle_timeout);
   settle();
   CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
-  CAF_CHECK(!svc->orders_read.find(o.id));
-  CAF_CHECK_EQUAL(svc->orders_read.size(), 0u);
+  view = svc->orders_read.find(o.id);
+  CAF_REQUIRE(view);
+  CAF_CHECK_EQUAL(name_of(view.item->status), "CANCELLED");
+}
+
+CAF_TEST(order views keep a bounded number of passivated orders) {
+  order_views views{16}; // one per shard
+  auto make = [](int i) {
+    order o;
+    o.id = "order-" + std::to_string(i);
+    o.total_cents = i;
+    return o;
+  };
+  for (int i = 0; i < 100; ++i) {
+    views.publish(1000 + i, make(i));
+    views.retire(1000 + i, make(i).id);
+  }
+  CAF_CHECK(views.size() <= 16u);
+  CAF_CHECK(views.find("order-99")); // the newest retired one is still there
+  // Another incarnation's retire or withdraw leaves a live actor's view alone.
+  views.publish(7, make(200));
+  views.retire(8, "order-200");
+  views.withdraw(8, "order-200");
+  CAF_REQUIRE(views.find("order-200"));
+  // A view republished by a live actor is not evicted by its earlier retirement.
+  views.publish(9, make(300));
+  views.retire(9, "order-300");
+  views.publish(10, make(300));
+  for (int i = 400; i < 500; ++i) {
+    views.publish(1000 + i, make(i));
+    views.retire(1000 + i, make(i).id);
+  }
+  CAF_CHECK(views.find("order-300"));
+  CAF_CHECK(views.find("order-200"));
+  views.withdraw(10, "order-300"); // a crash: gone at once
+  CAF_CHECK(!views.find("order-300"));
 }
 
 // -- supervision ----------------------------------------------------------------------------
