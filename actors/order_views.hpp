@@ -29,7 +29,7 @@ namespace orderd {
 class order_views {
 public:
   /// Keeps the views of at most `retained` passivated actors (0: none).
-  explicit order_views(size_t retained = 50000) : retained_per_shard_(retained / shard_count) {}
+  explicit order_views(size_t retained) : retained_per_shard_((retained + shard_count - 1) / shard_count) {}
 
   /// What a reader gets: the order, and its rendering once someone made it (see remember_body).
   struct view {

@@ -232,6 +232,7 @@ struct notify_options {
 struct runtime_options {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds order_idle_timeout{30000};
+  size_t order_view_cache = 100000; ///< passivated orders whose views are kept (order_views)
   std::chrono::milliseconds stock_idle_timeout{600000};
   std::chrono::milliseconds cart_idle_timeout{30000};
   size_t writer_max_batch = 512;
@@ -295,7 +296,8 @@ struct services {
       store(std::move(factory)),
       now(std::move(clock)),
       readers(opts.reader_count),
-      bridges(opts.bridge_count) {}
+      bridges(opts.bridge_count),
+      orders_read(opts.order_view_cache) {}
 
   runtime_options options;
   std::shared_ptr<persistence::store_factory> store;

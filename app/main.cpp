@@ -68,6 +68,7 @@ runtime_options runtime_options_from(const config::settings& s) {
   runtime_options o;
   o.request_timeout = milliseconds{s.request_timeout_ms};
   o.order_idle_timeout = milliseconds{s.order_idle_timeout_ms};
+  o.order_view_cache = s.order_view_cache;
   // Carts are as short-lived as orders in memory: the same idle timeout passivates both.
   o.cart_idle_timeout = milliseconds{s.order_idle_timeout_ms};
   o.stock_idle_timeout = milliseconds{s.stock_idle_timeout_ms};

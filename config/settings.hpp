@@ -32,6 +32,7 @@ struct settings {
 
   // -- actors
   uint32_t order_idle_timeout_ms = 30000;  ///< --order-idle-timeout-ms: passivate idle orders
+  uint32_t order_view_cache = 100000;      ///< --order-view-cache: passivated orders kept for reads
   uint32_t stock_idle_timeout_ms = 600000; ///< --stock-idle-timeout-ms: passivate idle stock
   uint32_t restart_budget = 5;             ///< --restart-budget: restarts allowed per window
   uint32_t restart_window_ms = 10000;      ///< --restart-window-ms

@@ -24,6 +24,7 @@ const std::vector<std::string> file_keys = {
   "host", "port", "http-threads", "caf-threads", "max-body-bytes", "max-connections",
   "request-timeout-ms", "idle-timeout-ms", "data-dir", "store", "sqlite-synchronous",
   "writer-max-batch", "reader-threads", "order-idle-timeout-ms", "stock-idle-timeout-ms",
+  "order-view-cache",
   "restart-budget", "restart-window-ms", "restart-backoff-ms", "grace-period",
   "processor-interval-ms", "processor-batch", "payments", "payment-success-rate",
   "payment-latency-ms", "payment-seed", "payment-timeout-ms", "idempotency-ttl-hours", "log-level",
