@@ -226,7 +226,8 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (list_atom, customer_query)                   -> page<customer>
 //   (get_atom, cart_tag, customer_id)             -> cart | not_found
 //   (ping_atom)                                   -> bool
-//   (outbox_atom, size_t limit)                   -> std::vector<outbox_event>  unpublished, by seq
+//   (outbox_atom, size_t limit, int64_t after)    -> std::vector<outbox_event>  unpublished, by seq,
+//                                                    seq > after (what the relay has not sent yet)
 //   (backlog_atom)                                -> int64_t     unpublished events
 //   (processed_atom, message_id)                  -> bool        inbound message done already
 //   (count_atom, order_tag)                       -> order_status_counts

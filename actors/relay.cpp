@@ -92,30 +92,29 @@ void failed(relay_actor self, std::string why) {
   self->delayed_send(self, wait, retry_atom_v);
 }
 
-/// Marks the first `n` events published (n > 0), then `next()`. The batch is the oldest
-/// unpublished events in seq order, so its confirmed prefix is the outbox's new published
-/// prefix: one cursor moves, no row is rewritten. The mark joins the writer's next group commit
-/// (no transaction of its own). A failed mark is not a broker failure: the events stay
-/// unpublished and go out again (at least once), after the next tick.
-template <class Next>
-void mark(relay_actor self, const services_ptr& svc, const events_ptr& batch, size_t n,
-          Next next) {
+/// Marks the first `n` events published (n > 0). The batch is the oldest unpublished events in
+/// seq order, so its confirmed prefix is the outbox's new published prefix: one cursor moves, no
+/// row is rewritten. The mark joins the writer's next group commit, and the relay does not wait
+/// for it: the next batch starts after `sent_through`, so reading, publishing and the commit of
+/// the previous mark overlap. The writer applies marks in the order they were sent and the
+/// cursor never moves back. A failed mark is not a broker failure: the relay starts over from the
+/// store's cursor, so those events go out again (at least once).
+void mark(relay_actor self, const services_ptr& svc, const events_ptr& batch, size_t n) {
   persistence::mark_events_published op;
   op.through = (*batch)[n - 1].seq;
   op.at = svc->now();
+  self->state.sent_through = op.through;
   persistence::change_set cs;
   cs.ops.emplace_back(std::move(op));
   auto fail = [self](const std::string& why) {
     spdlog::warn("event relay: cannot mark events published ({}); they will be published again",
                  why);
-    self->state.busy = false;
+    self->state.sent_through = 0;
   };
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .then(
-      [next, fail](persistence::change_result& res) mutable {
-        if (res.ok())
-          next();
-        else
+      [fail](persistence::change_result& res) mutable {
+        if (!res.ok())
           fail(res.detail);
       },
       [fail](caf::error& err) { fail(detail_of(err)); });
@@ -151,12 +150,11 @@ void publish(relay_actor self, const services_ptr& svc, events_ptr batch) {
         auto all = n == batch->size();
         auto full = batch->size() >= svc->options.relay_batch;
         auto error = ack.error.empty() ? std::string{"event not confirmed"} : ack.error;
-        mark(self, svc, batch, n, [=] {
-          if (all)
-            succeeded(self, full);
-          else
-            failed(self, error); // the rest waits, in order, for the retry
-        });
+        mark(self, svc, batch, n);
+        if (all)
+          succeeded(self, full);
+        else
+          failed(self, error); // the rest waits, in order, for the retry
       },
       [=](caf::error& err) { failed(self, "publisher: " + detail_of(err)); });
 }
@@ -174,7 +172,8 @@ void poll(relay_actor self, const services_ptr& svc) {
   st.again = false;
   static auto& mailbox = observability::catalogue::mailbox_messages().with({"event-relay"});
   mailbox.set(static_cast<double>(self->mailbox().size()));
-  self->request(svc->readers.next(), caf::infinite, outbox_atom_v, svc->options.relay_batch)
+  self->request(svc->readers.next(), caf::infinite, outbox_atom_v, svc->options.relay_batch,
+                st.sent_through)
     .then(
       [=](std::vector<outbox_event>& events) {
         if (events.empty()) {

@@ -42,6 +42,9 @@ struct relay_state {
   bool lingering = false; ///< nudged; the cycle starts after --relay-linger
   /// No attempt before this point (backoff after a failure); a retry message is scheduled.
   caf::actor_clock::time_point not_before{};
+  /// The last seq the broker confirmed. The next batch starts after it without waiting for
+  /// the store to record the mark (0: from the store's published cursor, as after a start).
+  int64_t sent_through = 0;
   uint32_t failures = 0;   ///< consecutive failed attempts
   uint64_t published = 0;  ///< events confirmed since start
   uint64_t batches = 0;

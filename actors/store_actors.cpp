@@ -196,8 +196,8 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
         return fail(errc::storage_failure, ex.what());
       }
     },
-    [=](outbox_atom, size_t limit) {
-      return guarded([&] { return db().unpublished_events(limit); });
+    [=](outbox_atom, size_t limit, int64_t after) {
+      return guarded([&] { return db().unpublished_events_after(after, limit); });
     },
     [=](backlog_atom) { return guarded([&] { return db().count_unpublished(); }); },
     [=](processed_atom, const std::string& message_id) {

@@ -353,7 +353,13 @@ public:
   // -- the transactional outbox
 
   /// Up to `limit` events not yet marked published, by seq (publication order).
-  virtual std::vector<outbox_event> unpublished_events(size_t limit) = 0;
+  std::vector<outbox_event> unpublished_events(size_t limit) {
+    return unpublished_events_after(0, limit);
+  }
+
+  /// Up to `limit` events not yet marked published and with a seq above `after`, by seq: what
+  /// the relay publishes next while the mark of what it published last is still on its way.
+  virtual std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) = 0;
 
   /// Marks every event up to and including seq `through` published at `at`, in a transaction of
   /// its own (the relay uses the mark_events_published op instead). Returns how many events

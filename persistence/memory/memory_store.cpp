@@ -297,10 +297,10 @@ public:
     });
   }
 
-  std::vector<outbox_event> unpublished_events(size_t limit) override {
+  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) override {
     return locked([&] {
       std::vector<outbox_event> result;
-      for (auto i = db_->outbox.upper_bound(db_->published_through);
+      for (auto i = db_->outbox.upper_bound(std::max(after, db_->published_through));
            i != db_->outbox.end() && result.size() < limit; ++i)
         result.push_back(i->second);
       return result;

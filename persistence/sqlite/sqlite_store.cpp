@@ -830,12 +830,14 @@ public:
     });
   }
 
-  std::vector<outbox_event> unpublished_events(size_t limit) override {
+  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) override {
     return translate_errors("unpublished_events", [&] {
       std::vector<outbox_event> result;
       auto q = c_->prepare("SELECT seq, id, type, aggregate, occurred_at, correlation_id, envelope "
-                           "FROM outbox WHERE seq > (SELECT published_through FROM outbox_cursor) "
+                           "FROM outbox WHERE seq > max(:after, "
+                           "(SELECT published_through FROM outbox_cursor)) "
                            "ORDER BY seq LIMIT :limit");
+      q.bind(":after", after);
       q.bind(":limit", detail::row_limit(limit));
       while (q.step()) {
         outbox_event e;

@@ -547,9 +547,16 @@ CAF_TEST(outbox events are appended in seq order and read back unpublished) {
     e3.seq = events[2].seq;
     CAF_CHECK(events[2] == e3);
     CAF_CHECK_EQUAL(ids_of(s->unpublished_events(2)), (strings{"e-1", "e-2"}));
+    // After a seq (the relay's own cursor while its mark is on the way): only what follows.
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events_after(events[0].seq, 10)),
+                    (strings{"e-2", "e-3"}));
+    CAF_CHECK(s->unpublished_events_after(events[2].seq, 10).empty());
+    CAF_CHECK(s->mark_published(events[1].seq, 5000) == 2u);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events_after(events[0].seq, 10)), (strings{"e-3"}));
+    s->mark_published(0, 5000); // the cursor never moves back: e-3 only stays unpublished
     // Another connection sees the committed rows too.
     auto other = factory.open();
-    CAF_CHECK_EQUAL(ids_of(other->unpublished_events(10)), (strings{"e-1", "e-2", "e-3"}));
+    CAF_CHECK_EQUAL(ids_of(other->unpublished_events(10)), (strings{"e-3"}));
   });
 }
 
@@ -947,14 +954,14 @@ public:
   page<notification> list_notifications(const notification_query& q) override {
     return inner_->list_notifications(q);
   }
+  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t n) override {
+    return inner_->unpublished_events_after(after, n);
+  }
   std::vector<notification> pending_notifications(notification_channel c, size_t n) override {
     return inner_->pending_notifications(c, n);
   }
   int64_t count_products() override { return inner_->count_products(); }
   int64_t count_orders() override { return inner_->count_orders(); }
-  std::vector<outbox_event> unpublished_events(size_t n) override {
-    return inner_->unpublished_events(n);
-  }
   size_t mark_published(int64_t through, timestamp_ms at) override {
     return inner_->mark_published(through, at);
   }
