@@ -765,7 +765,7 @@ public:
   std::vector<notification> pending_notifications(notification_channel channel,
                                                   size_t limit) override {
     return translate_errors("pending_notifications", [&] {
-      // Walks the partial index of PENDING rows in order, skipping other channels' rows.
+      // The partial index of PENDING rows by (channel, created_at, id): starts at this channel's.
       auto q = c_->prepare("SELECT " + std::string{notification_columns}
                            + " FROM notifications WHERE status = 'PENDING' "
                              "AND channel = :channel ORDER BY created_at, id LIMIT :limit");
