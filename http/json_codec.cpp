@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/order_json.hpp"
+
 namespace orderd::wire {
 
 namespace {
@@ -356,7 +358,7 @@ std::string encode(const stock_level& s) {
 }
 
 std::string encode(const order& o) {
-  return dump(to_json(o));
+  return render_order_json(o); // the same bytes as dump(to_json(o)), without the tree
 }
 
 std::string encode_legacy(const order& o) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
+#include "domain/order_json.hpp"
 #include "domain/time.hpp"
 
 namespace orderd::events {
@@ -17,20 +18,9 @@ using ojson = nlohmann::ordered_json;
 /// `text` as a JSON string literal. Invalid UTF-8 (which decoded JSON input cannot carry, but a
 /// header could) is replaced rather than thrown on: rendering runs inside store transactions.
 std::string json_string(std::string_view text) {
-  // Skus, types, node and correlation ids are almost always printable ASCII with nothing to
-  // escape: quote them directly (three of these per event, inside the writer's transaction).
-  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-  });
-  if (plain) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    out += text;
-    out += '"';
-    return out;
-  }
-  return ojson(std::string{text}).dump(-1, ' ', false, ojson::error_handler_t::replace);
+  std::string out;
+  append_json_string(out, text);
+  return out;
 }
 
 std::string dump(const ojson& j) {
@@ -70,25 +60,6 @@ persistence::outbox_event make(const origin& from, std::string_view type, std::s
   return e;
 }
 
-ojson order_json(const order& o) {
-  ojson items = ojson::array();
-  for (auto& line : o.lines)
-    items.push_back(ojson{{"sku", line.sku},
-                          {"quantity", line.quantity},
-                          {"unit_price_cents", line.unit_price_cents}});
-  ojson j{{"id", o.id},
-          {"customer_id", o.customer_id},
-          {"customer_email", o.customer_email},
-          {"status", to_string(o.status)},
-          {"items", std::move(items)},
-          {"total_cents", o.total_cents},
-          {"currency", o.currency},
-          {"created_at", format_rfc3339(o.created_at)},
-          {"updated_at", format_rfc3339(o.updated_at)}};
-  if (!o.cancel_reason.empty())
-    j["cancel_reason"] = o.cancel_reason;
-  return j;
-}
 
 persistence::outbox_event transition(const origin& from, std::string_view type,
                                      const std::string& order_id, order_status before,
@@ -125,11 +96,11 @@ std::string stock_json(const stock_snapshot& s, bool with_threshold) {
 } // namespace
 
 persistence::outbox_event order_created(const origin& from, const order& o) {
-  return make(from, types::order_created, o.id, o.created_at, dump(order_json(o)));
+  return make(from, types::order_created, o.id, o.created_at, render_order_json(o));
 }
 
 persistence::outbox_event order_cancelled(const origin& from, const order& o) {
-  return make(from, types::order_cancelled, o.id, o.updated_at, dump(order_json(o)));
+  return make(from, types::order_cancelled, o.id, o.updated_at, render_order_json(o));
 }
 
 persistence::outbox_event order_status_changed(const origin& from, const std::string& order_id,

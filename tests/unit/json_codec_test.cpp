@@ -279,6 +279,28 @@ CAF_TEST(an order encodes in the v1 format) {
   CAF_CHECK_EQUAL(parse_rfc3339(parsed["created_at"].get<std::string>()).value_or(0), t1);
 }
 
+CAF_TEST(the hand rendered order is byte for byte what nlohmann renders) {
+  // encode(order) and the order events skip the nlohmann tree; dump(to_json(o)) is the reference.
+  std::vector<order> cases;
+  cases.push_back(sample_order());
+  auto odd = sample_order();
+  odd.customer_id = "cust \"quoted\" back\\slash \t tab \x01 ctl \xc3\xa9 \xe2\x82\xac";
+  odd.customer_email = "bad utf-8 \xff\xfe here";
+  odd.lines.front().sku = "SKU/\u00e9?";
+  odd.cancel_reason = "payment_failed";
+  odd.status = order_status::cancelled;
+  odd.total_cents = -1;
+  odd.created_at = -1;
+  cases.push_back(odd);
+  auto empty = sample_order();
+  empty.lines.clear();
+  empty.id.clear();
+  empty.customer_email.clear();
+  cases.push_back(empty);
+  for (auto& o : cases)
+    CAF_CHECK_EQUAL(encode(o), dump(to_json(o)));
+}
+
 CAF_TEST(a legacy order uses product_id and prices in currency units) {
   auto j = json::parse(encode_legacy(sample_order()));
   CAF_CHECK_EQUAL(j["id"].get<std::string>(), "ord_1");
