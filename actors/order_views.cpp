@@ -24,17 +24,13 @@ void order_views::withdraw(uint64_t owner, const std::string& id) {
 }
 
 void order_views::retire(uint64_t owner, const std::string& id) {
-  std::shared_ptr<const order> dropped; // destroyed outside the lock
+  if (retained_per_shard_ == 0)
+    return withdraw(owner, id);
   auto& s = shard_of(id);
   std::lock_guard guard{s.mtx};
   auto i = s.entries.find(id);
   if (i == s.entries.end() || i->second.owner != owner)
     return;
-  if (retained_per_shard_ == 0) {
-    dropped = std::move(i->second.item);
-    s.entries.erase(i);
-    return;
-  }
   i->second.owner = 0;
   s.retired.push_back(id);
   while (s.retired.size() > retained_per_shard_) {

@@ -8,6 +8,7 @@
 // ASCII) still go through nlohmann, so the output is byte for byte what nlohmann renders (tested
 // in json_tests).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,8 @@ std::string render_order_json(const order& o);
 
 /// Appends `text` as a JSON string literal; invalid UTF-8 is replaced (U+FFFD), never thrown on.
 void append_json_string(std::string& out, std::string_view text);
+
+/// Appends `x` as a JSON number.
+void append_json_number(std::string& out, int64_t x);
 
 } // namespace orderd

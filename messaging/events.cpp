@@ -1,8 +1,5 @@
 #include "messaging/events.hpp"
 
-#include <algorithm>
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
@@ -15,22 +12,16 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-/// `text` as a JSON string literal. Invalid UTF-8 (which decoded JSON input cannot carry, but a
-/// header could) is replaced rather than thrown on: rendering runs inside store transactions.
-std::string json_string(std::string_view text) {
-  std::string out;
-  append_json_string(out, text);
-  return out;
+/// The lines an order could not get: [{"sku", "requested", "available"}].
+ojson short_lines_json(const std::vector<short_line>& lines) {
+  ojson items = ojson::array();
+  for (auto& l : lines)
+    items.push_back(ojson{{"sku", l.sku}, {"requested", l.requested}, {"available", l.available}});
+  return items;
 }
 
 std::string dump(const ojson& j) {
   return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
-}
-
-void append_number(std::string& out, int64_t x) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  out.append(buf, end);
 }
 
 /// The envelope around `data` (JSON text). Member order is fixed, so equal events are equal bytes.
@@ -47,13 +38,13 @@ persistence::outbox_event make(const origin& from, std::string_view type, std::s
   out += R"({"id":")";
   out += e.id; // a UUID: nothing to escape
   out += R"(","type":)";
-  out += json_string(type);
+  append_json_string(out, type);
   out += R"(,"occurred_at":")";
   out += format_rfc3339(at);
   out += R"(","source":)";
-  out += json_string(from.source);
+  append_json_string(out, from.source);
   out += R"(,"correlation_id":)";
-  out += json_string(from.correlation_id);
+  append_json_string(out, from.correlation_id);
   out += R"(,"data":)";
   out += data;
   out += '}';
@@ -75,20 +66,20 @@ std::string stock_json(const stock_snapshot& s, bool with_threshold) {
   std::string out;
   out.reserve(120);
   out += R"({"sku":)";
-  out += json_string(s.level.sku);
+  append_json_string(out, s.level.sku);
   out += R"(,"available":)";
-  append_number(out, s.level.available);
+  append_json_number(out, s.level.available);
   out += R"(,"reserved":)";
-  append_number(out, s.level.reserved);
+  append_json_number(out, s.level.reserved);
   if (with_threshold) {
     out += R"(,"low_stock_threshold":)";
-    append_number(out, s.low_stock_threshold);
+    append_json_number(out, s.low_stock_threshold);
   } else {
     out += R"(,"sold":)";
-    append_number(out, s.level.sold);
+    append_json_number(out, s.level.sold);
   }
   out += R"(,"version":)";
-  append_number(out, s.level.version);
+  append_json_number(out, s.level.version);
   out += '}';
   return out;
 }
@@ -141,12 +132,9 @@ persistence::outbox_event order_milestone(const origin& from, const std::string&
 persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id,
                                          const std::vector<short_line>& lines, timestamp_ms at) {
-  ojson items = ojson::array();
-  for (auto& l : lines)
-    items.push_back(ojson{{"sku", l.sku}, {"requested", l.requested}, {"available", l.available}});
   ojson data{{"customer_id", customer_id},
              {"correlation_id", from.correlation_id},
-             {"items", std::move(items)}};
+             {"items", short_lines_json(lines)}};
   return make(from, types::stock_rejected, attempt_id, at, dump(data));
 }
 
@@ -154,14 +142,11 @@ persistence::outbox_event order_rejected(const origin& from, const std::string& 
                                          const std::string& customer_id, std::string_view reason,
                                          const std::string& detail,
                                          const std::vector<short_line>& lines, timestamp_ms at) {
-  ojson items = ojson::array();
-  for (auto& l : lines)
-    items.push_back(ojson{{"sku", l.sku}, {"requested", l.requested}, {"available", l.available}});
   ojson data{{"customer_id", customer_id},
              {"correlation_id", from.correlation_id},
              {"reason", reason},
              {"detail", detail},
-             {"items", std::move(items)}};
+             {"items", short_lines_json(lines)}};
   return make(from, types::order_rejected, attempt_id, at, dump(data));
 }
 

@@ -859,7 +859,14 @@ public:
       size_t marked = 0;
       c_->prepare("BEGIN IMMEDIATE").run();
       try {
-        marked = mark(through, at);
+        // Counted here only: the relay's mark op (the hot path) needs no count.
+        auto [from, to] = mark(through, at);
+        {
+          auto q = c_->prepare("SELECT count(*) FROM outbox WHERE seq > :from AND seq <= :to");
+          q.bind(":from", from).bind(":to", to);
+          q.step();
+          marked = static_cast<size_t>(q.int64(0));
+        }
         c_->prepare("COMMIT").run();
       } catch (...) {
         c_->roll_back_quietly();
@@ -1342,9 +1349,9 @@ private:
 
   /// Marks the unpublished rows among `seqs`; returns how many. The relay marks runs of
   /// consecutive seqs (a prefix of the backlog), so one range update per run does it.
-  /// Moves the published cursor to `through` (never back, never past the newest event);
-  /// returns how many events that newly covers.
-  size_t mark(int64_t through, timestamp_ms at) {
+  /// Moves the published cursor to `through` (never back, never past the newest event); returns
+  /// the cursor before and after (equal when it did not move).
+  std::pair<int64_t, int64_t> mark(int64_t through, timestamp_ms at) {
     int64_t from = 0;
     {
       auto q = c_->prepare("SELECT published_through, (SELECT coalesce(max(seq), 0) FROM outbox) "
@@ -1355,16 +1362,12 @@ private:
       through = std::min(through, q.int64(1));
     }
     if (through <= from)
-      return 0;
-    auto count = c_->prepare("SELECT count(*) FROM outbox WHERE seq > :from AND seq <= :through");
-    count.bind(":from", from).bind(":through", through);
-    count.step();
-    auto marked = static_cast<size_t>(count.int64(0));
+      return {from, from};
     c_->prepare("UPDATE outbox_cursor SET published_through = :through, published_at = :at")
       .bind(":through", through)
       .bind(":at", at)
       .run();
-    return marked;
+    return {from, through};
   }
 
   std::optional<op_failure> run(const append_stock_events& op, stock_tracker& stock) {
