@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 
 namespace orderd {
 
@@ -51,7 +51,7 @@ caf::behavior event_bus_impl(caf::stateful_actor<event_bus_state>* self) {
              })
              > 0;
     },
-    [=](publish_atom, const std::vector<persistence::outbox_event>& batch) {
+    [=](publish_atom, const std::vector<event_record>& batch) {
       auto& st = self->state;
       std::vector<const caf::actor*> sent; // one copy per subscriber, however many patterns match
       for (auto& e : batch) {

@@ -13,7 +13,7 @@ namespace orderd {
 
 /// The in-process event bus: local subscribers (tests today; notification and processor actors
 /// later) subscribe by AMQP-style topic pattern (`order.*`, `inventory.#`, `#`) and receive
-/// `(event_atom, outbox_event)` for every published event whose type matches, in publication
+/// `(event_atom, event_record)` for every published event whose type matches, in publication
 /// order. Without --amqp-url it is the relay's publisher (publishing = delivering); with it, the
 /// relay hands it every batch the broker confirmed, so local subscribers see the same events
 /// either way.

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 #include "observability/catalogue.hpp"
 
 namespace orderd {
@@ -19,7 +19,6 @@ namespace orderd {
 namespace {
 
 using nlohmann::json;
-using persistence::outbox_event;
 
 std::string text_of(const json& data, const char* key) {
   if (data.is_object())
@@ -28,7 +27,7 @@ std::string text_of(const json& data, const char* key) {
   return {};
 }
 
-json data_of(const outbox_event& e) {
+json data_of(const event_record& e) {
   auto envelope = json::parse(e.payload, nullptr, false);
   if (envelope.is_object() && envelope.contains("data"))
     return envelope["data"];
@@ -63,7 +62,7 @@ std::string item_lines(const json& data) {
 }
 
 /// Subject and text of the message for the customer (or the stock manager).
-std::pair<std::string, std::string> message_for(const outbox_event& e, const json& data,
+std::pair<std::string, std::string> message_for(const event_record& e, const json& data,
                                                 const notification_audience& who) {
   const auto& order = who.order_id;
   if (e.type == events::types::inventory_low) {
@@ -104,7 +103,7 @@ const std::vector<std::string>& notified_event_types() {
   return types;
 }
 
-notification_audience audience_of(const outbox_event& e) {
+notification_audience audience_of(const event_record& e) {
   auto data = data_of(e);
   notification_audience who;
   who.email = text_of(data, "customer_email");
@@ -114,7 +113,7 @@ notification_audience audience_of(const outbox_event& e) {
   return who;
 }
 
-std::vector<notification> render_notifications(const outbox_event& e,
+std::vector<notification> render_notifications(const event_record& e,
                                                const notification_audience& who,
                                                const notify_options& opts) {
   std::vector<notification> out;
@@ -378,11 +377,11 @@ caf::behavior channel_impl(caf::stateful_actor<channel_state>* self, services_pt
   st.channel = channel;
   st.transport = std::move(transport);
   st.max_attempts = std::max<uint32_t>(1, opts.max_attempts);
-  st.breaker.emplace(messaging::breaker_config{std::max<uint32_t>(1, opts.breaker_failures),
+  st.breaker.emplace(resilience::breaker_config{std::max<uint32_t>(1, opts.breaker_failures),
                                                opts.breaker_cooldown, 1});
-  st.retry_delays.emplace(messaging::backoff_policy{
+  st.retry_delays.emplace(resilience::backoff_policy{
     opts.backoff_base, std::max(opts.backoff_base, opts.backoff_cap), 2.0,
-    opts.jitter ? messaging::jitter_policy::equal : messaging::jitter_policy::none});
+    opts.jitter ? resilience::jitter_policy::equal : resilience::jitter_policy::none});
   show_breaker(self);
   self->send(self, tick_atom_v); // resume what a previous run left PENDING
   return {
@@ -484,7 +483,7 @@ void flush_records(notifier_actor self, const services_ptr& svc) {
   });
 }
 
-void write_for_event(notifier_actor self, const services_ptr& svc, const outbox_event& e,
+void write_for_event(notifier_actor self, const services_ptr& svc, const event_record& e,
                      const notification_audience& who) {
   auto records = render_notifications(e, who, svc->options.notify);
   auto& unwritten = self->state.unwritten;
@@ -495,7 +494,7 @@ void write_for_event(notifier_actor self, const services_ptr& svc, const outbox_
 
 /// The payload may not name the e-mail (order.confirmed carries the order id only; rejections
 /// the customer id): the store fills in what it knows, then the records are written.
-void on_event(notifier_actor self, const services_ptr& svc, const outbox_event& e) {
+void on_event(notifier_actor self, const services_ptr& svc, const event_record& e) {
   ++self->state.events_seen;
   auto who = audience_of(e);
   auto reader = svc->readers.next();
@@ -575,7 +574,7 @@ caf::behavior notifier_impl(caf::stateful_actor<notifier_state>* self, services_
   });
   watch_bus(self, svc);
   return {
-    [=](event_atom, const outbox_event& e) {
+    [=](event_atom, const event_record& e) {
       try {
         on_event(self, svc, e);
       } catch (const std::exception& ex) {

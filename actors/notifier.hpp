@@ -15,8 +15,8 @@
 
 #include "actors/protocol.hpp"
 #include "actors/supervision.hpp"
-#include "messaging/backoff.hpp"
-#include "messaging/circuit_breaker.hpp"
+#include "resilience/backoff.hpp"
+#include "resilience/circuit_breaker.hpp"
 
 namespace orderd {
 
@@ -50,11 +50,11 @@ struct notification_audience {
 const std::vector<std::string>& notified_event_types();
 
 /// What the event's payload alone says about its audience (email, customer id, order id).
-notification_audience audience_of(const persistence::outbox_event& e);
+notification_audience audience_of(const event_record& e);
 
 /// The records an event causes, without ids and times: e-mail to the customer (or, for
 /// inventory.low, to the stock manager), push to the customer, the event JSON to each webhook.
-std::vector<notification> render_notifications(const persistence::outbox_event& e,
+std::vector<notification> render_notifications(const event_record& e,
                                                const notification_audience& who,
                                                const notify_options& opts);
 
@@ -62,8 +62,8 @@ struct channel_state {
   channel_state() = default;
   notification_channel channel = notification_channel::email;
   caf::actor transport; ///< invalid: record only
-  std::optional<messaging::circuit_breaker> breaker;
-  std::optional<messaging::backoff> retry_delays;
+  std::optional<resilience::circuit_breaker> breaker;
+  std::optional<resilience::backoff> retry_delays;
   uint32_t max_attempts = 5;
   std::deque<notification> ready;         ///< due now, in arrival order
   std::unordered_set<std::string> known;  ///< ids queued, waiting for a retry or in flight
@@ -83,7 +83,7 @@ struct channel_state {
   /// Settled while a read was under way: its snapshot may still show them PENDING.
   std::unordered_set<std::string> settled_while_reading;
   caf::actor_clock::time_point read_not_before{}; ///< a read found nothing new: wait a little
-  messaging::breaker_state shown = messaging::breaker_state::closed;
+  resilience::breaker_state shown = resilience::breaker_state::closed;
   uint64_t sent = 0;
   uint64_t dead_lettered = 0;
   static inline const char* name = "notification-channel";

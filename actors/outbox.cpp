@@ -13,23 +13,10 @@ events::origin origin_of(const services& svc, std::string correlation_id) {
   return {svc.options.node_id, std::move(correlation_id)};
 }
 
-std::vector<persistence::outbox_event>
-stock_events(const events::origin& from, const std::vector<persistence::stock_move>& moves,
-             timestamp_ms at) {
-  std::vector<persistence::outbox_event> out;
-  for (auto& m : moves) {
-    if (!m.before || stock_figures_changed(*m.before, m.after))
-      out.push_back(events::inventory_updated(from, m.after, at));
-    if (m.before && crossed_into_low_stock(*m.before, m.after))
-      out.push_back(events::inventory_low(from, m.after, at));
-  }
-  return out;
-}
-
 persistence::append_stock_events append_stock_events_op(events::origin from, timestamp_ms at) {
   // Runs on the store writer's thread, inside its transaction.
-  return {[from = std::move(from), at](const std::vector<persistence::stock_move>& moves) {
-    return stock_events(from, moves, at);
+  return {[from = std::move(from), at](const std::vector<stock_move>& moves) {
+    return events::stock_events(from, moves, at);
   }};
 }
 

@@ -1,13 +1,13 @@
 #pragma once
 
 // Building outbox events into change sets: which events a change causes is decided here (with
-// the rules in domain/), how they look on the wire in messaging/events.hpp.
+// the rules in domain/ and events/rules.hpp), how they look on the wire in events/catalogue.hpp.
 
 #include <string>
 #include <vector>
 
 #include "actors/supervision.hpp"
-#include "messaging/events.hpp"
+#include "events/rules.hpp"
 #include "persistence/store.hpp"
 
 namespace orderd {
@@ -15,14 +15,6 @@ namespace orderd {
 /// The origin of the events an actor writes now: this node, and `correlation_id` (a new UUID
 /// when the request carried none).
 events::origin origin_of(const services& svc, std::string correlation_id);
-
-/// The stock events of a change set's moves, rendered at `at`: `inventory.updated` for every
-/// SKU whose figures changed, then `inventory.low` when it crossed its threshold
-/// (domain: crossed_into_low_stock). A product created in the change set has no "before": it
-/// gets `inventory.updated`, and no `inventory.low` (it did not cross anything).
-std::vector<persistence::outbox_event>
-stock_events(const events::origin& from, const std::vector<persistence::stock_move>& moves,
-             timestamp_ms at);
 
 /// The op that appends stock_events() for the moves of the ops before it. It must come after
 /// the stock ops: the store hands it the exact figures read inside the transaction.

@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 #include "observability/catalogue.hpp"
 
 namespace orderd {
@@ -128,7 +128,7 @@ void scan_or_defer(processor_actor self, const services_ptr& svc) {
 /// rounded up to 100 ms and each rounded time gets one timer, so a burst of orders costs at most
 /// ten scans a second.
 void wake_when_due(processor_actor self, const services_ptr& svc,
-                   const persistence::outbox_event& created) {
+                   const event_record& created) {
   constexpr timestamp_ms granularity = 100;
   auto due_at = created.occurred_at + svc->options.grace_period.count();
   auto wake_at = (due_at / granularity + 1) * granularity;
@@ -214,16 +214,10 @@ caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, service
       self->state.wake_ups.erase(wake_at);
       scan_or_defer(self, svc);
     },
-    [=](event_atom, const persistence::outbox_event& e) {
+    [=](event_atom, const event_record& e) {
       if (e.type == events::types::order_created)
         wake_when_due(self, svc, e);
     },
-  };
-}
-
-caf::behavior bridge_impl(caf::event_based_actor* self) {
-  return {
-    [=](call_atom, bridge_call& call) { call.run(self); },
   };
 }
 

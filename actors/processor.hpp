@@ -43,7 +43,4 @@ struct processor_state {
 
 caf::behavior processor_impl(caf::stateful_actor<processor_state>* self, services_ptr svc);
 
-/// Runs continuations for the HTTP bridge (see bridge_call).
-caf::behavior bridge_impl(caf::event_based_actor* self);
-
 } // namespace orderd

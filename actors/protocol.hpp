@@ -31,7 +31,7 @@
 #include "domain/notification.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
-#include "messaging/dead_letter.hpp"
+#include "domain/dead_letter.hpp"
 #include "persistence/store.hpp"
 
 CAF_ERROR_CODE_ENUM(orderd::errc, "orderd")
@@ -226,7 +226,7 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (list_atom, customer_query)                   -> page<customer>
 //   (get_atom, cart_tag, customer_id)             -> cart | not_found
 //   (ping_atom)                                   -> bool
-//   (outbox_atom, size_t limit, int64_t after)    -> std::vector<outbox_event>  unpublished, by seq,
+//   (outbox_atom, size_t limit, int64_t after)    -> std::vector<event_record>  unpublished, by seq,
 //                                                    seq > after (what the relay has not sent yet)
 //   (backlog_atom)                                -> int64_t     unpublished events
 //   (processed_atom, message_id)                  -> bool        inbound message done already
@@ -303,23 +303,23 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //   (status_atom)                                 -> relay_status
 //
 // event publisher (the in-process bus, or the RabbitMQ bridge when --amqp-url is set):
-//   (publish_atom, std::vector<outbox_event>)     -> publish_ack
+//   (publish_atom, std::vector<event_record>)     -> publish_ack
 //
 // event bus (in-process subscribers, see actors/event_bus.hpp):
 //   (subscribe_atom, std::string pattern)         -> bool        the sender gets matching events
 //   (subscribe_atom, std::string pattern, actor)  -> bool        `actor` gets them
 //   (unsub_atom, std::string pattern)             -> bool
-//   delivers (event_atom, outbox_event) to each subscriber whose topic pattern matches the type
+//   delivers (event_atom, event_record) to each subscriber whose topic pattern matches the type
 //
 // inbound command bridge (RabbitMQ consumer, only with --amqp-url; messaging/amqp_consumer.hpp):
 //   (status_atom)                                 -> inbound_status
 //   (crash_atom, uint32 n)                        -> bool  fault injection: the next n commands fail
-//   (list_atom, dlq_atom, size_t limit)           -> std::vector<messaging::dead_letter>
-//   (replay_atom, dlq_atom, message_id)           -> messaging::dead_letter (the one replayed)
+//   (list_atom, dlq_atom, size_t limit)           -> std::vector<dead_letter>
+//   (replay_atom, dlq_atom, message_id)           -> dead_letter (the one replayed)
 //                                                    | not_found | unavailable (no broker)
 //
 // notification supervisor (actors/notifier.hpp; subscribes to the bus, owns the channels):
-//   (event_atom, outbox_event)                    -> void        from the bus: write records, deliver
+//   (event_atom, event_record)                    -> void        from the bus: write records, deliver
 //   (notify_atom, notification)                   -> notification | errc   ad-hoc: the id, times
 //                                                    and status are filled in; replied once durable
 //
@@ -435,18 +435,13 @@ typename Inspector::result_type inspect(Inspector& f, customer& x) {
            x.updated_at);
 }
 
-} // namespace orderd
-
-namespace orderd::persistence {
-
-// In the type's own namespace, where argument-dependent lookup finds it.
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, outbox_event& x) {
-  return f(caf::meta::type_name("outbox_event"), x.id, x.type, x.aggregate, x.occurred_at,
+typename Inspector::result_type inspect(Inspector& f, event_record& x) {
+  return f(caf::meta::type_name("event_record"), x.id, x.type, x.aggregate, x.occurred_at,
            x.correlation_id, x.payload, x.seq);
 }
 
-} // namespace orderd::persistence
+} // namespace orderd
 
 // Local-only payloads: they hold functions, variants or templates and never leave the process.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::placement_request)
@@ -455,8 +450,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::bridge_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::supervisor_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::inbound_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::change_origin)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::messaging::dead_letter)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::messaging::dead_letter>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::dead_letter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::dead_letter>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orderd::supervisor_stats>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::product_tag)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_tag)

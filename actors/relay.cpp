@@ -8,16 +8,15 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 #include "observability/catalogue.hpp"
 
 namespace orderd {
 
 namespace {
 
-using persistence::outbox_event;
 using relay_actor = caf::stateful_actor<relay_state>*;
-using events_ptr = std::shared_ptr<const std::vector<outbox_event>>;
+using events_ptr = std::shared_ptr<const std::vector<event_record>>;
 
 /// Mirrors the breaker's state into orderd_circuit_breaker_state{breaker="event-relay"}.
 void show_breaker(relay_actor self) {
@@ -27,7 +26,7 @@ void show_breaker(relay_actor self) {
 }
 
 /// Metrics of a confirmed prefix: count, lag from commit to confirm, low-stock events.
-void observe_confirmed(const std::vector<outbox_event>& batch, size_t n, timestamp_ms now) {
+void observe_confirmed(const std::vector<event_record>& batch, size_t n, timestamp_ms now) {
   static auto& published = observability::catalogue::events_published();
   static auto& lag = observability::catalogue::event_publish_lag();
   static auto& low = observability::catalogue::low_stock_events();
@@ -53,7 +52,7 @@ void finish(relay_actor self, bool more) {
 void succeeded(relay_actor self, bool full_batch) {
   auto& st = self->state;
   auto now = self->clock().now();
-  auto was_failing = st.failures > 0 || st.breaker->state() != messaging::breaker_state::closed;
+  auto was_failing = st.failures > 0 || st.breaker->state() != resilience::breaker_state::closed;
   st.breaker->record_success(now);
   if (was_failing)
     spdlog::info("event relay: publishing again after {} failed attempts (breaker {})",
@@ -72,11 +71,11 @@ void failed(relay_actor self, std::string why) {
   ++st.failures;
   caf::timespan wait = st.delays->next_delay(st.failures - 1);
   auto is = st.breaker->state();
-  if (is == messaging::breaker_state::open)
+  if (is == resilience::breaker_state::open)
     wait = std::max<caf::timespan>(wait, st.breaker->retry_at() - now);
   st.not_before = now + wait;
   auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
-  if (is == messaging::breaker_state::open && was == messaging::breaker_state::closed)
+  if (is == resilience::breaker_state::open && was == resilience::breaker_state::closed)
     spdlog::warn("event relay: circuit breaker open after {} failed attempts ({}); events wait "
                  "in the outbox, next attempt in {} ms",
                  st.failures, why, wait_ms);
@@ -143,7 +142,7 @@ void publish(relay_actor self, const services_ptr& svc, events_ptr batch) {
           if (auto bus = svc->bus.get()) {
             auto confirmed = n == batch->size()
                                ? *batch
-                               : std::vector<outbox_event>(batch->begin(), batch->begin() + n);
+                               : std::vector<event_record>(batch->begin(), batch->begin() + n);
             caf::anon_send(bus, publish_atom_v, std::move(confirmed));
           }
         }
@@ -175,12 +174,12 @@ void poll(relay_actor self, const services_ptr& svc) {
   self->request(svc->readers.next(), caf::infinite, outbox_atom_v, svc->options.relay_batch,
                 st.sent_through)
     .then(
-      [=](std::vector<outbox_event>& events) {
+      [=](std::vector<event_record>& events) {
         if (events.empty()) {
           finish(self, false);
           return;
         }
-        publish(self, svc, std::make_shared<const std::vector<outbox_event>>(std::move(events)));
+        publish(self, svc, std::make_shared<const std::vector<event_record>>(std::move(events)));
       },
       [=](caf::error& err) {
         // The store's trouble, not the broker's: try again on the next tick.
@@ -194,12 +193,12 @@ void poll(relay_actor self, const services_ptr& svc) {
 caf::behavior relay_impl(caf::stateful_actor<relay_state>* self, services_ptr svc) {
   auto& o = svc->options;
   auto& st = self->state;
-  st.breaker.emplace(messaging::breaker_config{std::max<uint32_t>(1, o.breaker_failures),
+  st.breaker.emplace(resilience::breaker_config{std::max<uint32_t>(1, o.breaker_failures),
                                                o.breaker_cooldown, 1});
-  messaging::backoff_policy policy;
+  resilience::backoff_policy policy;
   policy.base = std::max(std::chrono::milliseconds{1}, o.relay_backoff_base);
   policy.cap = std::max(policy.base, 2 * o.breaker_cooldown);
-  policy.jitter = o.relay_jitter ? messaging::jitter_policy::full : messaging::jitter_policy::none;
+  policy.jitter = o.relay_jitter ? resilience::jitter_policy::full : resilience::jitter_policy::none;
   st.delays.emplace(policy);
   show_breaker(self);
   spdlog::debug("event relay: publishing through the {} publisher, {} events per batch",

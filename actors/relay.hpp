@@ -9,8 +9,8 @@
 
 #include "actors/protocol.hpp"
 #include "actors/supervision.hpp"
-#include "messaging/backoff.hpp"
-#include "messaging/circuit_breaker.hpp"
+#include "resilience/backoff.hpp"
+#include "resilience/circuit_breaker.hpp"
 
 namespace orderd {
 
@@ -35,8 +35,8 @@ struct relay_state {
   // See processor_state: keeps CAF from constructing the state from `self`.
   relay_state() = default;
 
-  std::optional<messaging::circuit_breaker> breaker;
-  std::optional<messaging::backoff> delays;
+  std::optional<resilience::circuit_breaker> breaker;
+  std::optional<resilience::backoff> delays;
   bool busy = false;   ///< a cycle is under way
   bool again = false;  ///< nudged during the cycle: run another one right after
   bool lingering = false; ///< nudged; the cycle starts after --relay-linger

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/bridge.hpp"
 #include "actors/cart_actor.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/notifier.hpp"

@@ -38,7 +38,8 @@
 #include "domain/ids.hpp"
 #include "domain/order.hpp"
 #include "domain/time.hpp"
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
+#include "events/rules.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
@@ -162,11 +163,8 @@ persistence::change_set make_order(std::mt19937_64& rng, const std::vector<std::
   cs.ops.insert(cs.ops.begin(), persistence::insert_order{std::move(o)});
   if (with_outbox)
     cs.ops.emplace_back(persistence::append_stock_events{
-      [from, at](const std::vector<persistence::stock_move>& moves) {
-        std::vector<persistence::outbox_event> out;
-        for (auto& m : moves)
-          out.push_back(events::inventory_updated(from, m.after, at));
-        return out;
+      [from, at](const std::vector<stock_move>& moves) {
+        return events::stock_events(from, moves, at); // the server's rules, inventory.low too
       }});
   return cs;
 }

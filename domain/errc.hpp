@@ -6,7 +6,7 @@
 namespace orderd {
 
 /// Business and infrastructure failure codes shared by every layer.
-/// The HTTP bridge maps each to a status code in one place (http/problem.cpp).
+/// The HTTP bridge maps each to a status code in one place (wire/problem.cpp).
 enum class errc : uint8_t {
   ok = 0,
   invalid_input,        ///< malformed or out-of-range request data (400)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "domain/time.hpp"
@@ -71,6 +72,15 @@ bool crossed_into_low_stock(const stock_snapshot& before, const stock_snapshot& 
 
 /// True when the stock figures themselves changed (every such change bumps the version).
 bool stock_figures_changed(const stock_snapshot& before, const stock_snapshot& after) noexcept;
+
+/// How one change set moved one SKU's stock: the figures before the first operation of the set
+/// that touched the SKU (nullopt when the set created the product) and after the last one.
+struct stock_move {
+  std::optional<stock_snapshot> before;
+  stock_snapshot after;
+
+  friend bool operator==(const stock_move&, const stock_move&) = default;
+};
 
 /// The descriptive fields of a product that `PUT /products/{sku}` may change.
 struct product_details {

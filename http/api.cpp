@@ -14,9 +14,9 @@
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
 #include "http/dashboard.hpp"
-#include "http/json_codec.hpp"
+#include "wire/json_codec.hpp"
 #include "http/openapi.hpp"
-#include "http/problem.hpp"
+#include "wire/problem.hpp"
 #include "observability/catalogue.hpp"
 #include "observability/trace.hpp"
 
@@ -518,7 +518,7 @@ void legacy_cancel(const context& c, request&& req, responder reply) {
 
 // -- the dead-letter queue of inbound commands ------------------------------------------------
 
-ordered_json dead_letter_json(const messaging::dead_letter& d) {
+ordered_json dead_letter_json(const dead_letter& d) {
   ordered_json j{{"id", d.id},
                  {"command", d.command},
                  {"routing_key", d.routing_key},
@@ -557,9 +557,9 @@ void list_dead_letters(const context& c, request&& req, responder reply) {
   auto consumer = consumer_or_refuse(c, reply);
   if (!consumer)
     return;
-  ask<std::vector<messaging::dead_letter>>(
+  ask<std::vector<dead_letter>>(
     c.svc, c.opts.request_timeout, reply, consumer,
-    [reply, limit](const std::vector<messaging::dead_letter>& letters) {
+    [reply, limit](const std::vector<dead_letter>& letters) {
       ordered_json items = ordered_json::array();
       for (auto& d : letters)
         items.push_back(dead_letter_json(d));
@@ -577,9 +577,9 @@ void replay_dead_letter(const context& c, const std::string& id, responder reply
   auto consumer = consumer_or_refuse(c, reply);
   if (!consumer)
     return;
-  ask<messaging::dead_letter>(
+  ask<dead_letter>(
     c.svc, c.opts.request_timeout, reply, consumer,
-    [reply](const messaging::dead_letter& d) {
+    [reply](const dead_letter& d) {
       ordered_json j{{"status", "replayed"}, {"message", dead_letter_json(d)}};
       reply(json_response(202, wire::dump(j)));
     },

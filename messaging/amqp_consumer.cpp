@@ -319,7 +319,7 @@ void handle(consumer_actor self, const services_ptr& svc, const amqp_consumer_op
 caf::behavior amqp_consumer_impl(caf::stateful_actor<amqp_consumer_state>* self,
                                  services_ptr svc, amqp_consumer_options opts) {
   // Thread: this actor's own (detached); its connections never leave it.
-  backoff_policy policy;
+  resilience::backoff_policy policy;
   policy.base = milliseconds{200};
   policy.cap = milliseconds{10000};
   self->state.reconnect.emplace(policy);

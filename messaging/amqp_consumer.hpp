@@ -18,7 +18,7 @@
 #include "actors/protocol.hpp"
 #include "actors/supervision.hpp"
 #include "messaging/amqp_connection.hpp"
-#include "messaging/backoff.hpp"
+#include "resilience/backoff.hpp"
 
 namespace orderd::messaging {
 
@@ -55,7 +55,7 @@ struct amqp_consumer_state {
 
   std::optional<amqp_connection> connection;
   uint64_t generation = 0; ///< bumped per connection: a late answer must not ack on a new one
-  std::optional<backoff> reconnect;
+  std::optional<resilience::backoff> reconnect;
   uint32_t connect_failures = 0; ///< in a row, for the reconnect backoff
   uint32_t failures_to_inject = 0; ///< fault injection: fail this many next commands
   std::chrono::steady_clock::time_point next_dlq_depth{}; ///< when to read the DLQ depth again

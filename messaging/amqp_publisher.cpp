@@ -53,7 +53,7 @@ publish_ack publish_on(amqp_connection& c, const std::vector<outgoing_message>& 
 
 } // namespace
 
-outgoing_message to_message(const persistence::outbox_event& e, const std::string& exchange) {
+outgoing_message to_message(const event_record& e, const std::string& exchange) {
   outgoing_message m;
   m.exchange = exchange;
   m.routing_key = e.type;
@@ -76,7 +76,7 @@ caf::behavior amqp_publisher_impl(caf::stateful_actor<amqp_publisher_state>* sel
   // Thread: this actor's own (detached); rabbitmq-c's connection never leaves it.
   self->delayed_send(self, opts.keepalive, tick_atom_v);
   return {
-    [=](publish_atom, const std::vector<persistence::outbox_event>& batch) -> publish_ack {
+    [=](publish_atom, const std::vector<event_record>& batch) -> publish_ack {
       std::vector<outgoing_message> messages;
       messages.reserve(batch.size());
       for (auto& e : batch)

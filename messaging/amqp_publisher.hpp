@@ -28,11 +28,11 @@ struct amqp_publisher_options {
 /// The message for one outbox event: to `exchange` with routing key = event type, persistent,
 /// message_id = event id, correlation_id, type, timestamp (seconds), content type
 /// application/json, app_id "orderd"; the body is the envelope.
-outgoing_message to_message(const persistence::outbox_event& e, const std::string& exchange);
+outgoing_message to_message(const event_record& e, const std::string& exchange);
 
 /// Owns one amqp_connection, opened on first use and after every failure (the relay paces the
 /// attempts). Must run detached: every call blocks its thread. Answers
-/// `(publish_atom, std::vector<outbox_event>)` with a publish_ack: the confirmed prefix of the
+/// `(publish_atom, std::vector<event_record>)` with a publish_ack: the confirmed prefix of the
 /// batch, and why the rest failed. Never throws out of a handler.
 struct amqp_publisher_state {
   std::optional<amqp_connection> connection;

@@ -8,7 +8,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
-#include "http/json_codec.hpp"
+#include "wire/json_codec.hpp"
 
 namespace orderd::messaging {
 

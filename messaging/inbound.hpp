@@ -17,7 +17,7 @@
 #include "domain/order.hpp"
 #include "domain/time.hpp"
 #include "messaging/amqp_connection.hpp"
-#include "messaging/dead_letter.hpp"
+#include "domain/dead_letter.hpp"
 
 namespace orderd::messaging {
 

@@ -12,6 +12,7 @@
 
 #include "domain/cart.hpp"
 #include "domain/customer.hpp"
+#include "domain/event_record.hpp"
 #include "domain/notification.hpp"
 #include "domain/errc.hpp"
 #include "domain/order.hpp"
@@ -93,41 +94,15 @@ struct save_idempotency {
   idempotency_record record;
 };
 
-/// An event waiting in the transactional outbox until the relay has published it. The row is
-/// written in the same change set as the change it reports, so an event exists if and only if
-/// its change committed.
-struct outbox_event {
-  std::string id;             ///< UUID; also the AMQP message_id consumers deduplicate by
-  std::string type;           ///< e.g. "order.created"; the AMQP routing key
-  std::string aggregate;      ///< order id or sku: events of one aggregate keep their order
-  timestamp_ms occurred_at = 0;
-  std::string correlation_id; ///< the request that caused it
-  std::string payload;        ///< the full envelope, JSON text (messaging/events.hpp)
-  /// Publication order, assigned by the store when the row is appended (ignored on append).
-  /// Rows commit in seq order, so seq order is commit order.
-  int64_t seq = 0;
-
-  friend bool operator==(const outbox_event&, const outbox_event&) = default;
-};
-
 /// Append an event to the outbox. Fails with `conflict` if an event with that id exists,
 /// `invalid_input` if id or type is empty.
 struct append_event {
-  outbox_event event;
-};
-
-/// How one change set moved one SKU's stock: the figures before the first operation of the set
-/// that touched the SKU (nullopt when the set created the product) and after the last one.
-struct stock_move {
-  std::optional<stock_snapshot> before;
-  stock_snapshot after;
-
-  friend bool operator==(const stock_move&, const stock_move&) = default;
+  event_record event;
 };
 
 /// Renders the events that describe a change set's stock moves (see append_stock_events).
 using stock_event_renderer
-  = std::function<std::vector<outbox_event>(const std::vector<stock_move>& moves)>;
+  = std::function<std::vector<event_record>(const std::vector<stock_move>& moves)>;
 
 /// Append the events `render` makes from the stock moves of the operations before this one in
 /// the same change set (every SKU they touched and did not delete, in first-touched order).
@@ -353,13 +328,13 @@ public:
   // -- the transactional outbox
 
   /// Up to `limit` events not yet marked published, by seq (publication order).
-  std::vector<outbox_event> unpublished_events(size_t limit) {
+  std::vector<event_record> unpublished_events(size_t limit) {
     return unpublished_events_after(0, limit);
   }
 
   /// Up to `limit` events not yet marked published and with a seq above `after`, by seq: what
   /// the relay publishes next while the mark of what it published last is still on its way.
-  virtual std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) = 0;
+  virtual std::vector<event_record> unpublished_events_after(int64_t after, size_t limit) = 0;
 
   /// Marks every event up to and including seq `through` published at `at`, in a transaction of
   /// its own (the relay uses the mark_events_published op instead). Returns how many events

@@ -327,7 +327,7 @@ std::vector<stock_level> stock_tracker::take() {
   return levels;
 }
 
-std::variant<std::vector<outbox_event>, op_failure> render_stock_events(
+std::variant<std::vector<event_record>, op_failure> render_stock_events(
   const append_stock_events& op, const stock_tracker& stock) {
   try {
     return op.render(stock.moves());

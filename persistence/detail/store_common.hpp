@@ -114,7 +114,7 @@ private:
 
 /// Runs an append_stock_events renderer over the moves so far. Returns the events, or the
 /// refusal when the renderer threw (it must never take the whole batch down).
-std::variant<std::vector<outbox_event>, op_failure> render_stock_events(
+std::variant<std::vector<event_record>, op_failure> render_stock_events(
   const append_stock_events& op, const stock_tracker& stock);
 
 } // namespace orderd::persistence::detail

@@ -25,7 +25,7 @@ struct memory_database {
   int64_t last_seq = 0;
   std::map<std::string, idempotency_record> idempotency;
   std::map<std::string, processed_message> processed;
-  std::map<int64_t, outbox_event> outbox; ///< by seq
+  std::map<int64_t, event_record> outbox; ///< by seq
   std::unordered_set<std::string> event_ids;
   int64_t published_through = 0; ///< the outbox cursor: rows up to this seq are published
   int64_t last_event_seq = 0;
@@ -297,9 +297,9 @@ public:
     });
   }
 
-  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) override {
+  std::vector<event_record> unpublished_events_after(int64_t after, size_t limit) override {
     return locked([&] {
-      std::vector<outbox_event> result;
+      std::vector<event_record> result;
       for (auto i = db_->outbox.upper_bound(std::max(after, db_->published_through));
            i != db_->outbox.end() && result.size() < limit; ++i)
         result.push_back(i->second);
@@ -673,7 +673,7 @@ private:
     auto rendered = detail::render_stock_events(op, stock);
     if (auto failure = std::get_if<op_failure>(&rendered))
       return std::move(*failure);
-    for (auto& event : std::get<std::vector<outbox_event>>(rendered)) {
+    for (auto& event : std::get<std::vector<event_record>>(rendered)) {
       append_event append{std::move(event)};
       if (auto failure = detail::check_arguments(append))
         return failure;

@@ -830,9 +830,9 @@ public:
     });
   }
 
-  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t limit) override {
+  std::vector<event_record> unpublished_events_after(int64_t after, size_t limit) override {
     return translate_errors("unpublished_events", [&] {
-      std::vector<outbox_event> result;
+      std::vector<event_record> result;
       auto q = c_->prepare("SELECT seq, id, type, aggregate, occurred_at, correlation_id, envelope "
                            "FROM outbox WHERE seq > max(:after, "
                            "(SELECT published_through FROM outbox_cursor)) "
@@ -840,7 +840,7 @@ public:
       q.bind(":after", after);
       q.bind(":limit", detail::row_limit(limit));
       while (q.step()) {
-        outbox_event e;
+        event_record e;
         e.seq = q.int64(0);
         e.id = q.text(1);
         e.type = q.text(2);
@@ -1374,7 +1374,7 @@ private:
     auto rendered = detail::render_stock_events(op, stock);
     if (auto failure = std::get_if<op_failure>(&rendered))
       return std::move(*failure);
-    for (auto& event : std::get<std::vector<outbox_event>>(rendered)) {
+    for (auto& event : std::get<std::vector<event_record>>(rendered)) {
       append_event append{std::move(event)};
       if (auto failure = detail::check_arguments(append))
         return failure;

@@ -11,7 +11,6 @@
 
 #include "actors/event_bus.hpp"
 
-using persistence::outbox_event;
 using json = nlohmann::ordered_json;
 
 namespace {
@@ -27,7 +26,7 @@ struct fake_broker {
 
 caf::behavior fake_publisher(caf::event_based_actor* self, std::shared_ptr<fake_broker> b) {
   return {
-    [=](publish_atom, const std::vector<outbox_event>& batch) -> caf::result<publish_ack> {
+    [=](publish_atom, const std::vector<event_record>& batch) -> caf::result<publish_ack> {
       std::vector<std::string> ids;
       for (auto& e : batch)
         ids.push_back(e.id);
@@ -56,31 +55,31 @@ caf::behavior fake_publisher(caf::event_based_actor* self, std::shared_ptr<fake_
   };
 }
 
-using event_list = std::shared_ptr<std::vector<outbox_event>>;
+using event_list = std::shared_ptr<std::vector<event_record>>;
 
 caf::behavior collector(caf::event_based_actor*, event_list out) {
   return {
-    [=](event_atom, const outbox_event& e) { out->push_back(e); },
+    [=](event_atom, const event_record& e) { out->push_back(e); },
   };
 }
 
 using strings = std::vector<std::string>;
 
-strings types_of(const std::vector<outbox_event>& events) {
+strings types_of(const std::vector<event_record>& events) {
   strings out;
   for (auto& e : events)
     out.push_back(e.type);
   return out;
 }
 
-strings ids_of(const std::vector<outbox_event>& events) {
+strings ids_of(const std::vector<event_record>& events) {
   strings out;
   for (auto& e : events)
     out.push_back(e.id);
   return out;
 }
 
-json envelope_of(const outbox_event& e) {
+json envelope_of(const event_record& e) {
   return json::parse(e.payload);
 }
 
@@ -117,7 +116,7 @@ struct events_fixture : fixture {
 
   /// Events of types matching `pattern`, as the bus delivers them.
   event_list subscribe(const std::string& pattern) {
-    auto out = std::make_shared<std::vector<outbox_event>>();
+    auto out = std::make_shared<std::vector<event_record>>();
     auto c = sys.spawn(collector, out);
     helpers.push_back(c);
     auto ok = ask<bool>(svc->bus.get(), subscribe_atom_v, pattern, c);
@@ -396,7 +395,7 @@ CAF_TEST(bus subscribers receive the types their pattern matches once each) {
   seed(make_product("A", 10, 150));
   boot(quiet_relay());
   auto orders_only = subscribe("order.*");
-  auto everything = std::make_shared<std::vector<outbox_event>>();
+  auto everything = std::make_shared<std::vector<event_record>>();
   auto c = sys.spawn(collector, everything);
   helpers.push_back(c);
   // Two matching patterns: still one copy.
@@ -551,7 +550,7 @@ CAF_TEST(events written before a restart are published when the relay starts) {
   seed(make_product("A", 100, 150));
   // Committed, never published (as after kill -9 between commit and publish).
   persistence::change_set cs;
-  outbox_event e;
+  event_record e;
   e.id = make_uuid();
   e.type = "order.created";
   e.aggregate = "order-x";

@@ -1,4 +1,4 @@
-// messaging/events.hpp (the envelope and the event catalogue, topic patterns) and the mapping of
+// events/catalogue.hpp (the envelope and the event catalogue, topic patterns) and the mapping of
 // an outbox event onto an AMQP message (messaging/amqp_publisher.hpp). No broker, no actors.
 
 #define CAF_SUITE events.wire
@@ -14,7 +14,7 @@
 #include "domain/time.hpp"
 #include "messaging/amqp_publisher.hpp"
 #include "messaging/amqp_table.hpp"
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 #include "observability/trace.hpp"
 
 using namespace orderd;

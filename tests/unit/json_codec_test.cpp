@@ -1,8 +1,8 @@
 #define CAF_SUITE json_codec
 #include <caf/test/dsl.hpp>
 
-#include "http/json_codec.hpp"
-#include "http/problem.hpp"
+#include "wire/json_codec.hpp"
+#include "wire/problem.hpp"
 
 #include <algorithm>
 #include <initializer_list>

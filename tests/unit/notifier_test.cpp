@@ -250,7 +250,7 @@ CAF_TEST(low stock mails the stock manager) {
 }
 
 CAF_TEST(events render the audience from their payload) {
-  persistence::outbox_event e;
+  event_record e;
   e.type = "stock.rejected";
   e.id = "e-1";
   e.payload = R"({"id":"e-1","type":"stock.rejected","data":{"customer_id":"c-9","items":[]}})";

@@ -10,15 +10,14 @@
 #include "actor_fixture.hpp"
 #include "actors/payment_actor.hpp"
 
-using persistence::outbox_event;
 
 namespace {
 
-using event_list = std::shared_ptr<std::vector<outbox_event>>;
+using event_list = std::shared_ptr<std::vector<event_record>>;
 
 caf::behavior event_collector(caf::event_based_actor*, event_list out) {
   return {
-    [=](event_atom, const outbox_event& e) { out->push_back(e); },
+    [=](event_atom, const event_record& e) { out->push_back(e); },
   };
 }
 
@@ -42,7 +41,7 @@ struct saga_fixture : fixture {
 
   /// Events of types matching `pattern`, as the in-process bus delivers them.
   event_list subscribe(const std::string& pattern) {
-    auto out = std::make_shared<std::vector<outbox_event>>();
+    auto out = std::make_shared<std::vector<event_record>>();
     auto c = sys.spawn(event_collector, out);
     helpers.push_back(c);
     auto ok = ask<bool>(svc->bus.get(), subscribe_atom_v, pattern, c);
@@ -66,9 +65,9 @@ struct saga_fixture : fixture {
   }
 };
 
-size_t count_of(const std::vector<outbox_event>& events, std::string_view type) {
+size_t count_of(const std::vector<event_record>& events, std::string_view type) {
   return static_cast<size_t>(std::count_if(events.begin(), events.end(),
-                                           [&](const outbox_event& e) { return e.type == type; }));
+                                           [&](const event_record& e) { return e.type == type; }));
 }
 
 } // namespace
@@ -109,7 +108,7 @@ CAF_TEST(a failed payment cancels the order with reason payment_failed and relea
   CAF_CHECK_EQUAL(stored_stock("A"), (stock_level{"A", 10, 0, 0, 3}));
   CAF_REQUIRE_EQUAL(count_of(*seen, "order.cancelled"), 1u);
   auto cancelled = std::find_if(seen->begin(), seen->end(),
-                                [](const outbox_event& e) { return e.type == "order.cancelled"; });
+                                [](const event_record& e) { return e.type == "order.cancelled"; });
   auto data = nlohmann::json::parse(cancelled->payload)["data"];
   CAF_CHECK_EQUAL(data["status"].get<std::string>(), "CANCELLED");
   CAF_CHECK_EQUAL(data["cancel_reason"].get<std::string>(), "payment_failed");

@@ -123,9 +123,9 @@ std::vector<std::string> skus_of(const std::vector<product>& products) {
   return result;
 }
 
-outbox_event make_event(const std::string& id, const std::string& type = "order.created",
+event_record make_event(const std::string& id, const std::string& type = "order.created",
                         const std::string& aggregate = "order-1", timestamp_ms at = 1000) {
-  outbox_event e;
+  event_record e;
   e.id = id;
   e.type = type;
   e.aggregate = aggregate;
@@ -135,7 +135,7 @@ outbox_event make_event(const std::string& id, const std::string& type = "order.
   return e;
 }
 
-std::vector<std::string> ids_of(const std::vector<outbox_event>& events) {
+std::vector<std::string> ids_of(const std::vector<event_record>& events) {
   std::vector<std::string> result;
   for (auto& e : events)
     result.push_back(e.id);
@@ -148,7 +148,7 @@ stock_event_renderer describe_moves(std::shared_ptr<std::vector<stock_move>> see
   return [seen](const std::vector<stock_move>& moves) {
     if (seen)
       *seen = moves;
-    std::vector<outbox_event> out;
+    std::vector<event_record> out;
     for (auto& m : moves) {
       auto before = m.before ? std::to_string(m.before->level.available) : std::string{"new"};
       auto text = m.after.level.sku + ":" + before + "->"
@@ -160,7 +160,7 @@ stock_event_renderer describe_moves(std::shared_ptr<std::vector<stock_move>> see
   };
 }
 
-std::vector<std::string> payloads_of(const std::vector<outbox_event>& events) {
+std::vector<std::string> payloads_of(const std::vector<event_record>& events) {
   std::vector<std::string> result;
   for (auto& e : events)
     result.push_back(e.payload);
@@ -758,7 +758,7 @@ CAF_TEST(a throwing stock event renderer refuses only its change set) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)}}).ok());
-    auto boom = [](const std::vector<stock_move>&) -> std::vector<outbox_event> {
+    auto boom = [](const std::vector<stock_move>&) -> std::vector<event_record> {
       throw std::runtime_error("boom");
     };
     std::vector<change_set> batch{
@@ -954,7 +954,7 @@ public:
   page<notification> list_notifications(const notification_query& q) override {
     return inner_->list_notifications(q);
   }
-  std::vector<outbox_event> unpublished_events_after(int64_t after, size_t n) override {
+  std::vector<event_record> unpublished_events_after(int64_t after, size_t n) override {
     return inner_->unpublished_events_after(after, n);
   }
   std::vector<notification> pending_notifications(notification_channel c, size_t n) override {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-namespace orderd::messaging {
+namespace orderd {
 
 /// A command in the dead-letter queue, as the admin API lists it (see inbound.hpp).
 struct dead_letter {
@@ -18,4 +18,4 @@ struct dead_letter {
   std::string body;             ///< as sent
 };
 
-} // namespace orderd::messaging
+} // namespace orderd

@@ -1,8 +1,8 @@
-#include "messaging/circuit_breaker.hpp"
+#include "resilience/circuit_breaker.hpp"
 
 #include <stdexcept>
 
-namespace orderd::messaging {
+namespace orderd::resilience {
 
 std::string_view to_string(breaker_state x) noexcept {
   switch (x) {
@@ -83,4 +83,4 @@ void circuit_breaker::close() {
   successes_ = 0;
 }
 
-} // namespace orderd::messaging
+} // namespace orderd::resilience

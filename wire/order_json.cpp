@@ -1,11 +1,11 @@
-#include "domain/order_json.hpp"
+#include "wire/order_json.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
 
-namespace orderd {
+namespace orderd::wire {
 
 namespace {
 
@@ -80,4 +80,4 @@ std::string render_order_json(const order& o) {
   return out;
 }
 
-} // namespace orderd
+} // namespace orderd::wire

@@ -1,10 +1,10 @@
-#include "messaging/backoff.hpp"
+#include "resilience/backoff.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-namespace orderd::messaging {
+namespace orderd::resilience {
 
 std::string_view to_string(jitter_policy x) noexcept {
   switch (x) {
@@ -59,4 +59,4 @@ int64_t backoff::uniform(int64_t bound) {
   return static_cast<int64_t>((draw * range) >> 64);
 }
 
-} // namespace orderd::messaging
+} // namespace orderd::resilience

@@ -1,4 +1,4 @@
-#include "http/problem.hpp"
+#include "wire/problem.hpp"
 
 #include <utility>
 

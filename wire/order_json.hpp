@@ -14,7 +14,7 @@
 
 #include "domain/order.hpp"
 
-namespace orderd {
+namespace orderd::wire {
 
 /// {"id", "customer_id", "customer_email", "status", "items": [{"sku", "quantity",
 /// "unit_price_cents"}], "total_cents", "currency", "created_at", "updated_at"
@@ -27,4 +27,4 @@ void append_json_string(std::string& out, std::string_view text);
 /// Appends `x` as a JSON number.
 void append_json_number(std::string& out, int64_t x);
 
-} // namespace orderd
+} // namespace orderd::wire

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace orderd::messaging {
+namespace orderd::resilience {
 
 /// The three states of a circuit breaker.
 enum class breaker_state : uint8_t {
@@ -85,4 +85,4 @@ private:
   time_point opened_at_{};
 };
 
-} // namespace orderd::messaging
+} // namespace orderd::resilience

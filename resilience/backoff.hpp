@@ -5,7 +5,7 @@
 #include <random>
 #include <string_view>
 
-namespace orderd::messaging {
+namespace orderd::resilience {
 
 /// How a delay is randomised below its exponential ceiling.
 enum class jitter_policy : uint8_t {
@@ -51,4 +51,4 @@ private:
   std::mt19937_64 rng_;
 };
 
-} // namespace orderd::messaging
+} // namespace orderd::resilience

@@ -1,9 +1,9 @@
-#include "messaging/events.hpp"
+#include "events/catalogue.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
-#include "domain/order_json.hpp"
+#include "wire/order_json.hpp"
 #include "domain/time.hpp"
 
 namespace orderd::events {
@@ -25,9 +25,9 @@ std::string dump(const ojson& j) {
 }
 
 /// The envelope around `data` (JSON text). Member order is fixed, so equal events are equal bytes.
-persistence::outbox_event make(const origin& from, std::string_view type, std::string aggregate,
+event_record make(const origin& from, std::string_view type, std::string aggregate,
                                timestamp_ms at, std::string_view data) {
-  persistence::outbox_event e;
+  event_record e;
   e.id = make_time_ordered_uuid(at);
   e.type = std::string{type};
   e.aggregate = std::move(aggregate);
@@ -38,13 +38,13 @@ persistence::outbox_event make(const origin& from, std::string_view type, std::s
   out += R"({"id":")";
   out += e.id; // a UUID: nothing to escape
   out += R"(","type":)";
-  append_json_string(out, type);
+  wire::append_json_string(out, type);
   out += R"(,"occurred_at":")";
   out += format_rfc3339(at);
   out += R"(","source":)";
-  append_json_string(out, from.source);
+  wire::append_json_string(out, from.source);
   out += R"(,"correlation_id":)";
-  append_json_string(out, from.correlation_id);
+  wire::append_json_string(out, from.correlation_id);
   out += R"(,"data":)";
   out += data;
   out += '}';
@@ -52,7 +52,7 @@ persistence::outbox_event make(const origin& from, std::string_view type, std::s
 }
 
 
-persistence::outbox_event transition(const origin& from, std::string_view type,
+event_record transition(const origin& from, std::string_view type,
                                      const std::string& order_id, order_status before,
                                      order_status after, timestamp_ms at) {
   ojson data{{"id", order_id}, {"from", to_string(before)}, {"to", to_string(after)}};
@@ -66,47 +66,47 @@ std::string stock_json(const stock_snapshot& s, bool with_threshold) {
   std::string out;
   out.reserve(120);
   out += R"({"sku":)";
-  append_json_string(out, s.level.sku);
+  wire::append_json_string(out, s.level.sku);
   out += R"(,"available":)";
-  append_json_number(out, s.level.available);
+  wire::append_json_number(out, s.level.available);
   out += R"(,"reserved":)";
-  append_json_number(out, s.level.reserved);
+  wire::append_json_number(out, s.level.reserved);
   if (with_threshold) {
     out += R"(,"low_stock_threshold":)";
-    append_json_number(out, s.low_stock_threshold);
+    wire::append_json_number(out, s.low_stock_threshold);
   } else {
     out += R"(,"sold":)";
-    append_json_number(out, s.level.sold);
+    wire::append_json_number(out, s.level.sold);
   }
   out += R"(,"version":)";
-  append_json_number(out, s.level.version);
+  wire::append_json_number(out, s.level.version);
   out += '}';
   return out;
 }
 
 } // namespace
 
-persistence::outbox_event order_created(const origin& from, const order& o) {
-  return make(from, types::order_created, o.id, o.created_at, render_order_json(o));
+event_record order_created(const origin& from, const order& o) {
+  return make(from, types::order_created, o.id, o.created_at, wire::render_order_json(o));
 }
 
-persistence::outbox_event order_cancelled(const origin& from, const order& o) {
-  return make(from, types::order_cancelled, o.id, o.updated_at, render_order_json(o));
+event_record order_cancelled(const origin& from, const order& o) {
+  return make(from, types::order_cancelled, o.id, o.updated_at, wire::render_order_json(o));
 }
 
-persistence::outbox_event order_status_changed(const origin& from, const std::string& order_id,
+event_record order_status_changed(const origin& from, const std::string& order_id,
                                                order_status before, order_status after,
                                                timestamp_ms at) {
   return transition(from, types::order_status_changed, order_id, before, after, at);
 }
 
-persistence::outbox_event order_processing(const origin& from, const std::string& order_id,
+event_record order_processing(const origin& from, const std::string& order_id,
                                            order_status before, order_status after,
                                            timestamp_ms at) {
   return transition(from, types::order_processing, order_id, before, after, at);
 }
 
-persistence::outbox_event order_milestone(const origin& from, const std::string& order_id,
+event_record order_milestone(const origin& from, const std::string& order_id,
                                           order_status before, order_status after,
                                           timestamp_ms at) {
   std::string_view type;
@@ -129,7 +129,7 @@ persistence::outbox_event order_milestone(const origin& from, const std::string&
   return transition(from, type, order_id, before, after, at);
 }
 
-persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,
+event_record stock_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id,
                                          const std::vector<short_line>& lines, timestamp_ms at) {
   ojson data{{"customer_id", customer_id},
@@ -138,7 +138,7 @@ persistence::outbox_event stock_rejected(const origin& from, const std::string& 
   return make(from, types::stock_rejected, attempt_id, at, dump(data));
 }
 
-persistence::outbox_event order_rejected(const origin& from, const std::string& attempt_id,
+event_record order_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id, std::string_view reason,
                                          const std::string& detail,
                                          const std::vector<short_line>& lines, timestamp_ms at) {
@@ -150,12 +150,12 @@ persistence::outbox_event order_rejected(const origin& from, const std::string& 
   return make(from, types::order_rejected, attempt_id, at, dump(data));
 }
 
-persistence::outbox_event inventory_updated(const origin& from, const stock_snapshot& s,
+event_record inventory_updated(const origin& from, const stock_snapshot& s,
                                             timestamp_ms at) {
   return make(from, types::inventory_updated, s.level.sku, at, stock_json(s, false));
 }
 
-persistence::outbox_event inventory_low(const origin& from, const stock_snapshot& s,
+event_record inventory_low(const origin& from, const stock_snapshot& s,
                                         timestamp_ms at) {
   return make(from, types::inventory_low, s.level.sku, at, stock_json(s, true));
 }

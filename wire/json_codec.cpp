@@ -1,10 +1,10 @@
-#include "http/json_codec.hpp"
+#include "wire/json_codec.hpp"
 
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
-#include "domain/order_json.hpp"
+#include "wire/order_json.hpp"
 
 namespace orderd::wire {
 

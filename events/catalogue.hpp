@@ -16,7 +16,7 @@
 
 #include "domain/order.hpp"
 #include "domain/product.hpp"
-#include "persistence/store.hpp"
+#include "domain/event_record.hpp"
 
 namespace orderd::events {
 
@@ -44,32 +44,32 @@ struct origin {
 };
 
 /// `order.created`: data is the whole order, as the HTTP API shows it. Aggregate: the order id.
-persistence::outbox_event order_created(const origin& from, const order& o);
+event_record order_created(const origin& from, const order& o);
 
 /// `order.cancelled`: data is the whole order after the cancel (status CANCELLED), with its
 /// `cancel_reason` ("customer_request" or "payment_failed").
-persistence::outbox_event order_cancelled(const origin& from, const order& o);
+event_record order_cancelled(const origin& from, const order& o);
 
 /// `order.status_changed`: data `{"id", "from", "to"}`; written for every transition.
-persistence::outbox_event order_status_changed(const origin& from, const std::string& order_id,
+event_record order_status_changed(const origin& from, const std::string& order_id,
                                                order_status before, order_status after,
                                                timestamp_ms at);
 
 /// `order.processing`: data `{"id", "from", "to"}`; written for PENDING -> PROCESSING.
-persistence::outbox_event order_processing(const origin& from, const std::string& order_id,
+event_record order_processing(const origin& from, const std::string& order_id,
                                            order_status before, order_status after,
                                            timestamp_ms at);
 
 /// The event named after the state an order reached: `order.processing`, `order.confirmed`,
 /// `order.shipped` or `order.delivered`; data `{"id", "from", "to"}`.
-persistence::outbox_event order_milestone(const origin& from, const std::string& order_id,
+event_record order_milestone(const origin& from, const std::string& order_id,
                                           order_status before, order_status after,
                                           timestamp_ms at);
 
 /// `stock.rejected`: a placement refused for insufficient stock; data `{"customer_id",
 /// "correlation_id", "items": [{"sku", "requested", "available"}]}`. Aggregate: the id the
 /// order would have had (it never exists).
-persistence::outbox_event stock_rejected(const origin& from, const std::string& attempt_id,
+event_record stock_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id,
                                          const std::vector<short_line>& lines, timestamp_ms at);
 
@@ -78,18 +78,18 @@ persistence::outbox_event stock_rejected(const origin& from, const std::string& 
 /// [{"sku", "requested", "available"}]}` (items: the short lines, empty unless the reason is
 /// insufficient_stock). The HTTP API answers such requests directly and writes no
 /// order.rejected. Aggregate: the id the order would have had.
-persistence::outbox_event order_rejected(const origin& from, const std::string& attempt_id,
+event_record order_rejected(const origin& from, const std::string& attempt_id,
                                          const std::string& customer_id, std::string_view reason,
                                          const std::string& detail,
                                          const std::vector<short_line>& lines, timestamp_ms at);
 
 /// `inventory.updated`: data `{"sku", "available", "reserved", "sold", "version"}`.
 /// Aggregate: the sku.
-persistence::outbox_event inventory_updated(const origin& from, const stock_snapshot& s,
+event_record inventory_updated(const origin& from, const stock_snapshot& s,
                                             timestamp_ms at);
 
 /// `inventory.low`: data `{"sku", "available", "reserved", "low_stock_threshold", "version"}`.
-persistence::outbox_event inventory_low(const origin& from, const stock_snapshot& s,
+event_record inventory_low(const origin& from, const stock_snapshot& s,
                                         timestamp_ms at);
 
 /// True when the AMQP topic pattern matches the routing key: words are separated by dots, `*`
