@@ -352,39 +352,24 @@ namespace {
 using registry_actor = caf::stateful_actor<cart_registry_state>*;
 
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& id) {
-  auto& st = self->state;
-  caf::timespan delay{0};
+  auto& core = self->state.core;
   // A recently crashed cart waits out its backoff before it reloads.
-  if (auto t = st.trackers.find(id); t != st.trackers.end()) {
-    auto recent = t->second.recent(self->clock().now(), svc->options.restarts);
-    if (recent == 0)
-      st.trackers.erase(t);
-    else if (recent > 1)
-      delay = std::min<caf::timespan>(svc->options.restarts.max_backoff,
-                                      svc->options.restarts.first_backoff * (1 << (recent - 2)));
-  }
+  auto delay = core.reload_delay(id, self->clock().now(), svc->options.restarts);
   auto child = self->spawn<caf::monitored>(cart_impl, svc, id, delay);
-  st.children[id] = child;
-  st.keys[child.address()] = id;
-  st.stats.live_children = static_cast<int64_t>(st.children.size());
+  core.add(id, child);
   return child;
 }
 
 caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& id) {
-  if (auto i = self->state.children.find(id); i != self->state.children.end())
-    return i->second;
+  if (auto child = self->state.core.live(id))
+    return child;
   return spawn_child(self, svc, id);
 }
 
 /// Lets the live cart actor of `id` go (after its customer was deleted).
 void release_child(registry_actor self, const std::string& id) {
-  auto& st = self->state;
-  if (auto i = st.children.find(id); i != st.children.end()) {
-    auto child = i->second;
-    st.children.erase(i);
-    st.stats.live_children = static_cast<int64_t>(st.children.size());
+  if (auto child = self->state.core.release(id))
     self->send(child, idle_atom_v);
-  }
 }
 
 /// Commits `cs`; the answer is then what `on_ok` returns, or the store's refusal or error.
@@ -434,8 +419,8 @@ caf::result<customer> update_customer(registry_actor self, const services_ptr& s
         change_set cs;
         cs.ops.emplace_back(persistence::update_customer{next, before.version});
         commit_then(self, svc, std::move(cs), rp, [self, id, next] {
-          if (auto i = self->state.children.find(id); i != self->state.children.end())
-            self->send(i->second, update_atom_v, next);
+          if (auto child = self->state.core.live(id))
+            self->send(child, update_atom_v, next);
           return next;
         });
       },
@@ -459,17 +444,12 @@ caf::result<bool> delete_customer(registry_actor self, const services_ptr& svc, 
 
 caf::behavior cart_registry_impl(caf::stateful_actor<cart_registry_state>* self,
                                  services_ptr svc) {
-  stop_children_on_exit(self);
-  self->set_down_handler([self, svc](caf::down_msg& msg) {
-    auto crashed = on_child_down(self, msg, svc->options.restarts, "cart actor");
-    if (!crashed || crashed->second.escalate)
-      return;
-    // Restart is lazy: the next request for this cart rebuilds it from the store.
-    ++self->state.stats.restarts;
-    spdlog::warn("cart supervisor: cart actor {} crashed ({}); it reloads on next use",
-                 crashed->first, caf::to_string(msg.reason));
-  });
-  return {
+  // Restart is lazy: the next request for a crashed cart rebuilds it from the store.
+  supervise_children(self, svc->options.restarts, restart_mode::lazy,
+                     [](const std::string&, caf::timespan) {});
+  auto route = [self, svc](const std::string& id) { return child_for(self, svc, id); };
+  return keyed_registry(
+    self, route,
     [=](create_atom, customer_details& details) {
       return create_customer(self, svc, std::move(details));
     },
@@ -488,17 +468,7 @@ caf::behavior cart_registry_impl(caf::stateful_actor<cart_registry_state>* self,
     },
     [=](checkout_atom a, const std::string& id, placement_request& req) {
       return self->delegate(child_for(self, svc, id), a, id, std::move(req));
-    },
-    [=](idle_atom, const std::string& id, const caf::actor_addr& who) {
-      on_idle_request(self, id, who);
-    },
-    [=](crash_atom a, const std::string& id) { self->send(child_for(self, svc, id), a, id); },
-    [=](crash_atom) {
-      spdlog::warn("fault injection: cart supervisor crashing on request");
-      throw std::runtime_error("injected fault in cart supervisor");
-    },
-    [=](stats_atom) { return std::vector<supervisor_stats>{self->state.stats}; },
-  };
+    });
 }
 
 } // namespace orderd

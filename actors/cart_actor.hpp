@@ -8,7 +8,9 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/idle_watch.hpp"
+#include "actors/registry_core.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 
@@ -33,11 +35,8 @@ caf::behavior cart_impl(caf::stateful_actor<cart_state>* self, services_ptr svc,
 /// The cart supervisor: owns the live cart actors (one per customer, spawned on demand), writes
 /// customers (so deleting one also stops its cart actor), restarts crashed cart actors lazily.
 struct cart_registry_state {
-  cart_registry_state() = default;
-  std::unordered_map<std::string, caf::actor> children;
-  std::unordered_map<caf::actor_addr, std::string> keys;
-  std::unordered_map<std::string, restart_tracker> trackers;
-  supervisor_stats stats{"carts", 0, 0, 0, "root", "cart-supervisor", {}};
+  registry_core core{{"carts", 0, 0, 0, "root", "cart-supervisor", {}}, "cart supervisor",
+                     "cart actor"};
   static inline const char* name = "cart-supervisor";
 };
 

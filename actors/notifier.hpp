@@ -14,7 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "resilience/backoff.hpp"
 #include "resilience/circuit_breaker.hpp"
 

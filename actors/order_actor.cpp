@@ -537,27 +537,17 @@ using registry_actor = caf::stateful_actor<order_registry_state>*;
 
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& id,
                        bool is_new) {
-  auto& st = self->state;
-  caf::timespan delay{0};
+  auto& core = self->state.core;
   // A recently crashed order waits out its backoff before it reloads.
-  if (auto t = st.trackers.find(id); t != st.trackers.end()) {
-    auto recent = t->second.recent(self->clock().now(), svc->options.restarts);
-    if (recent == 0)
-      st.trackers.erase(t);
-    else if (recent > 1)
-      delay = std::min<caf::timespan>(svc->options.restarts.max_backoff,
-                                      svc->options.restarts.first_backoff * (1 << (recent - 2)));
-  }
+  auto delay = core.reload_delay(id, self->clock().now(), svc->options.restarts);
   auto child = self->spawn<caf::monitored>(order_impl, svc, id, is_new, delay);
-  st.children[id] = child;
-  st.keys[child.address()] = id;
-  st.stats.live_children = static_cast<int64_t>(st.children.size());
+  core.add(id, child);
   return child;
 }
 
 caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& id) {
-  if (auto i = self->state.children.find(id); i != self->state.children.end())
-    return i->second;
+  if (auto child = self->state.core.live(id))
+    return child;
   return spawn_child(self, svc, id, false);
 }
 
@@ -582,19 +572,12 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
                                   services_ptr svc) {
-  stop_children_on_exit(self);
-  self->set_down_handler([self, svc](caf::down_msg& msg) {
-    auto crashed = on_child_down(self, msg, svc->options.restarts, "order actor");
-    if (!crashed || crashed->second.escalate)
-      return;
-    auto& st = self->state;
-    auto& id = crashed->first;
-    // Restart is lazy: the next request for this order rebuilds it from the store.
-    ++st.stats.restarts;
-    spdlog::warn("order supervisor: order actor {} crashed ({}); it reloads on next use", id,
-                 caf::to_string(msg.reason));
-  });
-  return {
+  // Restart is lazy: the next request for a crashed order rebuilds it from the store.
+  supervise_children(self, svc->options.restarts, restart_mode::lazy,
+                     [](const std::string&, caf::timespan) {});
+  auto route = [self, svc](const std::string& id) { return child_for(self, svc, id); };
+  return keyed_registry(
+    self, route,
     [=](place_atom, placement_request& req) -> caf::result<placement_result> {
       // Note: once a response promise exists, a returned value no longer reaches the sender,
       // so every early refusal below comes before make_response_promise().
@@ -636,8 +619,8 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       return rp;
     },
     [=](get_atom a, const std::string& id) -> caf::delegated<caf::message> {
-      if (auto i = self->state.children.find(id); i != self->state.children.end())
-        return self->delegate(i->second, a, id);
+      if (auto child = self->state.core.live(id))
+        return self->delegate(child, a, id);
       // Not live: read it without waking an actor.
       return self->delegate(svc->readers.next(), a, order_tag{}, id);
     },
@@ -656,17 +639,7 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
     },
     [=](ship_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
       return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
-    },
-    [=](idle_atom, const std::string& id, const caf::actor_addr& who) {
-      on_idle_request(self, id, who);
-    },
-    [=](crash_atom a, const std::string& id) { self->send(child_for(self, svc, id), a, id); },
-    [=](crash_atom) {
-      spdlog::warn("fault injection: order supervisor crashing on request");
-      throw std::runtime_error("injected fault in order supervisor");
-    },
-    [=](stats_atom) { return std::vector<supervisor_stats>{self->state.stats}; },
-  };
+    });
 }
 
 } // namespace orderd

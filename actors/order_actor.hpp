@@ -8,7 +8,9 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/idle_watch.hpp"
+#include "actors/registry_core.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 
@@ -29,12 +31,10 @@ caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr sv
 /// The order supervisor: owns the live order actors, handles idempotency keys, restarts
 /// crashed order actors lazily (the next request rebuilds them from the store).
 struct order_registry_state {
-  std::unordered_map<std::string, caf::actor> children;
-  std::unordered_map<caf::actor_addr, std::string> keys;
-  std::unordered_map<std::string, restart_tracker> trackers;
+  registry_core core{{"orders", 0, 0, 0, "root", "order-supervisor", {}}, "order supervisor",
+                     "order actor"};
   /// Idempotency keys whose first request is still running, with their request fingerprint.
   std::unordered_map<std::string, std::string> in_flight;
-  supervisor_stats stats{"orders", 0, 0, 0, "root", "order-supervisor", {}};
   static inline const char* name = "order-supervisor";
 };
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "events/rules.hpp"
 #include "persistence/store.hpp"
 

@@ -10,7 +10,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 

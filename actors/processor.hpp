@@ -7,7 +7,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 

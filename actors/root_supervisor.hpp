@@ -8,7 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 

@@ -393,15 +393,13 @@ using registry_actor = caf::stateful_actor<stock_registry_state>*;
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& sku,
                        caf::timespan delay) {
   auto child = self->spawn<caf::monitored>(stock_impl, svc, sku, delay);
-  self->state.children[sku] = child;
-  self->state.keys[child.address()] = sku;
-  self->state.stats.live_children = static_cast<int64_t>(self->state.children.size());
+  self->state.core.add(sku, child);
   return child;
 }
 
 caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& sku) {
-  if (auto i = self->state.children.find(sku); i != self->state.children.end())
-    return i->second;
+  if (auto child = self->state.core.live(sku))
+    return child;
   return spawn_child(self, svc, sku, caf::timespan{0});
 }
 
@@ -409,103 +407,80 @@ caf::actor child_for(registry_actor self, const services_ptr& svc, const std::st
 
 caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* self,
                                   services_ptr svc) {
-  stop_children_on_exit(self);
-  self->set_down_handler([self, svc](caf::down_msg& msg) {
-    auto crashed = on_child_down(self, msg, svc->options.restarts, "stock actor");
-    if (!crashed || crashed->second.escalate)
-      return;
-    auto& st = self->state;
-    auto& sku = crashed->first;
-    auto& decision = crashed->second;
-    ++st.stats.restarts;
-    spdlog::warn("inventory supervisor: stock actor {} crashed ({}); restarting in {} ms", sku,
-                 caf::to_string(msg.reason), decision.backoff.count());
-    spawn_child(self, svc, sku, decision.backoff);
-  });
+  supervise_children(self, svc->options.restarts, restart_mode::eager,
+                     [self, svc](const std::string& sku, caf::timespan backoff) {
+                       spawn_child(self, svc, sku, backoff);
+                     });
+  auto live = [self](const std::string& sku) { return self->state.core.live(sku); };
+  auto route = [self, svc](const std::string& sku) { return child_for(self, svc, sku); };
   // Every message below is addressed by SKU: hand it to that SKU's actor, which answers the
   // original sender directly.
-  return {
+  return keyed_registry(
+    self, route,
     [=](reserve_atom a, const std::string& sku, const std::string& order_id, int64_t qty) {
-      return self->delegate(child_for(self, svc, sku), a, sku, order_id, qty);
+      return self->delegate(route(sku), a, sku, order_id, qty);
     },
     [=](release_atom a, const std::string& sku, const std::string& order_id) {
-      if (auto i = self->state.children.find(sku); i != self->state.children.end())
-        self->send(i->second, a, sku, order_id);
+      if (auto child = live(sku))
+        self->send(child, a, sku, order_id);
     },
     [=](commit_atom a, const std::string& sku, const std::string& order_id,
         const stock_level& level) {
       // A passivated or never-loaded SKU will read these figures from the store anyway.
-      if (auto i = self->state.children.find(sku); i != self->state.children.end())
-        self->send(i->second, a, sku, order_id, level);
+      if (auto child = live(sku))
+        self->send(child, a, sku, order_id, level);
     },
     [=](resync_atom a, const std::string& sku) {
-      if (auto i = self->state.children.find(sku); i != self->state.children.end())
-        self->send(i->second, a, sku);
+      if (auto child = live(sku))
+        self->send(child, a, sku);
     },
     [=](get_atom a, const std::string& sku) -> caf::delegated<caf::message> {
-      if (auto i = self->state.children.find(sku); i != self->state.children.end())
-        return self->delegate(i->second, a, sku);
+      if (auto child = live(sku))
+        return self->delegate(child, a, sku);
       // Not live: the store has the committed figures; no need to wake an actor.
       return self->delegate(svc->readers.next(), a, product_tag{}, sku);
-    },
-    [=](idle_atom, const std::string& sku, const caf::actor_addr& who) {
-      on_idle_request(self, sku, who);
     },
     [=](stay_atom a, const std::string& sku, const caf::actor_addr& who) {
       // A passivating actor got a reservation we routed before letting it go. Take it back
       // unless a new incarnation exists already; then it retires once its holds settle (and the
       // store's guard covers the short overlap).
-      auto& st = self->state;
       auto child = caf::actor_cast<caf::actor>(who);
-      if (!child || st.children.count(sku) > 0) {
-        if (child)
-          self->send(child, idle_atom_v);
+      if (!child)
         return;
-      }
-      st.children[sku] = child;
-      st.stats.live_children = static_cast<int64_t>(st.children.size());
-      self->send(child, a);
+      if (self->state.core.take_back(sku, child))
+        self->send(child, a);
+      else
+        self->send(child, idle_atom_v);
     },
     [=](create_atom a, const std::string& sku, const product& p) {
-      return self->delegate(child_for(self, svc, sku), a, sku, p);
+      return self->delegate(route(sku), a, sku, p);
     },
     [=](update_atom a, const std::string& sku, const product_details& d) {
-      return self->delegate(child_for(self, svc, sku), a, sku, d);
+      return self->delegate(route(sku), a, sku, d);
     },
-    [=](delete_atom a, const std::string& sku) {
-      return self->delegate(child_for(self, svc, sku), a, sku);
-    },
+    [=](delete_atom a, const std::string& sku) { return self->delegate(route(sku), a, sku); },
     [=](set_atom a, const std::string& sku, int64_t available) {
-      return self->delegate(child_for(self, svc, sku), a, sku, available);
+      return self->delegate(route(sku), a, sku, available);
     },
     [=](adjust_atom a, const std::string& sku, int64_t delta) {
-      return self->delegate(child_for(self, svc, sku), a, sku, delta);
+      return self->delegate(route(sku), a, sku, delta);
     },
     [=](create_atom a, const std::string& sku, const product& p, const change_origin& from) {
-      return self->delegate(child_for(self, svc, sku), a, sku, p, from);
+      return self->delegate(route(sku), a, sku, p, from);
     },
     [=](update_atom a, const std::string& sku, const product_details& d,
         const change_origin& from) {
-      return self->delegate(child_for(self, svc, sku), a, sku, d, from);
+      return self->delegate(route(sku), a, sku, d, from);
     },
     [=](delete_atom a, const std::string& sku, const change_origin& from) {
-      return self->delegate(child_for(self, svc, sku), a, sku, from);
+      return self->delegate(route(sku), a, sku, from);
     },
     [=](set_atom a, const std::string& sku, int64_t available, const change_origin& from) {
-      return self->delegate(child_for(self, svc, sku), a, sku, available, from);
+      return self->delegate(route(sku), a, sku, available, from);
     },
     [=](adjust_atom a, const std::string& sku, int64_t delta, const change_origin& from) {
-      return self->delegate(child_for(self, svc, sku), a, sku, delta, from);
-    },
-    [=](crash_atom a, const std::string& sku) {
-      self->send(child_for(self, svc, sku), a, sku);
-    },
-    [=](crash_atom) {
-      spdlog::warn("fault injection: inventory supervisor crashing on request");
-      throw std::runtime_error("injected fault in inventory supervisor");
-    },
-    [=](stats_atom) { return std::vector<supervisor_stats>{self->state.stats}; },
-  };
+      return self->delegate(route(sku), a, sku, delta, from);
+    });
 }
 
 } // namespace orderd

@@ -9,7 +9,9 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/idle_watch.hpp"
+#include "actors/registry_core.hpp"
+#include "actors/services.hpp"
 
 namespace orderd {
 
@@ -44,10 +46,8 @@ caf::behavior stock_impl(caf::stateful_actor<stock_state>* self, services_ptr sv
 /// The inventory supervisor: spawns one stock actor per SKU on demand, forwards SKU-addressed
 /// messages to it, and restarts crashed ones (restart budget, backoff, escalation).
 struct stock_registry_state {
-  std::unordered_map<std::string, caf::actor> children;
-  std::unordered_map<caf::actor_addr, std::string> keys;
-  std::unordered_map<std::string, restart_tracker> trackers;
-  supervisor_stats stats{"inventory", 0, 0, 0, "root", "inventory-supervisor", {}};
+  registry_core core{{"inventory", 0, 0, 0, "root", "inventory-supervisor", {}},
+                     "inventory supervisor", "stock actor"};
   static inline const char* name = "inventory-supervisor";
 };
 

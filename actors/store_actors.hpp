@@ -7,7 +7,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "persistence/store.hpp"
 
 namespace orderd {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "http/server_types.hpp"
 
 namespace orderd::http {

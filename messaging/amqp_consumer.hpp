@@ -16,7 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/protocol.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "messaging/amqp_connection.hpp"
 #include "resilience/backoff.hpp"
 

@@ -19,7 +19,7 @@
 #include "actors/root_supervisor.hpp"
 #include "actors/stock_actor.hpp"
 #include "actors/store_actors.hpp"
-#include "actors/supervision.hpp"
+#include "actors/services.hpp"
 #include "domain/ids.hpp"
 #include "persistence/memory/memory_store.hpp"
 

@@ -558,13 +558,13 @@ CAF_TEST(a crashed stock actor is restarted and recovers its committed figures) 
   auto before = stock_view("A");
   CAF_REQUIRE(before);
   CAF_CHECK_EQUAL(before->stock(), (stock_level{"A", 7, 3, 0, 2}));
-  auto old_child = state_of<stock_registry_state>(stocks()).children.at("A");
+  auto old_child = state_of<stock_registry_state>(stocks()).core.children().at("A");
   self->send(stocks(), crash_atom_v, std::string{"A"});
   settle();
   auto stats = stats_of(stocks());
   CAF_CHECK_EQUAL(stats.restarts, 1);
   CAF_CHECK_EQUAL(stats.escalations, 0);
-  auto& children = state_of<stock_registry_state>(stocks()).children;
+  auto& children = state_of<stock_registry_state>(stocks()).core.children();
   CAF_REQUIRE(children.count("A") == 1);
   CAF_CHECK_NOT_EQUAL(children.at("A"), old_child);
   auto after = stock_view("A");
@@ -758,7 +758,7 @@ CAF_TEST(an idle order actor passivates and is rebuilt from the store when neede
   CAF_CHECK_EQUAL(stats_of(orders()).live_children, 1);
   elapse(2s);
   CAF_CHECK_EQUAL(stats_of(orders()).live_children, 0);
-  CAF_CHECK(state_of<order_registry_state>(orders()).children.empty());
+  CAF_CHECK(state_of<order_registry_state>(orders()).core.children().empty());
   // A read does not wake it ...
   auto got = ask<order>(orders(), get_atom_v, o.id);
   CAF_REQUIRE(got);
