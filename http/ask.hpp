@@ -3,6 +3,11 @@
 // How a route asks the actors. A route runs on a Beast I/O thread and may not wait, so every
 // question goes through an HTTP bridge actor (actors/bridge.hpp): the route enqueues a
 // continuation there, the bridge makes the request, and the reply handler calls the responder.
+//
+// A bridge that stops (a crash, then the root supervisor's restart) drops what it holds
+// unrun: the calls still in its mailbox and the reply handlers it waits on. Each of them owns
+// the request's responder, so the client would get the server's lost-reply 500; a guard in
+// each answers the documented 503 (safe to retry) instead.
 
 #include <chrono>
 #include <functional>
@@ -19,16 +24,51 @@
 
 namespace orderd::http {
 
-/// Runs `fn(self)` on an HTTP bridge actor (picked round robin), or `unavailable` at once when
-/// none is running.
+/// Calls its fallback when the last copy goes without disarm() having been called: held by a
+/// bridge continuation and its reply handlers, it answers for them when CAF drops them.
+/// Thread: any (the last owner's); disarm() happens-before the destructor through the
+/// shared_ptr's reference count.
+class dropped_call_guard {
+public:
+  explicit dropped_call_guard(std::function<void()> fallback) : fallback_(std::move(fallback)) {}
+  dropped_call_guard(const dropped_call_guard&) = delete;
+  dropped_call_guard& operator=(const dropped_call_guard&) = delete;
+
+  ~dropped_call_guard() {
+    if (!fallback_)
+      return;
+    try {
+      fallback_();
+    } catch (...) { // runs inside CAF's message clean-up: nothing may escape
+    }
+  }
+
+  /// A reply handler ran: what happens to the request is its business from now on.
+  void disarm() noexcept {
+    fallback_ = nullptr;
+  }
+
+private:
+  std::function<void()> fallback_;
+};
+
+using guard_ptr = std::shared_ptr<dropped_call_guard>;
+
+/// Runs `fn(self, guard)` on an HTTP bridge actor (picked round robin). `fn` keeps `guard` in
+/// its reply handlers and disarms it when one runs. `unavailable` runs instead when no bridge is
+/// running, or when the bridge stops before that.
 template <class Fn>
 void on_bridge(const services_ptr& svc, Fn fn, std::function<void()> unavailable) {
   auto bridge = svc->bridges.next();
   if (!bridge)
     return unavailable();
+  auto guard = std::make_shared<dropped_call_guard>(std::move(unavailable));
   // Thread: the caller's (Beast I/O thread or a bridge actor) -> the bridge's mailbox, a
-  // non-blocking enqueue.
-  caf::anon_send(bridge, call_atom_v, bridge_call{std::move(fn)});
+  // non-blocking enqueue. A stopped bridge drops the call at once, and the guard answers.
+  caf::anon_send(bridge, call_atom_v,
+                 bridge_call{[fn = std::move(fn), guard](caf::event_based_actor* self) mutable {
+                   fn(self, guard);
+                 }});
 }
 
 /// Sends `xs...` to `target` from a bridge actor; `on_ok(T&)` or `on_error(caf::error&)` runs
@@ -39,15 +79,22 @@ void request_on_bridge(const services_ptr& svc, responder reply, const caf::acto
                        Timeout timeout, OnOk on_ok, OnError on_error, Ts... xs) {
   if (!target)
     return reply(unavailable_response());
-  // Thread: the caller's (Beast I/O thread or a bridge actor) -> the bridge's mailbox, a
-  // non-blocking enqueue.
-  caf::anon_send(svc->bridges.next(), call_atom_v,
-                 bridge_call{[=](caf::event_based_actor* self) {
-                   // Thread: the bridge actor. The reply handlers run here too.
-                   self->request(target, timeout, xs...)
-                     .then([=](T& value) mutable { on_ok(value); },
-                           [=](caf::error& err) mutable { on_error(err); });
-                 }});
+  on_bridge(
+    svc,
+    [=](caf::event_based_actor* self, const guard_ptr& guard) {
+      // Thread: the bridge actor. The reply handlers run here too.
+      self->request(target, timeout, xs...)
+        .then(
+          [=](T& value) mutable {
+            guard->disarm();
+            on_ok(value);
+          },
+          [=](caf::error& err) mutable {
+            guard->disarm();
+            on_error(err);
+          });
+    },
+    [reply] { reply(unavailable_response()); });
 }
 
 /// Asks `target` and hands the reply to `on_ok` (on the bridge's thread); an error becomes its
@@ -179,15 +226,18 @@ private:
 
 /// Asks several actors at once: `asks(fan)` makes the requests on a bridge actor, and `done()`
 /// runs there after the last answer, error or timeout. `unavailable` runs instead when no
-/// bridge is running.
+/// bridge is running or the bridge stops first.
 template <class Asks>
 void gather(const services_ptr& svc, Asks asks, std::function<void()> done,
             std::function<void()> unavailable) {
   on_bridge(
     svc,
-    [asks, done](caf::event_based_actor* self) mutable {
+    [asks, done](caf::event_based_actor* self, const guard_ptr& guard) mutable {
       // Thread: the bridge actor; every reply handler and `done` run here too.
-      fan_out fan{self, done};
+      fan_out fan{self, [guard, done] {
+                    guard->disarm();
+                    done();
+                  }};
       asks(fan);
       fan.state_->finish_one();
     },
