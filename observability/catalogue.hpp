@@ -13,7 +13,7 @@ namespace orderd::observability::catalogue {
 /// Registers every family, so /metrics shows HELP and TYPE even before the first event.
 void register_all();
 
-// -- HTTP (http/api.cpp)
+// -- HTTP (http/observe.cpp)
 counter_family& http_requests();          ///< orderd_http_requests_total{route,method,status}
 histogram_family& http_request_duration(); ///< orderd_http_request_duration_seconds{route}
 

@@ -365,6 +365,12 @@ std::string encode_legacy(const order& o) {
   return dump(to_legacy_json(o));
 }
 
+std::string encode_legacy_cancelled(const order& o) {
+  ojson j{{"message", "order " + o.id + " cancelled"}, {"id", o.id},
+          {"status", to_string(o.status)}};
+  return dump(j);
+}
+
 std::string encode_products(std::span<const product> items,
                             const std::optional<std::string>& next_cursor) {
   return dump(make_list("items", items, next_cursor,

@@ -84,6 +84,9 @@ std::string encode(const stock_level& s);
 std::string encode(const order& o);
 std::string encode_legacy(const order& o);
 
+/// Legacy answer to a cancel: `{"message":"order <id> cancelled","id","status"}`.
+std::string encode_legacy_cancelled(const order& o);
+
 /// `{"items":[product...],"next_cursor":"..." or null}`.
 std::string encode_products(std::span<const product> items,
                             const std::optional<std::string>& next_cursor);

@@ -23,7 +23,7 @@ def concrete(path):
 
 
 def template_matches(template, path):
-    """The routing rule of http/api.cpp: same segment count, {x} matches any one segment."""
+    """The routing rule of http/router.cpp: same segment count, {x} matches any one segment."""
     t = [s for s in template.split("/") if s]
     p = [s for s in path.split("/") if s]
     return len(t) == len(p) and all(a.startswith("{") or a == b for a, b in zip(t, p))

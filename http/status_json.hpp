@@ -1,0 +1,47 @@
+#pragma once
+
+// JSON of what actors report about themselves (the relay, the command consumer, the
+// supervisors) for /ready and the admin API. It lives in http/ because these report types are
+// the actors' (wire/ may not include actors/); the parts built from domain types alone are in
+// wire/admin_json.hpp.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "actors/protocol.hpp"
+
+namespace orderd::http {
+
+/// What GET /ready found, once the store answered that it is fine.
+struct ready_report {
+  std::string backend; ///< the store backend, e.g. "sqlite"
+  relay_status relay;  ///< as the relay said, or state "unknown" and why in last_error
+  bool commands_asked = false;            ///< only with --amqp-url and a running consumer
+  std::optional<inbound_status> commands; ///< empty: asked, but no answer
+};
+
+/// `{"status":"ready"|"degraded","checks":{"store":{"backend","ok"},"broker":{"publisher",
+/// "state","backlog","ok"[,"last_error"]}[,"commands":{"ok","queue","received","acked",
+/// "retried","dead_lettered","in_flight"[,"last_error"]}]}}`. Degraded while the relay's
+/// breaker is not closed or the command consumer has no broker: events and commands wait.
+std::string encode_ready(const ready_report& r);
+
+/// `{"supervisors":[{"name","parent" (null for the root),"slot","live_children","restarts",
+/// "escalations","children"}...]}`.
+std::string encode_supervisors(std::span<const supervisor_stats> xs);
+
+/// What GET /api/v1/admin/overview collects before it answers (empty: no answer).
+struct overview {
+  std::optional<order_status_counts> counts;
+  std::optional<std::vector<product>> low;
+  std::optional<relay_status> relay;
+};
+
+/// `{"orders_by_status":{every status},"orders_total","low_stock":[...],"outbox":{"backlog",
+/// "published","publisher"},"breakers":[{"name","state","failures"[,"last_error"]}],
+/// "dlq":{"messages"}}`. `publisher` names the publisher when the relay did not answer.
+std::string encode_overview(const overview& o, const std::string& publisher);
+
+} // namespace orderd::http
