@@ -1,7 +1,7 @@
 #pragma once
 
 // Pieces every store backend shares, so that they behave (and word their refusals) the same
-// way: cursors, argument checks, failure details and the `stock_after` bookkeeping.
+// way: argument checks, failure details and the `stock_after` bookkeeping.
 // Internal to orderd_persistence.
 
 #include <cstdint>
@@ -15,39 +15,7 @@
 
 namespace orderd::persistence::detail {
 
-// -- cursors ------------------------------------------------------------------------------------
-
-/// Opaque cursor for product listings: base64url of a tag and the last sku of the page.
-std::string encode_product_cursor(std::string_view last_sku);
-
-/// The last sku of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_product_cursor.
-std::string decode_product_cursor(std::string_view cursor);
-
-/// Opaque cursor for order listings: base64url of a tag and the last seq of the page.
-std::string encode_order_cursor(int64_t last_seq);
-
-/// The last seq of the previous page; nullopt for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_order_cursor.
-std::optional<int64_t> decode_order_cursor(std::string_view cursor);
-
-/// Opaque cursor for customer listings: base64url of a tag and the last id of the page.
-std::string encode_customer_cursor(std::string_view last_id);
-
-/// The last id of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_customer_cursor.
-std::string decode_customer_cursor(std::string_view cursor);
-
-/// Opaque cursor for notification listings: base64url of a tag and the last id of the page.
-std::string encode_notification_cursor(std::string_view last_id);
-
-/// The last id of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_notification_cursor.
-std::string decode_notification_cursor(std::string_view cursor);
-
-/// The page size as a row count. Throws store_error(invalid_input) for 0: a page of nothing
-/// with an empty next_cursor would falsely claim to be the last one.
-int64_t page_limit(size_t limit);
+// -- limits -------------------------------------------------------------------------------------
 
 /// A `limit` for plain (unpaged) queries, clamped to what a database can take.
 int64_t row_limit(size_t limit) noexcept;

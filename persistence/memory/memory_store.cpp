@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "persistence/detail/keyset.hpp"
 #include "persistence/detail/store_common.hpp"
 
 namespace orderd::persistence {
@@ -39,8 +40,28 @@ struct memory_database {
 
 namespace {
 
+using detail::cursor_kind;
+using detail::keyset_page;
 using detail::op_failure;
 using detail::stock_tracker;
+
+/// Offers `page` the rows of [first, last) that `matches` keeps, keyed by their map key, until
+/// it is full.
+template <class Page, class Iterator, class Matches>
+void fill(Page& page, Iterator first, Iterator last, Matches matches) {
+  for (; first != last; ++first)
+    if (matches(first->second) && !page.offer(first->first, first->second))
+      break;
+}
+
+/// Where a listing by key resumes: just after the cursor's key, or at the start.
+template <class Map, class Key>
+auto resume_after(Map& rows, const std::optional<Key>& after) {
+  return after ? rows.upper_bound(*after) : rows.begin();
+}
+
+/// Any row: for listings without a filter.
+constexpr auto every_row = [](const auto&) { return true; };
 
 /// The inverse of every mutation made so far in a batch, newest last. A savepoint is just a
 /// position in it: rolling back to it undoes the newer entries.
@@ -92,21 +113,12 @@ public:
   }
 
   page<product> list_products(const product_query& q) override {
-    auto after = detail::decode_product_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<product, std::string> result{cursor_kind::product, q.cursor, q.limit};
     return locked([&] {
-      page<product> result;
-      auto i = q.cursor.empty() ? db_->products.begin() : db_->products.upper_bound(after);
-      for (; i != db_->products.end(); ++i) {
-        if (!q.category.empty() && i->second.category != q.category)
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_product_cursor(result.items.back().sku);
-          break;
-        }
-        result.items.push_back(i->second);
-      }
-      return result;
+      auto& all = db_->products;
+      fill(result, resume_after(all, result.after()), all.end(),
+           [&](const product& p) { return q.category.empty() || p.category == q.category; });
+      return std::move(result).take();
     });
   }
 
@@ -132,26 +144,16 @@ public:
   }
 
   page<order> list_orders(const order_query& q) override {
-    auto before = detail::decode_order_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<order, int64_t> result{cursor_kind::order, q.cursor, q.limit};
     return locked([&] {
-      page<order> result;
-      int64_t last_seq = 0;
+      auto& all = db_->orders;
       // Newest first: walk backwards from just below the cursor.
-      auto end = before ? db_->orders.lower_bound(*before) : db_->orders.end();
-      for (auto i = std::make_reverse_iterator(end); i != db_->orders.rend(); ++i) {
-        auto& [seq, o] = *i;
-        if ((q.status && o.status != *q.status)
-            || (!q.customer_id.empty() && o.customer_id != q.customer_id))
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_order_cursor(last_seq);
-          break;
-        }
-        result.items.push_back(o);
-        last_seq = seq;
-      }
-      return result;
+      auto end = result.after() ? all.lower_bound(*result.after()) : all.end();
+      fill(result, std::make_reverse_iterator(end), all.rend(), [&](const order& o) {
+        return (!q.status || o.status == *q.status)
+               && (q.customer_id.empty() || o.customer_id == q.customer_id);
+      });
+      return std::move(result).take();
     });
   }
 
@@ -210,19 +212,11 @@ public:
   }
 
   page<customer> list_customers(const customer_query& q) override {
-    auto after = detail::decode_customer_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<customer, std::string> result{cursor_kind::customer, q.cursor, q.limit};
     return locked([&] {
-      page<customer> result;
-      auto i = q.cursor.empty() ? db_->customers.begin() : db_->customers.upper_bound(after);
-      for (; i != db_->customers.end(); ++i) {
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
-          break;
-        }
-        result.items.push_back(i->second);
-      }
-      return result;
+      auto& all = db_->customers;
+      fill(result, resume_after(all, result.after()), all.end(), every_row);
+      return std::move(result).take();
     });
   }
 
@@ -243,24 +237,15 @@ public:
   }
 
   page<notification> list_notifications(const notification_query& q) override {
-    auto after = detail::decode_notification_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<notification, std::string> result{cursor_kind::notification, q.cursor,
+                                                  q.limit};
     return locked([&] {
-      page<notification> result;
       auto& all = db_->notifications;
-      auto i = q.cursor.empty() ? all.begin() : all.upper_bound(after);
-      for (; i != all.end(); ++i) {
-        auto& n = i->second;
-        if ((q.status && n.status != *q.status) || (q.channel && n.channel != *q.channel)
-            || (!q.customer_id.empty() && n.customer_id != q.customer_id))
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_notification_cursor(result.items.back().id);
-          break;
-        }
-        result.items.push_back(n);
-      }
-      return result;
+      fill(result, resume_after(all, result.after()), all.end(), [&](const notification& n) {
+        return (!q.status || n.status == *q.status) && (!q.channel || n.channel == *q.channel)
+               && (q.customer_id.empty() || n.customer_id == q.customer_id);
+      });
+      return std::move(result).take();
     });
   }
 

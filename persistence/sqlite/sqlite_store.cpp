@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <unordered_map>
 
 #include <sqlite3.h>
 
+#include "persistence/detail/keyset.hpp"
 #include "persistence/detail/store_common.hpp"
 #include "persistence/schema/migrations.hpp"
 
@@ -13,6 +15,8 @@ namespace orderd::persistence {
 
 namespace {
 
+using detail::cursor_kind;
+using detail::keyset_page;
 using detail::op_failure;
 using detail::stock_tracker;
 
@@ -451,6 +455,21 @@ void attach_lines(query& lines, std::vector<order>& orders, const std::vector<in
   }
 }
 
+/// Runs a listing's query, which selects rows after `:after` (bound only when the page has a
+/// cursor) up to `:limit`, and fills the page with the items `read` makes, keyed by `key_of`.
+template <class T, class Key, class Read, class KeyOf>
+page<T> read_page(keyset_page<T, Key>& result, query& q, Read read, KeyOf key_of) {
+  if (result.after())
+    q.bind(":after", *result.after());
+  q.bind(":limit", result.fetch_limit());
+  while (q.step()) {
+    auto item = read(q);
+    if (!result.offer(std::invoke(key_of, item), std::move(item)))
+      break;
+  }
+  return std::move(result).take();
+}
+
 bool is_constraint_violation(const sqlite_failure& e) noexcept {
   return e.primary_code() == SQLITE_CONSTRAINT;
 }
@@ -500,29 +519,18 @@ public:
   }
 
   page<product> list_products(const product_query& pq) override {
-    auto after = detail::decode_product_cursor(pq.cursor);
-    auto limit = detail::page_limit(pq.limit);
+    keyset_page<product, std::string> result{cursor_kind::product, pq.cursor, pq.limit};
     return translate_errors("list_products", [&] {
       // Only fixed fragments vary, so there are at most four statements to cache.
       std::string where = "WHERE 1 = 1";
       if (!pq.category.empty())
         where += " AND category = :category";
-      if (!pq.cursor.empty())
+      if (result.after())
         where += " AND sku > :after";
       auto q = c_->prepare(select_products(where + " ORDER BY sku LIMIT :limit"));
       if (!pq.category.empty())
         q.bind(":category", pq.category);
-      if (!pq.cursor.empty())
-        q.bind(":after", after);
-      q.bind(":limit", limit + 1); // one more row tells whether another page follows
-      page<product> result;
-      while (q.step())
-        result.items.push_back(read_product(q));
-      if (result.items.size() > static_cast<size_t>(limit)) {
-        result.items.pop_back();
-        result.next_cursor = detail::encode_product_cursor(result.items.back().sku);
-      }
-      return result;
+      return read_page(result, q, read_product, &product::sku);
     });
   }
 
@@ -559,8 +567,7 @@ public:
   }
 
   page<order> list_orders(const order_query& oq) override {
-    auto before = detail::decode_order_cursor(oq.cursor);
-    auto limit = detail::page_limit(oq.limit);
+    keyset_page<order, int64_t> listed{cursor_kind::order, oq.cursor, oq.limit};
     return translate_errors("list_orders", [&] {
       std::string filter;
       if (oq.status)
@@ -574,27 +581,24 @@ public:
           q.bind(":customer", oq.customer_id);
       };
       read_transaction snapshot{*c_};
-      page<order> result;
-      std::vector<int64_t> seqs;
+      std::vector<int64_t> seqs; // of the page's orders, for their lines
       {
+        // Newest first: the page starts just below the cursor's seq.
         auto q = c_->prepare(select_orders("WHERE 1 = 1" + filter
-                                           + (before ? " AND o.seq < :before" : "")
+                                           + (listed.after() ? " AND o.seq < :before" : "")
                                            + " ORDER BY o.seq DESC LIMIT :limit"));
         bind_filter(q);
-        if (before)
-          q.bind(":before", *before);
-        q.bind(":limit", limit + 1);
+        if (listed.after())
+          q.bind(":before", *listed.after());
+        q.bind(":limit", listed.fetch_limit());
         while (q.step()) {
           auto [seq, o] = read_order(q);
+          if (!listed.offer(seq, std::move(o)))
+            break;
           seqs.push_back(seq);
-          result.items.push_back(std::move(o));
         }
       }
-      if (result.items.size() > static_cast<size_t>(limit)) {
-        result.items.pop_back();
-        seqs.pop_back();
-        result.next_cursor = detail::encode_order_cursor(seqs.back());
-      }
+      auto result = std::move(listed).take();
       if (result.items.empty())
         return result;
       // One query for the lines of the whole page: the same filter over the page's seq range
@@ -696,23 +700,12 @@ public:
   }
 
   page<customer> list_customers(const customer_query& cq) override {
-    auto after = detail::decode_customer_cursor(cq.cursor);
-    auto limit = detail::page_limit(cq.limit);
+    keyset_page<customer, std::string> result{cursor_kind::customer, cq.cursor, cq.limit};
     return translate_errors("list_customers", [&] {
       auto q = c_->prepare("SELECT " + std::string{customer_columns} + " FROM customers "
-                           + (cq.cursor.empty() ? "" : "WHERE id > :after ")
+                           + (result.after() ? "WHERE id > :after " : "")
                            + "ORDER BY id LIMIT :limit");
-      if (!cq.cursor.empty())
-        q.bind(":after", after);
-      q.bind(":limit", limit + 1); // one more row tells whether another page follows
-      page<customer> result;
-      while (q.step())
-        result.items.push_back(read_customer(q));
-      if (result.items.size() > static_cast<size_t>(limit)) {
-        result.items.pop_back();
-        result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
-      }
-      return result;
+      return read_page(result, q, read_customer, &customer::id);
     });
   }
 
@@ -728,11 +721,11 @@ public:
   }
 
   page<notification> list_notifications(const notification_query& nq) override {
-    auto after = detail::decode_notification_cursor(nq.cursor);
-    auto limit = detail::page_limit(nq.limit);
+    keyset_page<notification, std::string> result{cursor_kind::notification, nq.cursor,
+                                                  nq.limit};
     return translate_errors("list_notifications", [&] {
       std::string filter = "WHERE 1 = 1";
-      if (!nq.cursor.empty())
+      if (result.after())
         filter += " AND id > :after";
       if (nq.status)
         filter += " AND status = :status";
@@ -742,23 +735,13 @@ public:
         filter += " AND customer_id = :customer";
       auto q = c_->prepare("SELECT " + std::string{notification_columns} + " FROM notifications "
                            + filter + " ORDER BY id LIMIT :limit");
-      if (!nq.cursor.empty())
-        q.bind(":after", after);
       if (nq.status)
         q.bind(":status", to_string(*nq.status));
       if (nq.channel)
         q.bind(":channel", to_string(*nq.channel));
       if (!nq.customer_id.empty())
         q.bind(":customer", nq.customer_id);
-      q.bind(":limit", limit + 1); // one more row tells whether another page follows
-      page<notification> result;
-      while (q.step())
-        result.items.push_back(read_notification(q));
-      if (result.items.size() > static_cast<size_t>(limit)) {
-        result.items.pop_back();
-        result.next_cursor = detail::encode_notification_cursor(result.items.back().id);
-      }
-      return result;
+      return read_page(result, q, read_notification, &notification::id);
     });
   }
 
