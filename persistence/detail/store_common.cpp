@@ -161,38 +161,4 @@ change_result refused(op_failure failure) {
   return result;
 }
 
-void stock_tracker::touched(std::optional<stock_snapshot> before, stock_snapshot after) {
-  auto i = std::find_if(moves_.begin(), moves_.end(), [&](const stock_move& x) {
-    return x.after.level.sku == after.level.sku;
-  });
-  if (i != moves_.end())
-    i->after = std::move(after);
-  else
-    moves_.push_back(stock_move{std::move(before), std::move(after)});
-}
-
-void stock_tracker::deleted(const std::string& sku) {
-  std::erase_if(moves_, [&](const stock_move& x) { return x.after.level.sku == sku; });
-}
-
-std::vector<stock_level> stock_tracker::take() {
-  std::vector<stock_level> levels;
-  levels.reserve(moves_.size());
-  for (auto& m : moves_)
-    levels.push_back(std::move(m.after.level));
-  moves_.clear();
-  return levels;
-}
-
-std::variant<std::vector<event_record>, op_failure> render_stock_events(
-  const append_stock_events& op, const stock_tracker& stock) {
-  try {
-    return op.render(stock.moves());
-  } catch (const std::exception& e) {
-    return render_failed(e.what());
-  } catch (...) {
-    return render_failed("unknown exception");
-  }
-}
-
 } // namespace orderd::persistence::detail

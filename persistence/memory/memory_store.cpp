@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "persistence/detail/change_set_apply.hpp"
 #include "persistence/detail/keyset.hpp"
 #include "persistence/detail/store_common.hpp"
 
@@ -43,7 +44,8 @@ namespace {
 using detail::cursor_kind;
 using detail::keyset_page;
 using detail::op_failure;
-using detail::stock_tracker;
+using detail::refusal;
+using detail::stock_outcome;
 
 /// Offers `page` the rows of [first, last) that `matches` keeps, keyed by their map key, until
 /// it is full.
@@ -80,28 +82,22 @@ public:
     }
   }
 
+  /// Keeps every mutation so far: there is nothing left to undo.
+  void commit() noexcept { entries_.clear(); }
+
 private:
   std::vector<std::function<void()>> entries_;
 };
 
-class memory_store final : public store {
+class memory_store final : public store, private detail::change_set_primitives {
 public:
   explicit memory_store(std::shared_ptr<detail::memory_database> db) : db_(std::move(db)) {}
 
   std::vector<change_result> apply(const std::vector<change_set>& batch) override {
-    std::lock_guard guard{db_->mutex};
-    std::vector<change_result> results;
-    results.reserve(batch.size());
-    undo_log undo;
-    try {
-      for (auto& cs : batch)
-        results.push_back(apply_change_set(cs, undo));
-    } catch (const std::exception& e) {
-      // Only allocation can fail here; like a failed SQLite transaction, commit nothing.
-      undo.roll_back_to(0);
-      throw store_error(errc::storage_failure, std::string{"memory store: "} + e.what());
-    }
-    return results;
+    // Only allocation can fail here; like a failed SQLite transaction, it commits nothing.
+    return locked([&] {
+      return detail::apply_batch(batch, *this, detail::savepoint_policy::per_change_set);
+    });
   }
 
   std::optional<product> find_product(const std::string& sku) override {
@@ -294,8 +290,9 @@ public:
 
   size_t mark_published(int64_t through, timestamp_ms at) override {
     return locked([&] {
-      undo_log nothing_to_undo; // not part of a batch: no rollback
-      return mark(through, at, nothing_to_undo);
+      auto marked = mark(through, at);
+      undo_.commit(); // not part of a batch: nothing to roll back
+      return marked;
     });
   }
 
@@ -339,41 +336,37 @@ private:
     }
   }
 
-  change_result apply_change_set(const change_set& cs, undo_log& undo) {
-    auto savepoint = undo.mark();
-    stock_tracker stock;
-    for (auto& op : cs.ops) {
-      auto failure = detail::check_arguments(op);
-      if (!failure)
-        failure = std::visit([&](const auto& x) { return run(x, undo, stock); }, op);
-      if (failure) {
-        undo.roll_back_to(savepoint);
-        return detail::refused(std::move(*failure));
-      }
-    }
-    change_result result;
-    result.stock_after = stock.take();
-    return result;
-  }
+  // -- the transaction (change_set_primitives): the undo log, under the database lock
 
-  // Each `run` returns nullopt on success and registers the inverse of what it changed.
+  void begin() override {}
 
-  std::optional<op_failure> run(const insert_product& op, undo_log& undo, stock_tracker& stock) {
+  void commit() override { undo_.commit(); }
+
+  void roll_back() override { undo_.roll_back_to(0); }
+
+  void savepoint() override { savepoint_ = undo_.mark(); }
+
+  void roll_back_to_savepoint() override { undo_.roll_back_to(savepoint_); }
+
+  void release_savepoint() override {}
+
+  // -- the operations (change_set_primitives): each registers the inverse of what it changes
+
+  stock_outcome run(const insert_product& op) override {
     auto& products = db_->products;
     if (products.contains(op.item.sku))
       return detail::product_exists(op.item.sku);
-    undo.add([&products, sku = op.item.sku] { products.erase(sku); });
+    undo_.add([&products, sku = op.item.sku] { products.erase(sku); });
     products.emplace(op.item.sku, op.item);
-    stock.touched(std::nullopt, detail::snapshot_of(op.item));
-    return std::nullopt;
+    return stock_move{std::nullopt, detail::snapshot_of(op.item)};
   }
 
-  std::optional<op_failure> run(const update_product& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const update_product& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
     auto& p = i->second;
-    undo.add([&p, before = p] { p = before; });
+    undo_.add([&p, before = p] { p = before; });
     auto before = detail::snapshot_of(p);
     p.name = op.details.name;
     p.description = op.details.description;
@@ -382,11 +375,10 @@ private:
     p.currency = op.details.currency;
     p.low_stock_threshold = op.details.low_stock_threshold;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const delete_product& op, undo_log& undo, stock_tracker& stock) {
+  refusal run(const delete_product& op) override {
     auto& products = db_->products;
     auto i = products.find(op.sku);
     if (i == products.end())
@@ -395,21 +387,20 @@ private:
       return detail::product_reserved(op.sku, i->second.reserved);
     // Keep the node itself, so undoing the delete allocates nothing.
     auto node = std::make_shared<detail::memory_database::product_map::node_type>();
-    undo.add([&products, node] {
+    undo_.add([&products, node] {
       if (!node->empty())
         products.insert(std::move(*node));
     });
     *node = products.extract(i);
-    stock.deleted(op.sku);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const set_available& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const set_available& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
     auto& p = i->second;
-    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+    undo_.add([&p, before = p.stock(), updated_at = p.updated_at] {
       p.apply(before);
       p.updated_at = updated_at;
     });
@@ -417,11 +408,10 @@ private:
     p.available = op.available;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const adjust_stock& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const adjust_stock& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
@@ -435,7 +425,7 @@ private:
       return op_failure{errc::invalid_input, "product " + op.sku + ": stock out of range"};
     if (available < 0 || reserved < 0 || sold < 0)
       return detail::insufficient_stock(p.stock(), op);
-    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+    undo_.add([&p, before = p.stock(), updated_at = p.updated_at] {
       p.apply(before);
       p.updated_at = updated_at;
     });
@@ -445,17 +435,16 @@ private:
     p.sold = sold;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const insert_order& op, undo_log& undo, stock_tracker&) {
+  refusal run(const insert_order& op) override {
     auto& db = *db_;
     if (db.order_seqs.contains(op.item.id))
       return detail::order_exists(op.item.id);
     auto seq = db.last_seq + 1;
     // Like SQLite's rowid, a rolled-back insert gives its sequence number back.
-    undo.add([&db, seq, id = op.item.id] {
+    undo_.add([&db, seq, id = op.item.id] {
       db.orders.erase(seq);
       db.order_seqs.erase(id);
       db.last_seq = seq - 1;
@@ -466,14 +455,14 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const transition_order& op, undo_log& undo, stock_tracker&) {
+  refusal run(const transition_order& op) override {
     auto i = db_->order_seqs.find(op.order_id);
     if (i == db_->order_seqs.end())
       return detail::order_not_found(op.order_id);
     auto& o = db_->orders.at(i->second);
     if (o.status != op.from)
       return detail::wrong_order_status(op.order_id, o.status, op.from);
-    undo.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
+    undo_.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
       o.status = status;
       o.updated_at = updated_at;
       o.cancel_reason = reason;
@@ -484,31 +473,31 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const save_idempotency& op, undo_log& undo, stock_tracker&) {
+  refusal run(const save_idempotency& op) override {
     auto& records = db_->idempotency;
     if (records.contains(op.record.key))
       return detail::idempotency_key_exists(op.record.key);
-    undo.add([&records, key = op.record.key] { records.erase(key); });
+    undo_.add([&records, key = op.record.key] { records.erase(key); });
     records.emplace(op.record.key, op.record);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const record_message& op, undo_log& undo, stock_tracker&) {
+  refusal run(const record_message& op) override {
     auto& records = db_->processed;
     if (records.contains(op.message.message_id))
       return detail::message_processed_already(op.message.message_id);
-    undo.add([&records, id = op.message.message_id] { records.erase(id); });
+    undo_.add([&records, id = op.message.message_id] { records.erase(id); });
     records.emplace(op.message.message_id, op.message);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const append_event& op, undo_log& undo, stock_tracker&) {
+  refusal run(const append_event& op) override {
     auto& db = *db_;
     if (db.event_ids.contains(op.event.id))
       return detail::event_exists(op.event.id);
     auto seq = db.last_event_seq + 1;
     // Like the rowid of a rolled-back SQLite insert, the sequence number is given back.
-    undo.add([&db, seq, id = op.event.id] {
+    undo_.add([&db, seq, id = op.event.id] {
       db.outbox.erase(seq);
       db.event_ids.erase(id);
       db.last_event_seq = seq - 1;
@@ -521,12 +510,9 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const mark_events_published& op, undo_log& undo, stock_tracker&) {
-    mark(op.through, op.at, undo);
-    return std::nullopt;
-  }
+  void run(const mark_events_published& op) override { mark(op.through, op.at); }
 
-  std::optional<op_failure> run(const insert_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const insert_customer& op) override {
     auto& db = *db_;
     auto& c = op.item;
     if (db.customers.contains(c.id))
@@ -534,7 +520,7 @@ private:
     auto key = email_key(c.details.email);
     if (db.customer_emails.contains(key))
       return detail::email_taken(c.details.email);
-    undo.add([&db, id = c.id, key] {
+    undo_.add([&db, id = c.id, key] {
       db.customers.erase(id);
       db.customer_emails.erase(key);
     });
@@ -543,7 +529,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const update_customer& op) override {
     auto& db = *db_;
     auto i = db.customers.find(op.item.id);
     if (i == db.customers.end())
@@ -556,21 +542,21 @@ private:
     if (new_key != old_key) {
       if (db.customer_emails.contains(new_key))
         return detail::email_taken(op.item.details.email);
-      undo.add([&db, old_key, new_key, id = stored.id] {
+      undo_.add([&db, old_key, new_key, id = stored.id] {
         db.customer_emails.erase(new_key);
         db.customer_emails[old_key] = id;
       });
       db.customer_emails.erase(old_key);
       db.customer_emails.emplace(new_key, stored.id);
     }
-    undo.add([&stored, before = stored] { stored = before; });
+    undo_.add([&stored, before = stored] { stored = before; });
     auto created_at = stored.created_at; // never replaced
     stored = op.item;
     stored.created_at = created_at;
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const delete_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const delete_customer& op) override {
     auto& db = *db_;
     auto i = db.customers.find(op.id);
     if (i == db.customers.end())
@@ -580,7 +566,7 @@ private:
     std::optional<cart> cart_before;
     if (auto c = db.carts.find(op.id); c != db.carts.end())
       cart_before = c->second;
-    undo.add([&db, before, key, cart_before] {
+    undo_.add([&db, before, key, cart_before] {
       db.customers[before.id] = before;
       db.customer_emails[key] = before.id;
       if (cart_before)
@@ -592,7 +578,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const save_cart& op, undo_log& undo, stock_tracker&) {
+  refusal run(const save_cart& op) override {
     auto& db = *db_;
     auto& c = op.item;
     if (!db.customers.contains(c.customer_id))
@@ -604,7 +590,7 @@ private:
     std::optional<cart> before;
     if (i != db.carts.end())
       before = i->second;
-    undo.add([&db, id = c.customer_id, before] {
+    undo_.add([&db, id = c.customer_id, before] {
       if (before)
         db.carts[id] = *before;
       else
@@ -617,21 +603,21 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const insert_notification& op, undo_log& undo, stock_tracker&) {
+  refusal run(const insert_notification& op) override {
     auto& all = db_->notifications;
     if (all.contains(op.item.id))
       return detail::notification_exists(op.item.id);
-    undo.add([&all, id = op.item.id] { all.erase(id); });
+    undo_.add([&all, id = op.item.id] { all.erase(id); });
     all.emplace(op.item.id, op.item);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_notification& op, undo_log& undo, stock_tracker&) {
+  refusal run(const update_notification& op) override {
     auto i = db_->notifications.find(op.id);
     if (i == db_->notifications.end())
       return detail::notification_not_found(op.id);
     auto& n = i->second;
-    undo.add([&n, before = n] { n = before; });
+    undo_.add([&n, before = n] { n = before; });
     n.status = op.status;
     n.attempts = op.attempts;
     n.last_error = op.last_error;
@@ -641,34 +627,21 @@ private:
 
   /// Moves the published cursor to `through` (never back, never past the newest event);
   /// returns how many events that newly covers.
-  size_t mark(int64_t through, timestamp_ms, undo_log& undo) {
+  size_t mark(int64_t through, timestamp_ms) {
     auto& db = *db_;
     through = std::min(through, db.outbox.empty() ? int64_t{0} : db.outbox.rbegin()->first);
     if (through <= db.published_through)
       return 0;
     auto marked = std::distance(db.outbox.upper_bound(db.published_through),
                                 db.outbox.upper_bound(through));
-    undo.add([&db, before = db.published_through] { db.published_through = before; });
+    undo_.add([&db, before = db.published_through] { db.published_through = before; });
     db.published_through = through;
     return static_cast<size_t>(marked);
   }
 
-  std::optional<op_failure> run(const append_stock_events& op, undo_log& undo,
-                                stock_tracker& stock) {
-    auto rendered = detail::render_stock_events(op, stock);
-    if (auto failure = std::get_if<op_failure>(&rendered))
-      return std::move(*failure);
-    for (auto& event : std::get<std::vector<event_record>>(rendered)) {
-      append_event append{std::move(event)};
-      if (auto failure = detail::check_arguments(append))
-        return failure;
-      if (auto failure = run(append, undo, stock))
-        return failure;
-    }
-    return std::nullopt;
-  }
-
   std::shared_ptr<detail::memory_database> db_;
+  undo_log undo_;       // of the batch being applied
+  size_t savepoint_ = 0; // in undo_
 };
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "persistence/detail/change_set_apply.hpp"
 #include "persistence/detail/keyset.hpp"
 #include "persistence/detail/store_common.hpp"
 #include "persistence/schema/migrations.hpp"
@@ -18,7 +19,8 @@ namespace {
 using detail::cursor_kind;
 using detail::keyset_page;
 using detail::op_failure;
-using detail::stock_tracker;
+using detail::refusal;
+using detail::stock_outcome;
 
 // -- errors -------------------------------------------------------------------------------------
 
@@ -476,35 +478,16 @@ bool is_constraint_violation(const sqlite_failure& e) noexcept {
 
 // -- the store ----------------------------------------------------------------------------------
 
-class sqlite_store final : public store {
+class sqlite_store final : public store, private detail::change_set_primitives {
 public:
   explicit sqlite_store(std::unique_ptr<connection> c) : c_(std::move(c)) {}
 
   std::vector<change_result> apply(const std::vector<change_set>& batch) override {
-    if (batch.empty())
-      return {};
+    // Optimistic first: a savepoint per change set makes SQLite copy each page the change set
+    // touches into the statement journal first (the same right-edge pages of orders,
+    // order_lines and outbox, in every change set): measured, it cost more than the inserts.
     return translate_errors("apply", [&] {
-      std::vector<change_result> results;
-      results.reserve(batch.size());
-      // Optimistic first: every change set straight into one transaction, no savepoints. A
-      // savepoint per change set makes SQLite copy each page the change set touches into the
-      // statement journal first (the same right-edge pages of orders, order_lines and outbox,
-      // in every change set): measured, it cost more than the inserts. Refusals are rare (the
-      // actors check before they write), so when one happens the whole batch is rolled back and
-      // applied again, each change set in its own savepoint, so the refused one alone is undone.
-      if (auto all_applied = apply_without_savepoints(batch))
-        return std::move(*all_applied);
-      // IMMEDIATE takes the write lock up front, so no statement can fail half-way on BUSY.
-      c_->prepare("BEGIN IMMEDIATE").run();
-      try {
-        for (auto& cs : batch)
-          results.push_back(apply_change_set(cs));
-        c_->prepare("COMMIT").run();
-      } catch (...) {
-        c_->roll_back_quietly();
-        throw;
-      }
-      return results;
+      return detail::apply_batch(batch, *this, detail::savepoint_policy::after_refusal);
     });
   }
 
@@ -906,68 +889,35 @@ private:
     return q.int64(0);
   }
 
-  /// The results of the whole batch committed in one transaction, or nullopt (and nothing
-  /// committed) if any change set was refused.
-  std::optional<std::vector<change_result>>
-  apply_without_savepoints(const std::vector<change_set>& batch) {
-    std::vector<change_result> results;
-    results.reserve(batch.size());
+  // -- the transaction (change_set_primitives)
+
+  void begin() override {
+    // IMMEDIATE takes the write lock up front, so no statement can fail half-way on BUSY.
     c_->prepare("BEGIN IMMEDIATE").run();
-    try {
-      for (auto& cs : batch) {
-        stock_tracker stock;
-        if (run_ops(cs, stock)) {
-          c_->roll_back_quietly();
-          return std::nullopt;
-        }
-        change_result result;
-        result.stock_after = stock.take();
-        results.push_back(std::move(result));
-      }
-      c_->prepare("COMMIT").run();
-    } catch (...) {
-      c_->roll_back_quietly();
-      throw;
-    }
-    return results;
   }
 
-  /// Runs the ops of `cs` in order up to the first refusal, which it returns.
-  std::optional<op_failure> run_ops(const change_set& cs, stock_tracker& stock) {
-    std::optional<op_failure> failure;
-    for (auto& op : cs.ops) {
-      failure = detail::check_arguments(op);
-      if (!failure) {
-        try {
-          failure = std::visit([&](const auto& x) { return run(x, stock); }, op);
-        } catch (const sqlite_failure& e) {
-          // A violated constraint refuses this change set only; anything else (I/O, corrupt
-          // file) puts the whole transaction in doubt.
-          if (!is_constraint_violation(e))
-            throw;
-          failure = op_failure{errc::invalid_input, std::string{"refused by the database: "}
-                                                      + e.what()};
-        }
-      }
-      if (failure)
-        break;
-    }
-    return failure;
+  void commit() override { c_->prepare("COMMIT").run(); }
+
+  void roll_back() override { c_->roll_back_quietly(); }
+
+  void savepoint() override { c_->prepare("SAVEPOINT change_set").run(); }
+
+  void roll_back_to_savepoint() override {
+    // ROLLBACK TO keeps the savepoint open; RELEASE then drops it.
+    c_->prepare("ROLLBACK TO change_set").run();
+    release_savepoint();
   }
 
-  change_result apply_change_set(const change_set& cs) {
-    c_->prepare("SAVEPOINT change_set").run();
-    stock_tracker stock;
-    if (auto failure = run_ops(cs, stock)) {
-      // ROLLBACK TO keeps the savepoint open; RELEASE then drops it.
-      c_->prepare("ROLLBACK TO change_set").run();
-      c_->prepare("RELEASE change_set").run();
-      return detail::refused(std::move(*failure));
-    }
-    c_->prepare("RELEASE change_set").run();
-    change_result result;
-    result.stock_after = stock.take();
-    return result;
+  void release_savepoint() override { c_->prepare("RELEASE change_set").run(); }
+
+  refusal refusal_of(const std::exception& error) const override {
+    // A violated constraint refuses its change set only; anything else (I/O, corrupt file)
+    // puts the whole transaction in doubt.
+    auto failure = dynamic_cast<const sqlite_failure*>(&error);
+    if (!failure || !is_constraint_violation(*failure))
+      return std::nullopt;
+    return op_failure{errc::invalid_input,
+                      std::string{"refused by the database: "} + failure->what()};
   }
 
   /// The stock figures of `sku`, or nullopt if there is no such product.
@@ -986,10 +936,10 @@ private:
     return read_snapshot(q, sku);
   }
 
-  // Each `run` returns nullopt on success. Guards live in the WHERE clauses; when a statement
-  // changes nothing, a second look tells the caller why.
+  // -- the operations (change_set_primitives). Guards live in the WHERE clauses; when a
+  // statement changes nothing, a second look tells why.
 
-  std::optional<op_failure> run(const insert_product& op, stock_tracker& stock) {
+  stock_outcome run(const insert_product& op) override {
     auto& p = op.item;
     auto q = c_->prepare(
       "INSERT INTO products (sku, name, description, category, price_cents, currency, "
@@ -1005,11 +955,10 @@ private:
     q.bind(":created_at", p.created_at).bind(":updated_at", p.updated_at);
     if (!q.step())
       return detail::product_exists(p.sku);
-    stock.touched(std::nullopt, read_snapshot(q, p.sku));
-    return std::nullopt;
+    return stock_move{std::nullopt, read_snapshot(q, p.sku)};
   }
 
-  std::optional<op_failure> run(const update_product& op, stock_tracker& stock) {
+  stock_outcome run(const update_product& op) override {
     auto& d = op.details;
     // The threshold may change: stock events need the one before (a rare, admin-paced write).
     auto before = current_snapshot(op.sku);
@@ -1026,25 +975,22 @@ private:
     q.bind(":sku", op.sku);
     if (!q.step())
       return detail::product_not_found(op.sku);
-    stock.touched(before, read_snapshot(q, op.sku));
-    return std::nullopt;
+    return stock_move{std::move(before), read_snapshot(q, op.sku)};
   }
 
-  std::optional<op_failure> run(const delete_product& op, stock_tracker& stock) {
+  refusal run(const delete_product& op) override {
     {
       auto q = c_->prepare("DELETE FROM products WHERE sku = :sku AND reserved = 0 RETURNING 1");
       q.bind(":sku", op.sku);
-      if (q.step()) {
-        stock.deleted(op.sku);
+      if (q.step())
         return std::nullopt;
-      }
     }
     if (auto have = current_stock(op.sku))
       return detail::product_reserved(op.sku, have->reserved);
     return detail::product_not_found(op.sku);
   }
 
-  std::optional<op_failure> run(const set_available& op, stock_tracker& stock) {
+  stock_outcome run(const set_available& op) override {
     // An absolute value hides the old one: read it first (a rare, admin-paced write).
     auto before = current_snapshot(op.sku);
     if (!before)
@@ -1055,11 +1001,10 @@ private:
     q.bind(":available", op.available).bind(":updated_at", op.updated_at).bind(":sku", op.sku);
     if (!q.step())
       return detail::product_not_found(op.sku);
-    stock.touched(before, read_snapshot(q, op.sku));
-    return std::nullopt;
+    return stock_move{std::move(before), read_snapshot(q, op.sku)};
   }
 
-  std::optional<op_failure> run(const adjust_stock& op, stock_tracker& stock) {
+  stock_outcome run(const adjust_stock& op) override {
     // The hot path (every placement): read the figures, apply the deltas here, write them back.
     // The writer holds the database's write lock for the whole transaction, so nothing changes
     // between the read and the write; the version in the WHERE clause checks that anyway.
@@ -1084,11 +1029,10 @@ private:
     if (q.changed_rows() != 1)
       throw sqlite_failure(SQLITE_INTERNAL, "products row " + op.sku
                                               + " changed under the writer's lock");
-    stock.touched(std::move(*before), std::move(after));
-    return std::nullopt;
+    return stock_move{std::move(*before), std::move(after)};
   }
 
-  std::optional<op_failure> run(const insert_order& op, stock_tracker&) {
+  refusal run(const insert_order& op) override {
     auto& o = op.item;
     {
       auto q = c_->prepare(
@@ -1116,7 +1060,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const transition_order& op, stock_tracker&) {
+  refusal run(const transition_order& op) override {
     {
       auto q = c_->prepare("UPDATE orders SET status = :to, updated_at = :updated_at, "
                            "cancel_reason = :reason WHERE id = :id AND status = :from");
@@ -1133,7 +1077,7 @@ private:
     return detail::wrong_order_status(op.order_id, read_status(q, 0, op.order_id), op.from);
   }
 
-  std::optional<op_failure> run(const save_idempotency& op, stock_tracker&) {
+  refusal run(const save_idempotency& op) override {
     auto& r = op.record;
     auto q = c_->prepare(
       "INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, created_at) "
@@ -1147,7 +1091,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const record_message& op, stock_tracker&) {
+  refusal run(const record_message& op) override {
     auto& m = op.message;
     auto q = c_->prepare("INSERT INTO processed_messages (message_id, kind, processed_at) "
                          "VALUES (:id, :kind, :at) ON CONFLICT (message_id) DO NOTHING");
@@ -1157,7 +1101,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const append_event& op, stock_tracker&) {
+  refusal run(const append_event& op) override {
     auto& e = op.event;
     auto q = c_->prepare(
       "INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, envelope) "
@@ -1171,10 +1115,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const mark_events_published& op, stock_tracker&) {
-    mark(op.through, op.at);
-    return std::nullopt;
-  }
+  void run(const mark_events_published& op) override { mark(op.through, op.at); }
 
   // -- customers and carts: rare, human-paced writes, so a look before each write is fine.
 
@@ -1187,7 +1128,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const insert_customer& op, stock_tracker&) {
+  refusal run(const insert_customer& op) override {
     auto& c = op.item;
     {
       auto q = c_->prepare("SELECT 1 FROM customers WHERE id = :id");
@@ -1214,7 +1155,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_customer& op, stock_tracker&) {
+  refusal run(const update_customer& op) override {
     auto& c = op.item;
     {
       auto q = c_->prepare("SELECT version FROM customers WHERE id = :id");
@@ -1242,7 +1183,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const insert_notification& op, stock_tracker&) {
+  refusal run(const insert_notification& op) override {
     auto& n = op.item;
     auto q = c_->prepare(
       "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
@@ -1259,7 +1200,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_notification& op, stock_tracker&) {
+  refusal run(const update_notification& op) override {
     auto q = c_->prepare("UPDATE notifications SET status = :status, attempts = :attempts, "
                          "last_error = :error, updated_at = :updated WHERE id = :id");
     q.bind(":status", to_string(op.status)).bind(":attempts", op.attempts);
@@ -1269,7 +1210,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const delete_customer& op, stock_tracker&) {
+  refusal run(const delete_customer& op) override {
     // The cart and its lines go with it (ON DELETE CASCADE).
     auto q = c_->prepare("DELETE FROM customers WHERE id = :id RETURNING 1");
     q.bind(":id", op.id);
@@ -1279,7 +1220,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const save_cart& op, stock_tracker&) {
+  refusal run(const save_cart& op) override {
     auto& c = op.item;
     {
       auto q = c_->prepare("SELECT 1 FROM customers WHERE id = :id");
@@ -1351,20 +1292,6 @@ private:
       .bind(":at", at)
       .run();
     return {from, through};
-  }
-
-  std::optional<op_failure> run(const append_stock_events& op, stock_tracker& stock) {
-    auto rendered = detail::render_stock_events(op, stock);
-    if (auto failure = std::get_if<op_failure>(&rendered))
-      return std::move(*failure);
-    for (auto& event : std::get<std::vector<event_record>>(rendered)) {
-      append_event append{std::move(event)};
-      if (auto failure = detail::check_arguments(append))
-        return failure;
-      if (auto failure = run(append, stock))
-        return failure;
-    }
-    return std::nullopt;
   }
 
   std::unique_ptr<connection> c_;
