@@ -4,10 +4,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "persistence/detail/change_set_apply.hpp"
 #include "persistence/detail/keyset.hpp"
@@ -17,20 +15,24 @@ namespace orderd::persistence {
 
 namespace detail {
 
+/// Rows numbered in insertion order, like SQLite's rowid, and found by id too.
+template <class T>
+struct sequenced_rows {
+  std::map<int64_t, T> by_seq;
+  std::unordered_map<std::string, int64_t> seq_of; ///< id -> seq
+  int64_t last_seq = 0;
+};
+
 /// The shared data. `std::map` orders skus bytewise, exactly like SQLite's BINARY collation.
 struct memory_database {
   std::mutex mutex;
   using product_map = std::map<std::string, product>;
   product_map products;
-  std::map<int64_t, order> orders;                      ///< by insertion sequence
-  std::unordered_map<std::string, int64_t> order_seqs; ///< order id -> seq
-  int64_t last_seq = 0;
+  sequenced_rows<order> orders;
   std::map<std::string, idempotency_record> idempotency;
   std::map<std::string, processed_message> processed;
-  std::map<int64_t, event_record> outbox; ///< by seq
-  std::unordered_set<std::string> event_ids;
+  sequenced_rows<event_record> outbox;
   int64_t published_through = 0; ///< the outbox cursor: rows up to this seq are published
-  int64_t last_event_seq = 0;
   std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
   std::unordered_map<std::string, std::string> customer_emails; ///< email_key -> id
   std::map<std::string, cart> carts;                           ///< by customer id
@@ -60,6 +62,14 @@ void fill(Page& page, Iterator first, Iterator last, Matches matches) {
 template <class Map, class Key>
 auto resume_after(Map& rows, const std::optional<Key>& after) {
   return after ? rows.upper_bound(*after) : rows.begin();
+}
+
+/// A copy of the row stored under `key`, if any.
+template <class Map>
+std::optional<typename Map::mapped_type> copy_of(const Map& rows, const std::string& key) {
+  if (auto i = rows.find(key); i != rows.end())
+    return i->second;
+  return std::nullopt;
 }
 
 /// Any row: for listings without a filter.
@@ -101,11 +111,7 @@ public:
   }
 
   std::optional<product> find_product(const std::string& sku) override {
-    return locked([&]() -> std::optional<product> {
-      if (auto i = db_->products.find(sku); i != db_->products.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->products, sku); });
   }
 
   page<product> list_products(const product_query& q) override {
@@ -133,8 +139,8 @@ public:
 
   std::optional<order> find_order(const std::string& id) override {
     return locked([&]() -> std::optional<order> {
-      if (auto i = db_->order_seqs.find(id); i != db_->order_seqs.end())
-        return db_->orders.at(i->second);
+      if (auto i = db_->orders.seq_of.find(id); i != db_->orders.seq_of.end())
+        return db_->orders.by_seq.at(i->second);
       return std::nullopt;
     });
   }
@@ -142,7 +148,7 @@ public:
   page<order> list_orders(const order_query& q) override {
     keyset_page<order, int64_t> result{cursor_kind::order, q.cursor, q.limit};
     return locked([&] {
-      auto& all = db_->orders;
+      auto& all = db_->orders.by_seq;
       // Newest first: walk backwards from just below the cursor.
       auto end = result.after() ? all.lower_bound(*result.after()) : all.end();
       fill(result, std::make_reverse_iterator(end), all.rend(), [&](const order& o) {
@@ -156,7 +162,7 @@ public:
   std::vector<order> due_pending_orders(timestamp_ms created_before, size_t limit) override {
     return locked([&] {
       std::vector<const order*> due; // in seq order, so a stable sort yields (created_at, seq)
-      for (auto& [seq, o] : db_->orders)
+      for (auto& [seq, o] : db_->orders.by_seq)
         if (o.status == order_status::pending && o.created_at <= created_before)
           due.push_back(&o);
       std::stable_sort(due.begin(), due.end(), [](const order* a, const order* b) {
@@ -170,19 +176,11 @@ public:
   }
 
   std::optional<idempotency_record> find_idempotency(const std::string& key) override {
-    return locked([&]() -> std::optional<idempotency_record> {
-      if (auto i = db_->idempotency.find(key); i != db_->idempotency.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->idempotency, key); });
   }
 
   std::optional<processed_message> find_processed_message(const std::string& id) override {
-    return locked([&]() -> std::optional<processed_message> {
-      if (auto i = db_->processed.find(id); i != db_->processed.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->processed, id); });
   }
 
   size_t purge_processed_messages(timestamp_ms cutoff) override {
@@ -200,11 +198,7 @@ public:
   }
 
   std::optional<customer> find_customer(const std::string& id) override {
-    return locked([&]() -> std::optional<customer> {
-      if (auto i = db_->customers.find(id); i != db_->customers.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->customers, id); });
   }
 
   page<customer> list_customers(const customer_query& q) override {
@@ -217,19 +211,11 @@ public:
   }
 
   std::optional<cart> find_cart(const std::string& customer_id) override {
-    return locked([&]() -> std::optional<cart> {
-      if (auto i = db_->carts.find(customer_id); i != db_->carts.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->carts, customer_id); });
   }
 
   std::optional<notification> find_notification(const std::string& id) override {
-    return locked([&]() -> std::optional<notification> {
-      if (auto i = db_->notifications.find(id); i != db_->notifications.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->notifications, id); });
   }
 
   page<notification> list_notifications(const notification_query& q) override {
@@ -266,13 +252,13 @@ public:
   }
 
   int64_t count_orders() override {
-    return locked([&] { return static_cast<int64_t>(db_->orders.size()); });
+    return locked([&] { return static_cast<int64_t>(db_->orders.by_seq.size()); });
   }
 
   std::vector<std::pair<order_status, int64_t>> count_orders_by_status() override {
     return locked([&] {
       std::map<order_status, int64_t> counts;
-      for (auto& [seq, o] : db_->orders)
+      for (auto& [seq, o] : db_->orders.by_seq)
         ++counts[o.status];
       return std::vector<std::pair<order_status, int64_t>>(counts.begin(), counts.end());
     });
@@ -281,8 +267,9 @@ public:
   std::vector<event_record> unpublished_events_after(int64_t after, size_t limit) override {
     return locked([&] {
       std::vector<event_record> result;
-      for (auto i = db_->outbox.upper_bound(std::max(after, db_->published_through));
-           i != db_->outbox.end() && result.size() < limit; ++i)
+      auto& outbox = db_->outbox.by_seq;
+      for (auto i = outbox.upper_bound(std::max(after, db_->published_through));
+           i != outbox.end() && result.size() < limit; ++i)
         result.push_back(i->second);
       return result;
     });
@@ -298,20 +285,21 @@ public:
 
   int64_t count_unpublished() override {
     return locked([&] {
-      auto first = db_->outbox.upper_bound(db_->published_through);
-      return static_cast<int64_t>(std::distance(first, db_->outbox.end()));
+      auto& outbox = db_->outbox.by_seq;
+      auto first = outbox.upper_bound(db_->published_through);
+      return static_cast<int64_t>(std::distance(first, outbox.end()));
     });
   }
 
   size_t purge_published(timestamp_ms cutoff) override {
     return locked([&] {
       size_t removed = 0;
-      auto& outbox = db_->outbox;
+      auto& outbox = db_->outbox.by_seq;
       while (outbox.size() > 1) { // the newest row stays
         auto i = outbox.begin();
         if (i->first > db_->published_through || i->second.occurred_at >= cutoff)
           break;
-        db_->event_ids.erase(i->second.id);
+        db_->outbox.seq_of.erase(i->second.id);
         outbox.erase(i);
         ++removed;
       }
@@ -352,12 +340,38 @@ private:
 
   // -- the operations (change_set_primitives): each registers the inverse of what it changes
 
+  /// Appends `row` as `id` under the next sequence number unless the id is taken (then
+  /// nullopt). Like SQLite's rowid, a rolled-back append gives its number back.
+  template <class T>
+  std::optional<int64_t> append_new(detail::sequenced_rows<T>& rows, const std::string& id,
+                                    const T& row) {
+    if (rows.seq_of.contains(id))
+      return std::nullopt;
+    auto seq = rows.last_seq + 1;
+    undo_.add([&rows, seq, id] {
+      rows.by_seq.erase(seq);
+      rows.seq_of.erase(id);
+      rows.last_seq = seq - 1;
+    });
+    rows.by_seq.emplace(seq, row);
+    rows.seq_of.emplace(id, seq);
+    rows.last_seq = seq;
+    return seq;
+  }
+
+  /// Stores `row` under `key` unless the key is taken (then false).
+  template <class Map>
+  bool insert_new(Map& rows, const std::string& key, const typename Map::mapped_type& row) {
+    if (rows.contains(key))
+      return false;
+    undo_.add([&rows, key] { rows.erase(key); });
+    rows.emplace(key, row);
+    return true;
+  }
+
   stock_outcome run(const insert_product& op) override {
-    auto& products = db_->products;
-    if (products.contains(op.item.sku))
+    if (!insert_new(db_->products, op.item.sku, op.item))
       return detail::product_exists(op.item.sku);
-    undo_.add([&products, sku = op.item.sku] { products.erase(sku); });
-    products.emplace(op.item.sku, op.item);
     return stock_move{std::nullopt, detail::snapshot_of(op.item)};
   }
 
@@ -439,27 +453,16 @@ private:
   }
 
   refusal run(const insert_order& op) override {
-    auto& db = *db_;
-    if (db.order_seqs.contains(op.item.id))
+    if (!append_new(db_->orders, op.item.id, op.item))
       return detail::order_exists(op.item.id);
-    auto seq = db.last_seq + 1;
-    // Like SQLite's rowid, a rolled-back insert gives its sequence number back.
-    undo_.add([&db, seq, id = op.item.id] {
-      db.orders.erase(seq);
-      db.order_seqs.erase(id);
-      db.last_seq = seq - 1;
-    });
-    db.orders.emplace(seq, op.item);
-    db.order_seqs.emplace(op.item.id, seq);
-    db.last_seq = seq;
     return std::nullopt;
   }
 
   refusal run(const transition_order& op) override {
-    auto i = db_->order_seqs.find(op.order_id);
-    if (i == db_->order_seqs.end())
+    auto i = db_->orders.seq_of.find(op.order_id);
+    if (i == db_->orders.seq_of.end())
       return detail::order_not_found(op.order_id);
-    auto& o = db_->orders.at(i->second);
+    auto& o = db_->orders.by_seq.at(i->second);
     if (o.status != op.from)
       return detail::wrong_order_status(op.order_id, o.status, op.from);
     undo_.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
@@ -474,39 +477,22 @@ private:
   }
 
   refusal run(const save_idempotency& op) override {
-    auto& records = db_->idempotency;
-    if (records.contains(op.record.key))
+    if (!insert_new(db_->idempotency, op.record.key, op.record))
       return detail::idempotency_key_exists(op.record.key);
-    undo_.add([&records, key = op.record.key] { records.erase(key); });
-    records.emplace(op.record.key, op.record);
     return std::nullopt;
   }
 
   refusal run(const record_message& op) override {
-    auto& records = db_->processed;
-    if (records.contains(op.message.message_id))
+    if (!insert_new(db_->processed, op.message.message_id, op.message))
       return detail::message_processed_already(op.message.message_id);
-    undo_.add([&records, id = op.message.message_id] { records.erase(id); });
-    records.emplace(op.message.message_id, op.message);
     return std::nullopt;
   }
 
   refusal run(const append_event& op) override {
-    auto& db = *db_;
-    if (db.event_ids.contains(op.event.id))
+    auto seq = append_new(db_->outbox, op.event.id, op.event);
+    if (!seq)
       return detail::event_exists(op.event.id);
-    auto seq = db.last_event_seq + 1;
-    // Like the rowid of a rolled-back SQLite insert, the sequence number is given back.
-    undo_.add([&db, seq, id = op.event.id] {
-      db.outbox.erase(seq);
-      db.event_ids.erase(id);
-      db.last_event_seq = seq - 1;
-    });
-    auto row = op.event;
-    row.seq = seq;
-    db.outbox.emplace(seq, std::move(row));
-    db.event_ids.insert(op.event.id);
-    db.last_event_seq = seq;
+    db_->outbox.by_seq.at(*seq).seq = *seq; // an outbox row knows its seq, as in SQLite
     return std::nullopt;
   }
 
@@ -604,11 +590,8 @@ private:
   }
 
   refusal run(const insert_notification& op) override {
-    auto& all = db_->notifications;
-    if (all.contains(op.item.id))
+    if (!insert_new(db_->notifications, op.item.id, op.item))
       return detail::notification_exists(op.item.id);
-    undo_.add([&all, id = op.item.id] { all.erase(id); });
-    all.emplace(op.item.id, op.item);
     return std::nullopt;
   }
 
@@ -629,11 +612,12 @@ private:
   /// returns how many events that newly covers.
   size_t mark(int64_t through, timestamp_ms) {
     auto& db = *db_;
-    through = std::min(through, db.outbox.empty() ? int64_t{0} : db.outbox.rbegin()->first);
+    auto& outbox = db.outbox.by_seq;
+    through = std::min(through, outbox.empty() ? int64_t{0} : outbox.rbegin()->first);
     if (through <= db.published_through)
       return 0;
-    auto marked = std::distance(db.outbox.upper_bound(db.published_through),
-                                db.outbox.upper_bound(through));
+    auto marked = std::distance(outbox.upper_bound(db.published_through),
+                                outbox.upper_bound(through));
     undo_.add([&db, before = db.published_through] { db.published_through = before; });
     db.published_through = through;
     return static_cast<size_t>(marked);
