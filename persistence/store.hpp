@@ -24,8 +24,9 @@ namespace orderd::persistence {
 // -- write side: change sets ------------------------------------------------------------------
 //
 // Every durable change is a `change_set`: a list of operations that commit together or not at
-// all. The single store writer groups many change sets into one transaction (group commit),
-// each inside its own savepoint, so one refused change set never spoils its neighbours.
+// all. The single store writer groups many change sets into one transaction (group commit);
+// a refused change set is undone alone (rolled back to its savepoint), so it never spoils its
+// neighbours. How, once for every backend: persistence/detail/change_set_apply.hpp.
 
 /// Insert a new product. Fails with `conflict` if the sku exists.
 struct insert_product {
@@ -243,12 +244,12 @@ struct notification_query {
 };
 
 /// The durable store. One instance is one connection: it is used by one thread at a time.
-/// Implementations: sqlite_store (embedded default), memory_store (tests), pg_store (cluster).
+/// Implementations: sqlite_store (embedded default), memory_store (tests).
 class store {
 public:
   virtual ~store() = default;
 
-  /// Applies the change sets in one transaction, each in its own savepoint, and returns one
+  /// Applies the change sets in one transaction, a refused one undone alone, and returns one
   /// result per change set (same order). When this returns, every ok change set is durable.
   /// Throws store_error only if the transaction as a whole failed (nothing was committed).
   virtual std::vector<change_result> apply(const std::vector<change_set>& batch) = 0;

@@ -1,8 +1,6 @@
 #include "persistence/detail/store_common.hpp"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <limits>
 #include <type_traits>
 
@@ -11,88 +9,6 @@
 namespace orderd::persistence::detail {
 
 namespace {
-
-// -- base64url without padding (RFC 4648 §5) --------------------------------------------------
-
-constexpr std::string_view base64url_alphabet
-  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t n = (uint32_t{static_cast<uint8_t>(in[i])} << 16)
-                 | (uint32_t{static_cast<uint8_t>(in[i + 1])} << 8)
-                 | uint32_t{static_cast<uint8_t>(in[i + 2])};
-    out += base64url_alphabet[(n >> 18) & 63];
-    out += base64url_alphabet[(n >> 12) & 63];
-    out += base64url_alphabet[(n >> 6) & 63];
-    out += base64url_alphabet[n & 63];
-  }
-  if (auto rest = in.size() - i; rest > 0) {
-    uint32_t n = uint32_t{static_cast<uint8_t>(in[i])} << 16;
-    if (rest == 2)
-      n |= uint32_t{static_cast<uint8_t>(in[i + 1])} << 8;
-    out += base64url_alphabet[(n >> 18) & 63];
-    out += base64url_alphabet[(n >> 12) & 63];
-    if (rest == 2)
-      out += base64url_alphabet[(n >> 6) & 63];
-  }
-  return out;
-}
-
-constexpr std::array<int8_t, 256> make_decode_table() {
-  std::array<int8_t, 256> table{};
-  for (auto& v : table)
-    v = -1;
-  for (size_t i = 0; i < base64url_alphabet.size(); ++i)
-    table[static_cast<uint8_t>(base64url_alphabet[i])] = static_cast<int8_t>(i);
-  return table;
-}
-
-constexpr auto base64url_decode_table = make_decode_table();
-
-std::optional<std::string> base64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1)
-    return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t bits = 0;
-  int bit_count = 0;
-  for (char c : in) {
-    auto v = base64url_decode_table[static_cast<uint8_t>(c)];
-    if (v < 0)
-      return std::nullopt;
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    bit_count += 6;
-    if (bit_count >= 8) {
-      bit_count -= 8;
-      out += static_cast<char>((bits >> bit_count) & 0xFF);
-    }
-  }
-  // Leftover bits must be zero, so every cursor has exactly one spelling.
-  if ((bits & ((1u << bit_count) - 1)) != 0)
-    return std::nullopt;
-  return out;
-}
-
-// The tags keep a product cursor from being accepted by the order listing and vice versa.
-constexpr std::string_view product_cursor_tag = "p:";
-constexpr std::string_view order_cursor_tag = "o:";
-constexpr std::string_view customer_cursor_tag = "c:";
-constexpr std::string_view notification_cursor_tag = "n:";
-
-[[noreturn]] void bad_cursor() {
-  throw store_error(errc::invalid_input, "malformed cursor");
-}
-
-std::string decode_tagged(std::string_view cursor, std::string_view tag) {
-  auto plain = base64url_decode(cursor);
-  if (!plain || !plain->starts_with(tag))
-    bad_cursor();
-  return plain->substr(tag.size());
-}
 
 std::string signed_number(int64_t n) {
   return (n >= 0 ? "+" : "") + std::to_string(n);
@@ -103,65 +19,6 @@ bool within_stock_limit(int64_t n) noexcept {
 }
 
 } // namespace
-
-std::string encode_product_cursor(std::string_view last_sku) {
-  std::string plain{product_cursor_tag};
-  plain += last_sku;
-  return base64url_encode(plain);
-}
-
-std::string decode_product_cursor(std::string_view cursor) {
-  if (cursor.empty())
-    return {};
-  return decode_tagged(cursor, product_cursor_tag);
-}
-
-std::string encode_order_cursor(int64_t last_seq) {
-  std::string plain{order_cursor_tag};
-  plain += std::to_string(last_seq);
-  return base64url_encode(plain);
-}
-
-std::optional<int64_t> decode_order_cursor(std::string_view cursor) {
-  if (cursor.empty())
-    return std::nullopt;
-  auto digits = decode_tagged(cursor, order_cursor_tag);
-  int64_t seq = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
-  if (ec != std::errc{} || end != digits.data() + digits.size() || seq <= 0)
-    bad_cursor();
-  return seq;
-}
-
-std::string encode_customer_cursor(std::string_view last_id) {
-  std::string plain{customer_cursor_tag};
-  plain += last_id;
-  return base64url_encode(plain);
-}
-
-std::string decode_customer_cursor(std::string_view cursor) {
-  if (cursor.empty())
-    return {};
-  return decode_tagged(cursor, customer_cursor_tag);
-}
-
-std::string encode_notification_cursor(std::string_view last_id) {
-  std::string plain{notification_cursor_tag};
-  plain += last_id;
-  return base64url_encode(plain);
-}
-
-std::string decode_notification_cursor(std::string_view cursor) {
-  if (cursor.empty())
-    return {};
-  return decode_tagged(cursor, notification_cursor_tag);
-}
-
-int64_t page_limit(size_t limit) {
-  if (limit == 0)
-    throw store_error(errc::invalid_input, "page limit must be at least 1");
-  return row_limit(limit);
-}
 
 int64_t row_limit(size_t limit) noexcept {
   // Leaves room for the extra row a page fetches to learn whether another page follows.
@@ -302,40 +159,6 @@ change_result refused(op_failure failure) {
   result.code = failure.code;
   result.detail = std::move(failure.detail);
   return result;
-}
-
-void stock_tracker::touched(std::optional<stock_snapshot> before, stock_snapshot after) {
-  auto i = std::find_if(moves_.begin(), moves_.end(), [&](const stock_move& x) {
-    return x.after.level.sku == after.level.sku;
-  });
-  if (i != moves_.end())
-    i->after = std::move(after);
-  else
-    moves_.push_back(stock_move{std::move(before), std::move(after)});
-}
-
-void stock_tracker::deleted(const std::string& sku) {
-  std::erase_if(moves_, [&](const stock_move& x) { return x.after.level.sku == sku; });
-}
-
-std::vector<stock_level> stock_tracker::take() {
-  std::vector<stock_level> levels;
-  levels.reserve(moves_.size());
-  for (auto& m : moves_)
-    levels.push_back(std::move(m.after.level));
-  moves_.clear();
-  return levels;
-}
-
-std::variant<std::vector<event_record>, op_failure> render_stock_events(
-  const append_stock_events& op, const stock_tracker& stock) {
-  try {
-    return op.render(stock.moves());
-  } catch (const std::exception& e) {
-    return render_failed(e.what());
-  } catch (...) {
-    return render_failed("unknown exception");
-  }
 }
 
 } // namespace orderd::persistence::detail

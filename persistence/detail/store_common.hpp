@@ -1,7 +1,7 @@
 #pragma once
 
 // Pieces every store backend shares, so that they behave (and word their refusals) the same
-// way: cursors, argument checks, failure details and the `stock_after` bookkeeping.
+// way: argument checks and failure details.
 // Internal to orderd_persistence.
 
 #include <cstdint>
@@ -15,39 +15,7 @@
 
 namespace orderd::persistence::detail {
 
-// -- cursors ------------------------------------------------------------------------------------
-
-/// Opaque cursor for product listings: base64url of a tag and the last sku of the page.
-std::string encode_product_cursor(std::string_view last_sku);
-
-/// The last sku of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_product_cursor.
-std::string decode_product_cursor(std::string_view cursor);
-
-/// Opaque cursor for order listings: base64url of a tag and the last seq of the page.
-std::string encode_order_cursor(int64_t last_seq);
-
-/// The last seq of the previous page; nullopt for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_order_cursor.
-std::optional<int64_t> decode_order_cursor(std::string_view cursor);
-
-/// Opaque cursor for customer listings: base64url of a tag and the last id of the page.
-std::string encode_customer_cursor(std::string_view last_id);
-
-/// The last id of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_customer_cursor.
-std::string decode_customer_cursor(std::string_view cursor);
-
-/// Opaque cursor for notification listings: base64url of a tag and the last id of the page.
-std::string encode_notification_cursor(std::string_view last_id);
-
-/// The last id of the previous page; empty for an empty cursor.
-/// Throws store_error(invalid_input) when the cursor was not made by encode_notification_cursor.
-std::string decode_notification_cursor(std::string_view cursor);
-
-/// The page size as a row count. Throws store_error(invalid_input) for 0: a page of nothing
-/// with an empty next_cursor would falsely claim to be the last one.
-int64_t page_limit(size_t limit);
+// -- limits -------------------------------------------------------------------------------------
 
 /// A `limit` for plain (unpaged) queries, clamped to what a database can take.
 int64_t row_limit(size_t limit) noexcept;
@@ -86,35 +54,11 @@ op_failure cart_changed(std::string_view customer_id, int64_t expected, int64_t 
 /// The whole-result form of a refusal.
 change_result refused(op_failure failure);
 
-// -- stock_after --------------------------------------------------------------------------------
+// -- stock figures ------------------------------------------------------------------------------
 
 /// A product's stock figures with its threshold.
 inline stock_snapshot snapshot_of(const product& p) {
   return {p.stock(), p.low_stock_threshold};
 }
-
-/// Collects how a change set moves stock: for every sku it touched, in first-touched order and
-/// without skus it deleted, the figures before its first touch and after its latest one.
-class stock_tracker {
-public:
-  /// An operation changed `after.level.sku`; `before` is what it found (nullopt: it created
-  /// the product). Only the first `before` of a sku counts.
-  void touched(std::optional<stock_snapshot> before, stock_snapshot after);
-  void deleted(const std::string& sku);
-
-  /// The moves so far (for append_stock_events).
-  const std::vector<stock_move>& moves() const noexcept { return moves_; }
-
-  /// The figures after the change set, for change_result::stock_after.
-  std::vector<stock_level> take();
-
-private:
-  std::vector<stock_move> moves_; // change sets touch few skus: a linear scan is fastest
-};
-
-/// Runs an append_stock_events renderer over the moves so far. Returns the events, or the
-/// refusal when the renderer threw (it must never take the whole batch down).
-std::variant<std::vector<event_record>, op_failure> render_stock_events(
-  const append_stock_events& op, const stock_tracker& stock);
 
 } // namespace orderd::persistence::detail

@@ -4,31 +4,35 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
+#include "persistence/detail/change_set_apply.hpp"
+#include "persistence/detail/keyset.hpp"
 #include "persistence/detail/store_common.hpp"
 
 namespace orderd::persistence {
 
 namespace detail {
 
+/// Rows numbered in insertion order, like SQLite's rowid, and found by id too.
+template <class T>
+struct sequenced_rows {
+  std::map<int64_t, T> by_seq;
+  std::unordered_map<std::string, int64_t> seq_of; ///< id -> seq
+  int64_t last_seq = 0;
+};
+
 /// The shared data. `std::map` orders skus bytewise, exactly like SQLite's BINARY collation.
 struct memory_database {
   std::mutex mutex;
   using product_map = std::map<std::string, product>;
   product_map products;
-  std::map<int64_t, order> orders;                      ///< by insertion sequence
-  std::unordered_map<std::string, int64_t> order_seqs; ///< order id -> seq
-  int64_t last_seq = 0;
+  sequenced_rows<order> orders;
   std::map<std::string, idempotency_record> idempotency;
   std::map<std::string, processed_message> processed;
-  std::map<int64_t, event_record> outbox; ///< by seq
-  std::unordered_set<std::string> event_ids;
+  sequenced_rows<event_record> outbox;
   int64_t published_through = 0; ///< the outbox cursor: rows up to this seq are published
-  int64_t last_event_seq = 0;
   std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
   std::unordered_map<std::string, std::string> customer_emails; ///< email_key -> id
   std::map<std::string, cart> carts;                           ///< by customer id
@@ -39,8 +43,37 @@ struct memory_database {
 
 namespace {
 
+using detail::cursor_kind;
+using detail::keyset_page;
 using detail::op_failure;
-using detail::stock_tracker;
+using detail::refusal;
+using detail::stock_outcome;
+
+/// Offers `page` the rows of [first, last) that `matches` keeps, keyed by their map key, until
+/// it is full.
+template <class Page, class Iterator, class Matches>
+void fill(Page& page, Iterator first, Iterator last, Matches matches) {
+  for (; first != last; ++first)
+    if (matches(first->second) && !page.offer(first->first, first->second))
+      break;
+}
+
+/// Where a listing by key resumes: just after the cursor's key, or at the start.
+template <class Map, class Key>
+auto resume_after(Map& rows, const std::optional<Key>& after) {
+  return after ? rows.upper_bound(*after) : rows.begin();
+}
+
+/// A copy of the row stored under `key`, if any.
+template <class Map>
+std::optional<typename Map::mapped_type> copy_of(const Map& rows, const std::string& key) {
+  if (auto i = rows.find(key); i != rows.end())
+    return i->second;
+  return std::nullopt;
+}
+
+/// Any row: for listings without a filter.
+constexpr auto every_row = [](const auto&) { return true; };
 
 /// The inverse of every mutation made so far in a batch, newest last. A savepoint is just a
 /// position in it: rolling back to it undoes the newer entries.
@@ -59,54 +92,35 @@ public:
     }
   }
 
+  /// Keeps every mutation so far: there is nothing left to undo.
+  void commit() noexcept { entries_.clear(); }
+
 private:
   std::vector<std::function<void()>> entries_;
 };
 
-class memory_store final : public store {
+class memory_store final : public store, private detail::change_set_primitives {
 public:
   explicit memory_store(std::shared_ptr<detail::memory_database> db) : db_(std::move(db)) {}
 
   std::vector<change_result> apply(const std::vector<change_set>& batch) override {
-    std::lock_guard guard{db_->mutex};
-    std::vector<change_result> results;
-    results.reserve(batch.size());
-    undo_log undo;
-    try {
-      for (auto& cs : batch)
-        results.push_back(apply_change_set(cs, undo));
-    } catch (const std::exception& e) {
-      // Only allocation can fail here; like a failed SQLite transaction, commit nothing.
-      undo.roll_back_to(0);
-      throw store_error(errc::storage_failure, std::string{"memory store: "} + e.what());
-    }
-    return results;
-  }
-
-  std::optional<product> find_product(const std::string& sku) override {
-    return locked([&]() -> std::optional<product> {
-      if (auto i = db_->products.find(sku); i != db_->products.end())
-        return i->second;
-      return std::nullopt;
+    // Only allocation can fail here; like a failed SQLite transaction, it commits nothing.
+    return locked([&] {
+      return detail::apply_batch(batch, *this, detail::savepoint_policy::per_change_set);
     });
   }
 
+  std::optional<product> find_product(const std::string& sku) override {
+    return locked([&] { return copy_of(db_->products, sku); });
+  }
+
   page<product> list_products(const product_query& q) override {
-    auto after = detail::decode_product_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<product, std::string> result{cursor_kind::product, q.cursor, q.limit};
     return locked([&] {
-      page<product> result;
-      auto i = q.cursor.empty() ? db_->products.begin() : db_->products.upper_bound(after);
-      for (; i != db_->products.end(); ++i) {
-        if (!q.category.empty() && i->second.category != q.category)
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_product_cursor(result.items.back().sku);
-          break;
-        }
-        result.items.push_back(i->second);
-      }
-      return result;
+      auto& all = db_->products;
+      fill(result, resume_after(all, result.after()), all.end(),
+           [&](const product& p) { return q.category.empty() || p.category == q.category; });
+      return std::move(result).take();
     });
   }
 
@@ -125,40 +139,30 @@ public:
 
   std::optional<order> find_order(const std::string& id) override {
     return locked([&]() -> std::optional<order> {
-      if (auto i = db_->order_seqs.find(id); i != db_->order_seqs.end())
-        return db_->orders.at(i->second);
+      if (auto i = db_->orders.seq_of.find(id); i != db_->orders.seq_of.end())
+        return db_->orders.by_seq.at(i->second);
       return std::nullopt;
     });
   }
 
   page<order> list_orders(const order_query& q) override {
-    auto before = detail::decode_order_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<order, int64_t> result{cursor_kind::order, q.cursor, q.limit};
     return locked([&] {
-      page<order> result;
-      int64_t last_seq = 0;
+      auto& all = db_->orders.by_seq;
       // Newest first: walk backwards from just below the cursor.
-      auto end = before ? db_->orders.lower_bound(*before) : db_->orders.end();
-      for (auto i = std::make_reverse_iterator(end); i != db_->orders.rend(); ++i) {
-        auto& [seq, o] = *i;
-        if ((q.status && o.status != *q.status)
-            || (!q.customer_id.empty() && o.customer_id != q.customer_id))
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_order_cursor(last_seq);
-          break;
-        }
-        result.items.push_back(o);
-        last_seq = seq;
-      }
-      return result;
+      auto end = result.after() ? all.lower_bound(*result.after()) : all.end();
+      fill(result, std::make_reverse_iterator(end), all.rend(), [&](const order& o) {
+        return (!q.status || o.status == *q.status)
+               && (q.customer_id.empty() || o.customer_id == q.customer_id);
+      });
+      return std::move(result).take();
     });
   }
 
   std::vector<order> due_pending_orders(timestamp_ms created_before, size_t limit) override {
     return locked([&] {
       std::vector<const order*> due; // in seq order, so a stable sort yields (created_at, seq)
-      for (auto& [seq, o] : db_->orders)
+      for (auto& [seq, o] : db_->orders.by_seq)
         if (o.status == order_status::pending && o.created_at <= created_before)
           due.push_back(&o);
       std::stable_sort(due.begin(), due.end(), [](const order* a, const order* b) {
@@ -172,19 +176,11 @@ public:
   }
 
   std::optional<idempotency_record> find_idempotency(const std::string& key) override {
-    return locked([&]() -> std::optional<idempotency_record> {
-      if (auto i = db_->idempotency.find(key); i != db_->idempotency.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->idempotency, key); });
   }
 
   std::optional<processed_message> find_processed_message(const std::string& id) override {
-    return locked([&]() -> std::optional<processed_message> {
-      if (auto i = db_->processed.find(id); i != db_->processed.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->processed, id); });
   }
 
   size_t purge_processed_messages(timestamp_ms cutoff) override {
@@ -202,65 +198,36 @@ public:
   }
 
   std::optional<customer> find_customer(const std::string& id) override {
-    return locked([&]() -> std::optional<customer> {
-      if (auto i = db_->customers.find(id); i != db_->customers.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->customers, id); });
   }
 
   page<customer> list_customers(const customer_query& q) override {
-    auto after = detail::decode_customer_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<customer, std::string> result{cursor_kind::customer, q.cursor, q.limit};
     return locked([&] {
-      page<customer> result;
-      auto i = q.cursor.empty() ? db_->customers.begin() : db_->customers.upper_bound(after);
-      for (; i != db_->customers.end(); ++i) {
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_customer_cursor(result.items.back().id);
-          break;
-        }
-        result.items.push_back(i->second);
-      }
-      return result;
+      auto& all = db_->customers;
+      fill(result, resume_after(all, result.after()), all.end(), every_row);
+      return std::move(result).take();
     });
   }
 
   std::optional<cart> find_cart(const std::string& customer_id) override {
-    return locked([&]() -> std::optional<cart> {
-      if (auto i = db_->carts.find(customer_id); i != db_->carts.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->carts, customer_id); });
   }
 
   std::optional<notification> find_notification(const std::string& id) override {
-    return locked([&]() -> std::optional<notification> {
-      if (auto i = db_->notifications.find(id); i != db_->notifications.end())
-        return i->second;
-      return std::nullopt;
-    });
+    return locked([&] { return copy_of(db_->notifications, id); });
   }
 
   page<notification> list_notifications(const notification_query& q) override {
-    auto after = detail::decode_notification_cursor(q.cursor);
-    auto limit = static_cast<size_t>(detail::page_limit(q.limit));
+    keyset_page<notification, std::string> result{cursor_kind::notification, q.cursor,
+                                                  q.limit};
     return locked([&] {
-      page<notification> result;
       auto& all = db_->notifications;
-      auto i = q.cursor.empty() ? all.begin() : all.upper_bound(after);
-      for (; i != all.end(); ++i) {
-        auto& n = i->second;
-        if ((q.status && n.status != *q.status) || (q.channel && n.channel != *q.channel)
-            || (!q.customer_id.empty() && n.customer_id != q.customer_id))
-          continue;
-        if (result.items.size() == limit) {
-          result.next_cursor = detail::encode_notification_cursor(result.items.back().id);
-          break;
-        }
-        result.items.push_back(n);
-      }
-      return result;
+      fill(result, resume_after(all, result.after()), all.end(), [&](const notification& n) {
+        return (!q.status || n.status == *q.status) && (!q.channel || n.channel == *q.channel)
+               && (q.customer_id.empty() || n.customer_id == q.customer_id);
+      });
+      return std::move(result).take();
     });
   }
 
@@ -285,13 +252,13 @@ public:
   }
 
   int64_t count_orders() override {
-    return locked([&] { return static_cast<int64_t>(db_->orders.size()); });
+    return locked([&] { return static_cast<int64_t>(db_->orders.by_seq.size()); });
   }
 
   std::vector<std::pair<order_status, int64_t>> count_orders_by_status() override {
     return locked([&] {
       std::map<order_status, int64_t> counts;
-      for (auto& [seq, o] : db_->orders)
+      for (auto& [seq, o] : db_->orders.by_seq)
         ++counts[o.status];
       return std::vector<std::pair<order_status, int64_t>>(counts.begin(), counts.end());
     });
@@ -300,8 +267,9 @@ public:
   std::vector<event_record> unpublished_events_after(int64_t after, size_t limit) override {
     return locked([&] {
       std::vector<event_record> result;
-      for (auto i = db_->outbox.upper_bound(std::max(after, db_->published_through));
-           i != db_->outbox.end() && result.size() < limit; ++i)
+      auto& outbox = db_->outbox.by_seq;
+      for (auto i = outbox.upper_bound(std::max(after, db_->published_through));
+           i != outbox.end() && result.size() < limit; ++i)
         result.push_back(i->second);
       return result;
     });
@@ -309,27 +277,29 @@ public:
 
   size_t mark_published(int64_t through, timestamp_ms at) override {
     return locked([&] {
-      undo_log nothing_to_undo; // not part of a batch: no rollback
-      return mark(through, at, nothing_to_undo);
+      auto marked = mark(through, at);
+      undo_.commit(); // not part of a batch: nothing to roll back
+      return marked;
     });
   }
 
   int64_t count_unpublished() override {
     return locked([&] {
-      auto first = db_->outbox.upper_bound(db_->published_through);
-      return static_cast<int64_t>(std::distance(first, db_->outbox.end()));
+      auto& outbox = db_->outbox.by_seq;
+      auto first = outbox.upper_bound(db_->published_through);
+      return static_cast<int64_t>(std::distance(first, outbox.end()));
     });
   }
 
   size_t purge_published(timestamp_ms cutoff) override {
     return locked([&] {
       size_t removed = 0;
-      auto& outbox = db_->outbox;
+      auto& outbox = db_->outbox.by_seq;
       while (outbox.size() > 1) { // the newest row stays
         auto i = outbox.begin();
         if (i->first > db_->published_through || i->second.occurred_at >= cutoff)
           break;
-        db_->event_ids.erase(i->second.id);
+        db_->outbox.seq_of.erase(i->second.id);
         outbox.erase(i);
         ++removed;
       }
@@ -354,41 +324,63 @@ private:
     }
   }
 
-  change_result apply_change_set(const change_set& cs, undo_log& undo) {
-    auto savepoint = undo.mark();
-    stock_tracker stock;
-    for (auto& op : cs.ops) {
-      auto failure = detail::check_arguments(op);
-      if (!failure)
-        failure = std::visit([&](const auto& x) { return run(x, undo, stock); }, op);
-      if (failure) {
-        undo.roll_back_to(savepoint);
-        return detail::refused(std::move(*failure));
-      }
-    }
-    change_result result;
-    result.stock_after = stock.take();
-    return result;
+  // -- the transaction (change_set_primitives): the undo log, under the database lock
+
+  void begin() override {}
+
+  void commit() override { undo_.commit(); }
+
+  void roll_back() override { undo_.roll_back_to(0); }
+
+  void savepoint() override { savepoint_ = undo_.mark(); }
+
+  void roll_back_to_savepoint() override { undo_.roll_back_to(savepoint_); }
+
+  void release_savepoint() override {}
+
+  // -- the operations (change_set_primitives): each registers the inverse of what it changes
+
+  /// Appends `row` as `id` under the next sequence number unless the id is taken (then
+  /// nullopt). Like SQLite's rowid, a rolled-back append gives its number back.
+  template <class T>
+  std::optional<int64_t> append_new(detail::sequenced_rows<T>& rows, const std::string& id,
+                                    const T& row) {
+    if (rows.seq_of.contains(id))
+      return std::nullopt;
+    auto seq = rows.last_seq + 1;
+    undo_.add([&rows, seq, id] {
+      rows.by_seq.erase(seq);
+      rows.seq_of.erase(id);
+      rows.last_seq = seq - 1;
+    });
+    rows.by_seq.emplace(seq, row);
+    rows.seq_of.emplace(id, seq);
+    rows.last_seq = seq;
+    return seq;
   }
 
-  // Each `run` returns nullopt on success and registers the inverse of what it changed.
+  /// Stores `row` under `key` unless the key is taken (then false).
+  template <class Map>
+  bool insert_new(Map& rows, const std::string& key, const typename Map::mapped_type& row) {
+    if (rows.contains(key))
+      return false;
+    undo_.add([&rows, key] { rows.erase(key); });
+    rows.emplace(key, row);
+    return true;
+  }
 
-  std::optional<op_failure> run(const insert_product& op, undo_log& undo, stock_tracker& stock) {
-    auto& products = db_->products;
-    if (products.contains(op.item.sku))
+  stock_outcome run(const insert_product& op) override {
+    if (!insert_new(db_->products, op.item.sku, op.item))
       return detail::product_exists(op.item.sku);
-    undo.add([&products, sku = op.item.sku] { products.erase(sku); });
-    products.emplace(op.item.sku, op.item);
-    stock.touched(std::nullopt, detail::snapshot_of(op.item));
-    return std::nullopt;
+    return stock_move{std::nullopt, detail::snapshot_of(op.item)};
   }
 
-  std::optional<op_failure> run(const update_product& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const update_product& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
     auto& p = i->second;
-    undo.add([&p, before = p] { p = before; });
+    undo_.add([&p, before = p] { p = before; });
     auto before = detail::snapshot_of(p);
     p.name = op.details.name;
     p.description = op.details.description;
@@ -397,11 +389,10 @@ private:
     p.currency = op.details.currency;
     p.low_stock_threshold = op.details.low_stock_threshold;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const delete_product& op, undo_log& undo, stock_tracker& stock) {
+  refusal run(const delete_product& op) override {
     auto& products = db_->products;
     auto i = products.find(op.sku);
     if (i == products.end())
@@ -410,21 +401,20 @@ private:
       return detail::product_reserved(op.sku, i->second.reserved);
     // Keep the node itself, so undoing the delete allocates nothing.
     auto node = std::make_shared<detail::memory_database::product_map::node_type>();
-    undo.add([&products, node] {
+    undo_.add([&products, node] {
       if (!node->empty())
         products.insert(std::move(*node));
     });
     *node = products.extract(i);
-    stock.deleted(op.sku);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const set_available& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const set_available& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
     auto& p = i->second;
-    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+    undo_.add([&p, before = p.stock(), updated_at = p.updated_at] {
       p.apply(before);
       p.updated_at = updated_at;
     });
@@ -432,11 +422,10 @@ private:
     p.available = op.available;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const adjust_stock& op, undo_log& undo, stock_tracker& stock) {
+  stock_outcome run(const adjust_stock& op) override {
     auto i = db_->products.find(op.sku);
     if (i == db_->products.end())
       return detail::product_not_found(op.sku);
@@ -450,7 +439,7 @@ private:
       return op_failure{errc::invalid_input, "product " + op.sku + ": stock out of range"};
     if (available < 0 || reserved < 0 || sold < 0)
       return detail::insufficient_stock(p.stock(), op);
-    undo.add([&p, before = p.stock(), updated_at = p.updated_at] {
+    undo_.add([&p, before = p.stock(), updated_at = p.updated_at] {
       p.apply(before);
       p.updated_at = updated_at;
     });
@@ -460,35 +449,23 @@ private:
     p.sold = sold;
     ++p.version;
     p.updated_at = op.updated_at;
-    stock.touched(before, detail::snapshot_of(p));
-    return std::nullopt;
+    return stock_move{std::move(before), detail::snapshot_of(p)};
   }
 
-  std::optional<op_failure> run(const insert_order& op, undo_log& undo, stock_tracker&) {
-    auto& db = *db_;
-    if (db.order_seqs.contains(op.item.id))
+  refusal run(const insert_order& op) override {
+    if (!append_new(db_->orders, op.item.id, op.item))
       return detail::order_exists(op.item.id);
-    auto seq = db.last_seq + 1;
-    // Like SQLite's rowid, a rolled-back insert gives its sequence number back.
-    undo.add([&db, seq, id = op.item.id] {
-      db.orders.erase(seq);
-      db.order_seqs.erase(id);
-      db.last_seq = seq - 1;
-    });
-    db.orders.emplace(seq, op.item);
-    db.order_seqs.emplace(op.item.id, seq);
-    db.last_seq = seq;
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const transition_order& op, undo_log& undo, stock_tracker&) {
-    auto i = db_->order_seqs.find(op.order_id);
-    if (i == db_->order_seqs.end())
+  refusal run(const transition_order& op) override {
+    auto i = db_->orders.seq_of.find(op.order_id);
+    if (i == db_->orders.seq_of.end())
       return detail::order_not_found(op.order_id);
-    auto& o = db_->orders.at(i->second);
+    auto& o = db_->orders.by_seq.at(i->second);
     if (o.status != op.from)
       return detail::wrong_order_status(op.order_id, o.status, op.from);
-    undo.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
+    undo_.add([&o, status = o.status, updated_at = o.updated_at, reason = o.cancel_reason] {
       o.status = status;
       o.updated_at = updated_at;
       o.cancel_reason = reason;
@@ -499,49 +476,29 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const save_idempotency& op, undo_log& undo, stock_tracker&) {
-    auto& records = db_->idempotency;
-    if (records.contains(op.record.key))
+  refusal run(const save_idempotency& op) override {
+    if (!insert_new(db_->idempotency, op.record.key, op.record))
       return detail::idempotency_key_exists(op.record.key);
-    undo.add([&records, key = op.record.key] { records.erase(key); });
-    records.emplace(op.record.key, op.record);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const record_message& op, undo_log& undo, stock_tracker&) {
-    auto& records = db_->processed;
-    if (records.contains(op.message.message_id))
+  refusal run(const record_message& op) override {
+    if (!insert_new(db_->processed, op.message.message_id, op.message))
       return detail::message_processed_already(op.message.message_id);
-    undo.add([&records, id = op.message.message_id] { records.erase(id); });
-    records.emplace(op.message.message_id, op.message);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const append_event& op, undo_log& undo, stock_tracker&) {
-    auto& db = *db_;
-    if (db.event_ids.contains(op.event.id))
+  refusal run(const append_event& op) override {
+    auto seq = append_new(db_->outbox, op.event.id, op.event);
+    if (!seq)
       return detail::event_exists(op.event.id);
-    auto seq = db.last_event_seq + 1;
-    // Like the rowid of a rolled-back SQLite insert, the sequence number is given back.
-    undo.add([&db, seq, id = op.event.id] {
-      db.outbox.erase(seq);
-      db.event_ids.erase(id);
-      db.last_event_seq = seq - 1;
-    });
-    auto row = op.event;
-    row.seq = seq;
-    db.outbox.emplace(seq, std::move(row));
-    db.event_ids.insert(op.event.id);
-    db.last_event_seq = seq;
+    db_->outbox.by_seq.at(*seq).seq = *seq; // an outbox row knows its seq, as in SQLite
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const mark_events_published& op, undo_log& undo, stock_tracker&) {
-    mark(op.through, op.at, undo);
-    return std::nullopt;
-  }
+  void run(const mark_events_published& op) override { mark(op.through, op.at); }
 
-  std::optional<op_failure> run(const insert_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const insert_customer& op) override {
     auto& db = *db_;
     auto& c = op.item;
     if (db.customers.contains(c.id))
@@ -549,7 +506,7 @@ private:
     auto key = email_key(c.details.email);
     if (db.customer_emails.contains(key))
       return detail::email_taken(c.details.email);
-    undo.add([&db, id = c.id, key] {
+    undo_.add([&db, id = c.id, key] {
       db.customers.erase(id);
       db.customer_emails.erase(key);
     });
@@ -558,7 +515,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const update_customer& op) override {
     auto& db = *db_;
     auto i = db.customers.find(op.item.id);
     if (i == db.customers.end())
@@ -571,21 +528,21 @@ private:
     if (new_key != old_key) {
       if (db.customer_emails.contains(new_key))
         return detail::email_taken(op.item.details.email);
-      undo.add([&db, old_key, new_key, id = stored.id] {
+      undo_.add([&db, old_key, new_key, id = stored.id] {
         db.customer_emails.erase(new_key);
         db.customer_emails[old_key] = id;
       });
       db.customer_emails.erase(old_key);
       db.customer_emails.emplace(new_key, stored.id);
     }
-    undo.add([&stored, before = stored] { stored = before; });
+    undo_.add([&stored, before = stored] { stored = before; });
     auto created_at = stored.created_at; // never replaced
     stored = op.item;
     stored.created_at = created_at;
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const delete_customer& op, undo_log& undo, stock_tracker&) {
+  refusal run(const delete_customer& op) override {
     auto& db = *db_;
     auto i = db.customers.find(op.id);
     if (i == db.customers.end())
@@ -595,7 +552,7 @@ private:
     std::optional<cart> cart_before;
     if (auto c = db.carts.find(op.id); c != db.carts.end())
       cart_before = c->second;
-    undo.add([&db, before, key, cart_before] {
+    undo_.add([&db, before, key, cart_before] {
       db.customers[before.id] = before;
       db.customer_emails[key] = before.id;
       if (cart_before)
@@ -607,7 +564,7 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const save_cart& op, undo_log& undo, stock_tracker&) {
+  refusal run(const save_cart& op) override {
     auto& db = *db_;
     auto& c = op.item;
     if (!db.customers.contains(c.customer_id))
@@ -619,7 +576,7 @@ private:
     std::optional<cart> before;
     if (i != db.carts.end())
       before = i->second;
-    undo.add([&db, id = c.customer_id, before] {
+    undo_.add([&db, id = c.customer_id, before] {
       if (before)
         db.carts[id] = *before;
       else
@@ -632,21 +589,18 @@ private:
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const insert_notification& op, undo_log& undo, stock_tracker&) {
-    auto& all = db_->notifications;
-    if (all.contains(op.item.id))
+  refusal run(const insert_notification& op) override {
+    if (!insert_new(db_->notifications, op.item.id, op.item))
       return detail::notification_exists(op.item.id);
-    undo.add([&all, id = op.item.id] { all.erase(id); });
-    all.emplace(op.item.id, op.item);
     return std::nullopt;
   }
 
-  std::optional<op_failure> run(const update_notification& op, undo_log& undo, stock_tracker&) {
+  refusal run(const update_notification& op) override {
     auto i = db_->notifications.find(op.id);
     if (i == db_->notifications.end())
       return detail::notification_not_found(op.id);
     auto& n = i->second;
-    undo.add([&n, before = n] { n = before; });
+    undo_.add([&n, before = n] { n = before; });
     n.status = op.status;
     n.attempts = op.attempts;
     n.last_error = op.last_error;
@@ -656,34 +610,22 @@ private:
 
   /// Moves the published cursor to `through` (never back, never past the newest event);
   /// returns how many events that newly covers.
-  size_t mark(int64_t through, timestamp_ms, undo_log& undo) {
+  size_t mark(int64_t through, timestamp_ms) {
     auto& db = *db_;
-    through = std::min(through, db.outbox.empty() ? int64_t{0} : db.outbox.rbegin()->first);
+    auto& outbox = db.outbox.by_seq;
+    through = std::min(through, outbox.empty() ? int64_t{0} : outbox.rbegin()->first);
     if (through <= db.published_through)
       return 0;
-    auto marked = std::distance(db.outbox.upper_bound(db.published_through),
-                                db.outbox.upper_bound(through));
-    undo.add([&db, before = db.published_through] { db.published_through = before; });
+    auto marked = std::distance(outbox.upper_bound(db.published_through),
+                                outbox.upper_bound(through));
+    undo_.add([&db, before = db.published_through] { db.published_through = before; });
     db.published_through = through;
     return static_cast<size_t>(marked);
   }
 
-  std::optional<op_failure> run(const append_stock_events& op, undo_log& undo,
-                                stock_tracker& stock) {
-    auto rendered = detail::render_stock_events(op, stock);
-    if (auto failure = std::get_if<op_failure>(&rendered))
-      return std::move(*failure);
-    for (auto& event : std::get<std::vector<event_record>>(rendered)) {
-      append_event append{std::move(event)};
-      if (auto failure = detail::check_arguments(append))
-        return failure;
-      if (auto failure = run(append, undo, stock))
-        return failure;
-    }
-    return std::nullopt;
-  }
-
   std::shared_ptr<detail::memory_database> db_;
+  undo_log undo_;       // of the batch being applied
+  size_t savepoint_ = 0; // in undo_
 };
 
 } // namespace

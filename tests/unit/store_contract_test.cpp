@@ -1345,6 +1345,34 @@ CAF_TEST(an order and its emptied cart commit together or not at all) {
   });
 }
 
+CAF_TEST(cursors keep their wire format) {
+  // Clients hold cursors across releases and backends: base64url, without padding, of the
+  // listing's tag and the last key of the page (the README shows "cDpNVUctMDAx").
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    CAF_REQUIRE(apply_one(*s, {insert_product{make_product("MUG-001", 1)},
+                               insert_product{make_product("MUG-002", 1)},
+                               insert_order{make_order("order-1", "cust-a", 1)},
+                               insert_order{make_order("order-2", "cust-a", 2)},
+                               insert_order{make_order("order-3", "cust-a", 3)},
+                               insert_customer{make_customer("cust-a", "a@example.com")},
+                               insert_customer{make_customer("cust-b", "b@example.com")},
+                               insert_notification{make_notification(
+                                 "n-1", notification_channel::email, 1)},
+                               insert_notification{make_notification(
+                                 "n-2", notification_channel::email, 2)}})
+                  .ok());
+    CAF_CHECK_EQUAL(s->list_products({"", 1, ""}).next_cursor, "cDpNVUctMDAx"); // p:MUG-001
+    auto orders = s->list_orders({std::nullopt, "", 1, ""}); // newest first: seq 3
+    CAF_CHECK_EQUAL(s->list_orders({std::nullopt, "", 1, orders.next_cursor}).next_cursor,
+                    "bzoy"); // o:2
+    CAF_CHECK_EQUAL(s->list_customers({1, ""}).next_cursor, "YzpjdXN0LWE"); // c:cust-a
+    notification_query nq;
+    nq.limit = 1;
+    CAF_CHECK_EQUAL(s->list_notifications(nq).next_cursor, "bjpuLTE"); // n:n-1
+  });
+}
+
 // -- SQLite only --------------------------------------------------------------------------------
 
 CAF_TEST(sqlite data survives closing and reopening the database) {
