@@ -202,14 +202,10 @@ caf::result<placement_result> checkout(cart_actor self, const services_ptr& svc,
     emptied.short_lines.clear();
     emptied.version += 1;
     emptied.updated_at = svc->now();
-    req.commit_with_order.emplace_back(persistence::save_cart{emptied});
+    req.cart_after = std::move(emptied);
   }
   st.locked = true;
-  auto emptied = req.commit_with_order.empty()
-                   ? std::optional<cart>{}
-                   : std::optional<cart>{std::get<persistence::save_cart>(
-                                           req.commit_with_order.front())
-                                           .item};
+  auto emptied = req.cart_after;
   auto rp = self->make_response_promise<placement_result>();
   // then, not await: while the order is placed, other requests are answered (409 locked).
   self->request(svc->orders.get(), caf::infinite, place_atom_v, std::move(req))
@@ -238,12 +234,8 @@ caf::result<placement_result> checkout(cart_actor self, const services_ptr& svc,
   return rp;
 }
 
-/// Notes activity and makes sure an idle check is scheduled.
 void touch(cart_actor self, const services_ptr& svc) {
-  auto& idle = self->state.idle;
-  idle.touch(self->clock().now());
-  if (idle.arm())
-    self->delayed_send(self, svc->options.cart_idle_timeout, tick_atom_v);
+  note_activity(self, svc->options.cart_idle_timeout);
 }
 
 caf::behavior running(cart_actor self, services_ptr svc) {
@@ -274,22 +266,15 @@ caf::behavior running(cart_actor self, services_ptr svc) {
     // The registry agreed that we passivate (or deleted our customer).
     [=](idle_atom) { self->quit(); },
     [=](tick_atom) {
-      auto& idle = self->state.idle;
-      auto wait = idle.remaining(self->clock().now(), svc->options.cart_idle_timeout);
-      if (wait.count() > 0 || self->state.locked) {
-        idle.arm();
-        self->delayed_send(self, wait.count() > 0 ? wait : svc->options.cart_idle_timeout,
-                           tick_atom_v);
-        return;
-      }
-      caf::anon_send(svc->carts.get(), idle_atom_v, self->state.customer_id, self->address());
+      // A locked cart is being checked out: it stays until the order is placed.
+      on_idle_tick(self, svc->options.cart_idle_timeout, self->state.locked, svc->carts.get(),
+                   self->state.customer_id);
     },
   };
 }
 
 void start_running(cart_actor self, const services_ptr& svc) {
-  self->set_default_handler(caf::print_and_drop);
-  self->become(running(self, svc));
+  serve(self, running(self, svc));
   // No such customer: answer what is queued (not_found) and passivate at once, so requests
   // naming random ids cost no memory. The registry's answer queues behind what it routed to us.
   if (!self->state.owner)
@@ -302,7 +287,6 @@ caf::behavior cart_impl(caf::stateful_actor<cart_state>* self, services_ptr svc,
                         std::string customer_id, caf::timespan start_delay) {
   self->state.customer_id = std::move(customer_id);
   // Requests wait in the mailbox until the customer and the cart are loaded.
-  self->set_default_handler(caf::skip);
   auto load_cart = [self, svc] {
     self->request(svc->readers.next(), caf::infinite, get_atom_v, cart_tag{},
                   self->state.customer_id)
@@ -319,7 +303,7 @@ caf::behavior cart_impl(caf::stateful_actor<cart_state>* self, services_ptr svc,
           self->quit(err);
         });
   };
-  auto start = [self, svc, load_cart] {
+  return load_after(self, start_delay, [self, svc, load_cart] {
     self->request(svc->readers.next(), caf::infinite, get_atom_v, customer_tag{},
                   self->state.customer_id)
       .await(
@@ -335,14 +319,7 @@ caf::behavior cart_impl(caf::stateful_actor<cart_state>* self, services_ptr svc,
                         detail_of(err));
           self->quit(err);
         });
-  };
-  if (start_delay.count() > 0)
-    self->delayed_send(self, start_delay, load_atom_v);
-  else
-    self->send(self, load_atom_v);
-  return {
-    [=](load_atom) { start(); },
-  };
+  });
 }
 
 // -- the cart supervisor --------------------------------------------------------------------
@@ -352,12 +329,10 @@ namespace {
 using registry_actor = caf::stateful_actor<cart_registry_state>*;
 
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& id) {
-  auto& core = self->state.core;
-  // A recently crashed cart waits out its backoff before it reloads.
-  auto delay = core.reload_delay(id, self->clock().now(), svc->options.restarts);
-  auto child = self->spawn<caf::monitored>(cart_impl, svc, id, delay);
-  core.add(id, child);
-  return child;
+  return self->state.core.spawn_reloading(
+    id, self->clock().now(), svc->options.restarts, [&](caf::timespan delay) {
+      return self->spawn<caf::monitored>(cart_impl, svc, id, delay);
+    });
 }
 
 caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& id) {
@@ -444,12 +419,9 @@ caf::result<bool> delete_customer(registry_actor self, const services_ptr& svc, 
 
 caf::behavior cart_registry_impl(caf::stateful_actor<cart_registry_state>* self,
                                  services_ptr svc) {
-  // Restart is lazy: the next request for a crashed cart rebuilds it from the store.
-  supervise_children(self, svc->options.restarts, restart_mode::lazy,
-                     [](const std::string&, caf::timespan) {});
-  auto route = [self, svc](const std::string& id) { return child_for(self, svc, id); };
+  supervise_children_lazily(self, svc->options.restarts);
   return keyed_registry(
-    self, route,
+    self, [self, svc](const std::string& id) { return child_for(self, svc, id); },
     [=](create_atom, customer_details& details) {
       return create_customer(self, svc, std::move(details));
     },

@@ -8,6 +8,7 @@
 #include "actors/outbox.hpp"
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
+#include "wire/order_format.hpp"
 #include "observability/catalogue.hpp"
 #include "observability/trace.hpp"
 
@@ -160,14 +161,14 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
   cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));
   record_inbound(cs, p->req.message_id, "order.place", o.created_at);
-  for (auto& op : p->req.commit_with_order)
-    cs.ops.push_back(op);
+  if (p->req.cart_after)
+    cs.ops.emplace_back(persistence::save_cart{*p->req.cart_after});
   if (!p->req.idempotency_key.empty()) {
     persistence::idempotency_record rec;
     rec.key = p->req.idempotency_key;
     rec.request_hash = p->req.request_hash;
     rec.status_code = 201;
-    rec.response_body = p->req.render_response ? p->req.render_response(o) : std::string{};
+    rec.response_body = wire::render_order(o, p->req.response_format);
     rec.created_at = o.created_at;
     cs.ops.emplace_back(persistence::save_idempotency{std::move(rec)});
   }
@@ -398,12 +399,8 @@ caf::result<order> cancel_by_customer(order_actor self, const services_ptr& svc,
   return move_to(self, svc, order_status::cancelled, std::move(correlation_id), ctx);
 }
 
-/// Notes activity and makes sure an idle check is scheduled.
 void touch(order_actor self, const services_ptr& svc) {
-  auto& idle = self->state.idle;
-  idle.touch(self->clock().now());
-  if (idle.arm())
-    self->delayed_send(self, svc->options.order_idle_timeout, tick_atom_v);
+  note_activity(self, svc->options.order_idle_timeout);
 }
 
 caf::behavior running(order_actor self, services_ptr svc) {
@@ -475,15 +472,8 @@ caf::behavior running(order_actor self, services_ptr svc) {
       self->quit();
     },
     [=](tick_atom) {
-      auto& idle = self->state.idle;
-      auto wait = idle.remaining(self->clock().now(), svc->options.order_idle_timeout);
-      if (wait.count() > 0) {
-        idle.arm();
-        self->delayed_send(self, wait, tick_atom_v);
-        return;
-      }
-      // Ask first: a message the registry already routed to us must not be lost.
-      caf::anon_send(svc->orders.get(), idle_atom_v, self->state.id, self->address());
+      on_idle_tick(self, svc->options.order_idle_timeout, false, svc->orders.get(),
+                   self->state.id);
     },
   };
 }
@@ -499,34 +489,22 @@ caf::behavior order_impl(caf::stateful_actor<order_state>* self, services_ptr sv
   });
   if (is_new)
     return running(self, svc);
-  self->set_default_handler(caf::skip);
-  auto start = [self, svc] {
+  return load_after(self, start_delay, [self, svc] {
     self->request(svc->readers.next(), caf::infinite, get_atom_v, order_tag{},
                   self->state.id)
       .await(
         [=](order& o) {
           self->state.current = std::move(o);
           publish_view(self, svc);
-          self->set_default_handler(caf::print_and_drop);
-          self->become(running(self, svc));
+          serve(self, running(self, svc));
         },
         [=](caf::error& err) {
-          if (code_of(err) == errc::not_found) {
-            self->set_default_handler(caf::print_and_drop);
-            self->become(running(self, svc));
-            return;
-          }
+          if (code_of(err) == errc::not_found)
+            return serve(self, running(self, svc));
           spdlog::error("order {}: cannot load from store: {}", self->state.id, detail_of(err));
           self->quit(err);
         });
-  };
-  if (start_delay.count() > 0)
-    self->delayed_send(self, start_delay, load_atom_v);
-  else
-    self->send(self, load_atom_v);
-  return {
-    [=](load_atom) { start(); },
-  };
+  });
 }
 
 // -- the order supervisor -------------------------------------------------------------------
@@ -537,12 +515,10 @@ using registry_actor = caf::stateful_actor<order_registry_state>*;
 
 caf::actor spawn_child(registry_actor self, const services_ptr& svc, const std::string& id,
                        bool is_new) {
-  auto& core = self->state.core;
-  // A recently crashed order waits out its backoff before it reloads.
-  auto delay = core.reload_delay(id, self->clock().now(), svc->options.restarts);
-  auto child = self->spawn<caf::monitored>(order_impl, svc, id, is_new, delay);
-  core.add(id, child);
-  return child;
+  return self->state.core.spawn_reloading(
+    id, self->clock().now(), svc->options.restarts, [&](caf::timespan delay) {
+      return self->spawn<caf::monitored>(order_impl, svc, id, is_new, delay);
+    });
 }
 
 caf::actor child_for(registry_actor self, const services_ptr& svc, const std::string& id) {
@@ -572,12 +548,9 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
                                   services_ptr svc) {
-  // Restart is lazy: the next request for a crashed order rebuilds it from the store.
-  supervise_children(self, svc->options.restarts, restart_mode::lazy,
-                     [](const std::string&, caf::timespan) {});
-  auto route = [self, svc](const std::string& id) { return child_for(self, svc, id); };
+  supervise_children_lazily(self, svc->options.restarts);
   return keyed_registry(
-    self, route,
+    self, [self, svc](const std::string& id) { return child_for(self, svc, id); },
     [=](place_atom, placement_request& req) -> caf::result<placement_result> {
       // Note: once a response promise exists, a returned value no longer reaches the sender,
       // so every early refusal below comes before make_response_promise().

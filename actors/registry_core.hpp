@@ -63,6 +63,16 @@ public:
     return true;
   }
 
+  /// Spawns the child of `key` with `spawn(delay)` and registers it. A key whose child crashed
+  /// recently gets its reload delay (see below), so a crash loop backs off.
+  template <class Spawn>
+  caf::actor spawn_reloading(const std::string& key, restart_tracker::time_point now,
+                             const restart_limits& limits, Spawn spawn) {
+    caf::actor child = spawn(reload_delay(key, now, limits));
+    add(key, child);
+    return child;
+  }
+
   /// Forgets the live child of `key` and returns it (invalid if none): it gets no new work.
   caf::actor release(const std::string& key) {
     auto i = children_.find(key);
@@ -140,6 +150,54 @@ private:
   std::string child_kind_;
 };
 
+/// A registry child's start-up: requests wait in the mailbox until `load()` has run, which
+/// happens after `delay` (the backoff of a restarted child). `load` ends by calling
+/// `serve(self, running)` or by quitting.
+template <class Self, class Load>
+caf::behavior load_after(Self* self, caf::timespan delay, Load load) {
+  self->set_default_handler(caf::skip);
+  if (delay.count() > 0)
+    self->delayed_send(self, delay, load_atom_v);
+  else
+    self->send(self, load_atom_v);
+  return {
+    [load](load_atom) { load(); },
+  };
+}
+
+/// A loaded child starts serving: from now on a message it does not understand is dropped.
+template <class Self>
+void serve(Self* self, caf::behavior running) {
+  self->set_default_handler(caf::print_and_drop);
+  self->become(std::move(running));
+}
+
+/// A child notes that it handled a request and makes sure an idle check is scheduled
+/// (`self->state.idle` is its idle_watch).
+template <class Self>
+void note_activity(Self* self, caf::timespan idle_timeout) {
+  auto& idle = self->state.idle;
+  idle.touch(self->clock().now());
+  if (idle.arm())
+    self->delayed_send(self, idle_timeout, tick_atom_v);
+}
+
+/// A child's idle check fired. Idle for `idle_timeout` and not `busy`: it asks `registry` to
+/// passivate it (asking first, so a message the registry already routed to it is not lost).
+/// Otherwise it checks again later.
+template <class Self>
+void on_idle_tick(Self* self, caf::timespan idle_timeout, bool busy, const caf::actor& registry,
+                  const std::string& key) {
+  auto& idle = self->state.idle;
+  auto wait = caf::timespan{idle.remaining(self->clock().now(), idle_timeout)};
+  if (wait.count() > 0 || busy) {
+    idle.arm();
+    self->delayed_send(self, wait.count() > 0 ? wait : idle_timeout, tick_atom_v);
+    return;
+  }
+  caf::anon_send(registry, idle_atom_v, key, self->address());
+}
+
 /// Installs what every keyed registry does on its own and its children's exits:
 /// - it stops its children whenever it stops (its supervisor's exit message, or an exception
 ///   escaping a handler). Children are monitored rather than linked: CAF 0.17 removes a link by
@@ -192,6 +250,13 @@ void supervise_children(Self* self, restart_limits limits, restart_mode mode, Re
                  key, caf::to_string(msg.reason), decision.backoff.count());
     restart(key, caf::timespan{decision.backoff});
   });
+}
+
+/// supervise_children for a lazy registry: the next request for a crashed child's key rebuilds
+/// it from the store.
+template <class Self>
+void supervise_children_lazily(Self* self, restart_limits limits) {
+  supervise_children(self, limits, restart_mode::lazy, [](const std::string&, caf::timespan) {});
 }
 
 /// The behaviour of a keyed registry: its own handlers first, then the ones every registry

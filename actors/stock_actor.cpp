@@ -220,12 +220,8 @@ caf::result<bool> delete_product(stock_actor self, const services_ptr& svc,
   });
 }
 
-/// Notes activity and makes sure an idle check is scheduled.
 void touch(stock_actor self, const services_ptr& svc) {
-  auto& idle = self->state.idle;
-  idle.touch(self->clock().now());
-  if (idle.arm())
-    self->delayed_send(self, svc->options.stock_idle_timeout, tick_atom_v);
+  note_activity(self, svc->options.stock_idle_timeout);
 }
 
 caf::behavior running(stock_actor self, services_ptr svc) {
@@ -348,16 +344,9 @@ caf::behavior running(stock_actor self, services_ptr svc) {
     [=](stay_atom) { self->state.retiring = false; },
     [=](tick_atom) {
       auto& st = self->state;
-      auto limit = svc->options.stock_idle_timeout;
-      auto wait = st.idle.remaining(self->clock().now(), limit);
       // Holds belong to orders still being placed: stay until they are settled.
-      if (wait.count() > 0 || !st.holds.empty() || st.retiring) {
-        st.idle.arm();
-        self->delayed_send(self, wait.count() > 0 ? caf::timespan{wait} : caf::timespan{limit},
-                           tick_atom_v);
-        return;
-      }
-      caf::anon_send(svc->stocks.get(), idle_atom_v, st.sku, self->address());
+      on_idle_tick(self, svc->options.stock_idle_timeout, !st.holds.empty() || st.retiring,
+                   svc->stocks.get(), st.sku);
     },
   };
 }
@@ -368,20 +357,9 @@ caf::behavior stock_impl(caf::stateful_actor<stock_state>* self, services_ptr sv
                          std::string sku, caf::timespan start_delay) {
   self->state.sku = std::move(sku);
   // Until the product is loaded, requests wait in the mailbox.
-  self->set_default_handler(caf::skip);
-  auto start = [self, svc] {
-    load(self, svc, [self, svc] {
-      self->set_default_handler(caf::print_and_drop);
-      self->become(running(self, svc));
-    });
-  };
-  if (start_delay.count() > 0)
-    self->delayed_send(self, start_delay, load_atom_v);
-  else
-    self->send(self, load_atom_v);
-  return {
-    [=](load_atom) { start(); },
-  };
+  return load_after(self, start_delay, [self, svc] {
+    load(self, svc, [self, svc] { serve(self, running(self, svc)); });
+  });
 }
 
 // -- the inventory supervisor ---------------------------------------------------------------

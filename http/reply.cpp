@@ -156,7 +156,7 @@ std::string fingerprint(std::string_view route, const order_request& r) {
 } // namespace
 
 std::string encode_order(const order& o, order_format format) {
-  return format == order_format::legacy ? wire::encode_legacy(o) : wire::encode(o);
+  return wire::render_order(o, format);
 }
 
 bool read_idempotency_key(const request& req, std::string_view route,
@@ -171,7 +171,7 @@ bool read_idempotency_key(const request& req, std::string_view route,
   }
   pr.idempotency_key = std::string{*key};
   pr.request_hash = fingerprint(route, fingerprinted);
-  pr.render_response = [format](const order& o) { return encode_order(o, format); };
+  pr.response_format = format;
   return true;
 }
 

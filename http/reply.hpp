@@ -96,7 +96,7 @@ std::string correlation_of(const request& req);
 // -- placements (POST /api/v1/orders, the legacy POST /order and the cart's checkout) ------------
 
 /// How an order is rendered: the v1 API, or the seed service's format.
-enum class order_format { v1, legacy };
+using wire::order_format;
 
 /// The JSON of `o` in `format`.
 std::string encode_order(const order& o, order_format format);

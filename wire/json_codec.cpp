@@ -1,4 +1,5 @@
 #include "wire/json_codec.hpp"
+#include "wire/order_format.hpp"
 
 #include <limits>
 
@@ -363,6 +364,10 @@ std::string encode(const order& o) {
 
 std::string encode_legacy(const order& o) {
   return dump(to_legacy_json(o));
+}
+
+std::string render_order(const order& o, order_format format) {
+  return format == order_format::legacy ? encode_legacy(o) : encode(o);
 }
 
 std::string encode_legacy_cancelled(const order& o) {

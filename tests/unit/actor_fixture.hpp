@@ -70,8 +70,9 @@ product make_product(const std::string& sku, int64_t available, int64_t price_ce
   return p;
 }
 
+/// The 201 body an idempotent placement stores (what a replay must answer byte for byte).
 std::string render(const order& o) {
-  return "{\"id\":\"" + o.id + "\",\"total_cents\":" + std::to_string(o.total_cents) + "}";
+  return wire::render_order(o, wire::order_format::v1);
 }
 
 placement_request make_placement(std::vector<requested_line> lines, std::string key = {},
@@ -82,7 +83,6 @@ placement_request make_placement(std::vector<requested_line> lines, std::string 
   req.request.lines = std::move(lines);
   req.idempotency_key = std::move(key);
   req.request_hash = std::move(hash);
-  req.render_response = render;
   return req;
 }
 

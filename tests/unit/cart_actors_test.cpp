@@ -68,7 +68,6 @@ struct cart_fixture : fixture {
 
   caf::expected<placement_result> checkout() {
     placement_request req;
-    req.render_response = render;
     return ask<placement_result>(carts(), checkout_atom_v, customer_id, req);
   }
 
