@@ -15,21 +15,25 @@ namespace orderd {
 
 /// A handle to a singleton actor that its supervisor may replace after a restart. Everyone
 /// holds the slot, never the actor, so messages always reach the current incarnation.
-class actor_slot {
+/// `Handle` is caf::actor, or a caf::typed_actor for an interface that is typed.
+template <class Handle>
+class basic_actor_slot {
 public:
-  caf::actor get() const {
+  Handle get() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return handle_;
   }
-  void set(caf::actor handle) {
+  void set(Handle handle) {
     std::lock_guard<std::mutex> guard{mtx_};
     handle_ = std::move(handle);
   }
 
 private:
   mutable std::mutex mtx_;
-  caf::actor handle_;
+  Handle handle_;
 };
+
+using actor_slot = basic_actor_slot<caf::actor>;
 
 /// A fixed-size group of interchangeable actors (store readers, HTTP bridges), picked round robin.
 class actor_group {

@@ -5,7 +5,8 @@
 
 namespace orderd {
 
-caf::behavior payment_impl(caf::stateful_actor<payment_state>* self, services_ptr svc) {
+payment_service::behavior_type
+payment_impl(payment_service::stateful_pointer<payment_state> self, services_ptr svc) {
   self->state.random.seed(svc->options.payment_seed);
   return {
     [=](charge_atom, const std::string& order_id, int64_t amount_cents,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/protocol.hpp"
@@ -31,6 +32,7 @@ struct payment_state {
   static inline const char* name = "payments";
 };
 
-caf::behavior payment_impl(caf::stateful_actor<payment_state>* self, services_ptr svc);
+payment_service::behavior_type
+payment_impl(payment_service::stateful_pointer<payment_state> self, services_ptr svc);
 
 } // namespace orderd

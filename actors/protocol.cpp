@@ -1,5 +1,7 @@
 #include "actors/protocol.hpp"
 
+#include <array>
+
 #include <caf/all.hpp>
 
 namespace orderd {
@@ -47,26 +49,31 @@ std::vector<short_line> short_lines_of(const caf::error& err) {
   return {};
 }
 
+namespace {
+
+/// Adds each of `Ts` to `cfg` under the name at the same position in `names`.
+template <class... Ts>
+void add_message_types(caf::actor_system_config& cfg,
+                       const std::array<const char*, sizeof...(Ts)>& names) {
+  size_t i = 0;
+  (cfg.add_message_type<Ts>(names[i++]), ...);
+}
+
+} // namespace
+
 void add_cluster_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<order_status>("orderd::order_status")
-    .add_message_type<short_line>("orderd::short_line")
-    .add_message_type<std::vector<short_line>>("std::vector<orderd::short_line>")
-    .add_message_type<supervisor_stats>("orderd::supervisor_stats")
-    .add_message_type<std::vector<supervisor_stats>>("std::vector<orderd::supervisor_stats>")
-    .add_message_type<stock_level>("orderd::stock_level")
-    .add_message_type<product>("orderd::product")
-    .add_message_type<product_details>("orderd::product_details")
-    .add_message_type<reservation>("orderd::reservation")
-    .add_message_type<change_origin>("orderd::change_origin")
-    .add_message_type<order>("orderd::order")
-    .add_message_type<order_request>("orderd::order_request")
-    .add_message_type<placement_request>("orderd::placement_request")
-    .add_message_type<placement_result>("orderd::placement_result")
-    .add_message_type<payment_result>("orderd::payment_result")
-    .add_message_type<cart>("orderd::cart")
-    .add_message_type<priced_cart>("orderd::priced_cart")
-    .add_message_type<customer_details>("orderd::customer_details")
-    .add_message_type<customer>("orderd::customer");
+  add_message_types<order_status, short_line, std::vector<short_line>, supervisor_stats,
+                    std::vector<supervisor_stats>, stock_level, product, product_details,
+                    reservation, change_origin, order, order_request, placement_request,
+                    placement_result, payment_result, cart, priced_cart, customer_details,
+                    customer>(
+    cfg, {"orderd::order_status", "orderd::short_line", "std::vector<orderd::short_line>",
+          "orderd::supervisor_stats", "std::vector<orderd::supervisor_stats>",
+          "orderd::stock_level", "orderd::product", "orderd::product_details",
+          "orderd::reservation", "orderd::change_origin", "orderd::order",
+          "orderd::order_request", "orderd::placement_request", "orderd::placement_result",
+          "orderd::payment_result", "orderd::cart", "orderd::priced_cart",
+          "orderd::customer_details", "orderd::customer"});
 }
 
 } // namespace orderd

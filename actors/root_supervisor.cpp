@@ -110,7 +110,7 @@ caf::behavior root_supervisor_impl(caf::stateful_actor<root_state>* self, servic
   add_child(self, "payments", [self, svc] {
     auto a = self->spawn<caf::linked>(payment_impl, svc);
     svc->payments.set(a);
-    return a;
+    return caf::actor_cast<caf::actor>(a);
   });
   add_child(self, "processor", [self, svc] {
     auto a = self->spawn<caf::linked>(processor_impl, svc);

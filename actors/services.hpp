@@ -12,6 +12,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/actor_slot.hpp"
+#include "actors/protocol/orders.hpp"
 #include "actors/order_views.hpp"
 #include "actors/runtime_options.hpp"
 #include "domain/notification.hpp"
@@ -51,7 +52,7 @@ struct services {
   actor_slot orders; ///< the order supervisor (order registry)
   actor_slot carts;  ///< the cart supervisor (customers and the cart registry)
   actor_slot processor;
-  actor_slot payments; ///< the payment service (the mock)
+  basic_actor_slot<payment_service> payments; ///< the payment service (the mock)
   actor_group bridges;
   actor_slot root;
   actor_slot bus;       ///< the in-process event bus

@@ -47,15 +47,7 @@ typename Inspector::result_type inspect(Inspector& f, priced_cart& x) {
   return f(caf::meta::type_name("priced_cart"), x.content, x.locked, x.lines, total, currency);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, customer_details& x) {
-  return f(caf::meta::type_name("customer_details"), x.name, x.email, x.phone, x.address);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, customer& x) {
-  return f(caf::meta::type_name("customer"), x.id, x.details, x.version, x.created_at,
-           x.updated_at);
-}
+ORDERD_INSPECT(customer_details, x.name, x.email, x.phone, x.address)
+ORDERD_INSPECT(customer, x.id, x.details, x.version, x.created_at, x.updated_at)
 
 } // namespace orderd

@@ -128,6 +128,14 @@ std::vector<short_line> short_lines_of(const caf::error& err);
 
 // -- serialization helpers -----------------------------------------------------------------------
 
+/// Defines the inspect() CAF serializes `type` with: its name, then the given members (as
+/// `x.member`) in order. Every member must be listed: a member left out does not cross nodes.
+#define ORDERD_INSPECT(type, ...)                                                                \
+  template <class Inspector>                                                                     \
+  typename Inspector::result_type inspect(Inspector& f, type& x) {                               \
+    return f(caf::meta::type_name(#type), __VA_ARGS__);                                          \
+  }
+
 /// Lets a `std::optional` member take part in an inspect() (CAF 0.17 knows only caf::optional):
 /// a presence flag, then the value when present.
 template <class T>
@@ -165,36 +173,13 @@ typename Inspector::result_type inspect(Inspector& f, optional_field<T>& x) {
 
 // Domain types that travel in messages of more than one interface.
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, supervisor_stats& x) {
-  return f(caf::meta::type_name("supervisor_stats"), x.name, x.live_children, x.restarts, x.escalations,
-           x.parent, x.slot, x.children);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, short_line& x) {
-  return f(caf::meta::type_name("short_line"), x.sku, x.requested, x.available);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, requested_line& x) {
-  return f(caf::meta::type_name("requested_line"), x.sku, x.quantity);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_line& x) {
-  return f(caf::meta::type_name("order_line"), x.sku, x.quantity, x.unit_price_cents);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order& x) {
-  return f(caf::meta::type_name("order"), x.id, x.customer_id, x.customer_email, x.status,
-           x.lines, x.total_cents, x.currency, x.created_at, x.updated_at, x.cancel_reason);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_request& x) {
-  return f(caf::meta::type_name("order_request"), x.customer_id, x.customer_email, x.lines);
-}
+ORDERD_INSPECT(supervisor_stats, x.name, x.live_children, x.restarts, x.escalations, x.parent,
+               x.slot, x.children)
+ORDERD_INSPECT(short_line, x.sku, x.requested, x.available)
+ORDERD_INSPECT(requested_line, x.sku, x.quantity)
+ORDERD_INSPECT(order_line, x.sku, x.quantity, x.unit_price_cents)
+ORDERD_INSPECT(order, x.id, x.customer_id, x.customer_email, x.status, x.lines, x.total_cents,
+               x.currency, x.created_at, x.updated_at, x.cancel_reason)
+ORDERD_INSPECT(order_request, x.customer_id, x.customer_email, x.lines)
 
 } // namespace orderd

@@ -42,21 +42,10 @@ struct relay_status {
 //   (unsub_atom, std::string pattern)             -> bool
 //   delivers (event_atom, event_record) to each subscriber whose topic pattern matches the type
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, publish_ack& x) {
-  return f(caf::meta::type_name("publish_ack"), x.confirmed, x.error);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, relay_status& x) {
-  return f(caf::meta::type_name("relay_status"), x.publisher, x.state, x.backlog, x.published,
-           x.failures, x.last_error);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, event_record& x) {
-  return f(caf::meta::type_name("event_record"), x.id, x.type, x.aggregate, x.occurred_at,
-           x.correlation_id, x.payload, x.seq);
-}
+ORDERD_INSPECT(publish_ack, x.confirmed, x.error)
+ORDERD_INSPECT(relay_status, x.publisher, x.state, x.backlog, x.published, x.failures,
+               x.last_error)
+ORDERD_INSPECT(event_record, x.id, x.type, x.aggregate, x.occurred_at, x.correlation_id, x.payload,
+               x.seq)
 
 } // namespace orderd

@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
 #include "actors/protocol/common.hpp"
 #include "domain/cart.hpp"
 #include "domain/order.hpp"
@@ -84,11 +87,8 @@ struct payment_result {
 //   (charge_atom, order_id, int64 amount_cents, currency) -> payment_result  after the latency;
 //     charges are recorded by order id: charging an order again answers the recorded outcome
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, cart& x) {
-  return f(caf::meta::type_name("cart"), x.customer_id, x.lines, x.status, x.short_lines,
-           x.version, x.created_at, x.updated_at);
-}
+ORDERD_INSPECT(cart, x.customer_id, x.lines, x.status, x.short_lines, x.version, x.created_at,
+               x.updated_at)
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, placement_request& x) {
@@ -97,16 +97,13 @@ typename Inspector::result_type inspect(Inspector& f, placement_request& x) {
            x.request_hash, x.response_format, x.correlation_id, x.message_id, cart_after);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, placement_result& x) {
-  return f(caf::meta::type_name("placement_result"), x.replayed, x.placed, x.replay_status,
-           x.replay_body);
-}
+/// The payment service (the mock), typed: a charge is the only request it takes from others;
+/// (tick_atom, order_id) is its own timer for a charge that completes.
+using payment_service = caf::typed_actor<
+  caf::replies_to<charge_atom, std::string, int64_t, std::string>::with<payment_result>,
+  caf::reacts_to<tick_atom, std::string>>;
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, payment_result& x) {
-  return f(caf::meta::type_name("payment_result"), x.order_id, x.succeeded, x.reason,
-           x.correlation_id, x.message_id);
-}
+ORDERD_INSPECT(placement_result, x.replayed, x.placed, x.replay_status, x.replay_body)
+ORDERD_INSPECT(payment_result, x.order_id, x.succeeded, x.reason, x.correlation_id, x.message_id)
 
 } // namespace orderd

@@ -49,34 +49,13 @@ struct change_origin {
 //                                                 (conflict if it exists)
 //   (crash_atom, sku)                             -> fault injection
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stock_level& x) {
-  return f(caf::meta::type_name("stock_level"), x.sku, x.available, x.reserved, x.sold,
-           x.version);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, product& x) {
-  return f(caf::meta::type_name("product"), x.sku, x.name, x.description, x.category,
-           x.price_cents, x.currency, x.available, x.reserved, x.sold, x.low_stock_threshold,
-           x.version, x.created_at, x.updated_at);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, product_details& x) {
-  return f(caf::meta::type_name("product_details"), x.name, x.description, x.category,
-           x.price_cents, x.currency, x.low_stock_threshold);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, reservation& x) {
-  return f(caf::meta::type_name("reservation"), x.sku, x.quantity, x.unit_price_cents,
-           x.currency);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, change_origin& x) {
-  return f(caf::meta::type_name("change_origin"), x.correlation_id, x.message_id);
-}
+ORDERD_INSPECT(stock_level, x.sku, x.available, x.reserved, x.sold, x.version)
+ORDERD_INSPECT(product, x.sku, x.name, x.description, x.category, x.price_cents, x.currency,
+               x.available, x.reserved, x.sold, x.low_stock_threshold, x.version, x.created_at,
+               x.updated_at)
+ORDERD_INSPECT(product_details, x.name, x.description, x.category, x.price_cents, x.currency,
+               x.low_stock_threshold)
+ORDERD_INSPECT(reservation, x.sku, x.quantity, x.unit_price_cents, x.currency)
+ORDERD_INSPECT(change_origin, x.correlation_id, x.message_id)
 
 } // namespace orderd

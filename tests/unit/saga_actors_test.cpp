@@ -60,8 +60,13 @@ struct saga_fixture : fixture {
     return o ? o->cancel_reason : std::string{"<missing>"};
   }
 
+  /// The payment service as a dynamically typed handle, for the fixture's submit/ask helpers.
+  caf::actor payment_service_actor() {
+    return caf::actor_cast<caf::actor>(svc->payments.get());
+  }
+
   payment_state& payments() {
-    return state_of<payment_state>(svc->payments.get());
+    return deref<payment_service::stateful_base<payment_state>>(svc->payments.get()).state;
   }
 };
 
@@ -185,9 +190,9 @@ CAF_TEST(a new order moves when its grace period ends without waiting for the pe
 
 CAF_TEST(the mock charges an order once however often it is asked) {
   boot(saga_options(1.0));
-  auto first = submit<payment_result>(svc->payments.get(), charge_atom_v, std::string{"o-1"},
+  auto first = submit<payment_result>(payment_service_actor(), charge_atom_v, std::string{"o-1"},
                                       int64_t{300}, std::string{"USD"});
-  auto second = submit<payment_result>(svc->payments.get(), charge_atom_v, std::string{"o-1"},
+  auto second = submit<payment_result>(payment_service_actor(), charge_atom_v, std::string{"o-1"},
                                        int64_t{300}, std::string{"USD"});
   settle();
   CAF_CHECK(!reply(first)); // still "at the provider"
@@ -195,7 +200,7 @@ CAF_TEST(the mock charges an order once however often it is asked) {
   CAF_REQUIRE(reply(first));
   CAF_REQUIRE(reply(second));
   CAF_CHECK(reply(first)->succeeded && reply(second)->succeeded);
-  auto again = ask<payment_result>(svc->payments.get(), charge_atom_v, std::string{"o-1"},
+  auto again = ask<payment_result>(payment_service_actor(), charge_atom_v, std::string{"o-1"},
                                    int64_t{300}, std::string{"USD"});
   CAF_REQUIRE(again);
   CAF_CHECK(again->succeeded);
