@@ -189,14 +189,9 @@ class Orderd:
             if match:
                 self.port = int(match.group("port"))
                 break
-            if self.proc.poll() is not None:
-                self.expected_exit = True
-                raise ServerError(f"orderd exited with code {self.proc.returncode} before "
-                                  f"logging 'listening on http://HOST:PORT'\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise ServerError(f"orderd logged no 'listening on http://HOST:PORT' line "
-                                  f"within {timeout:.0f} s\n{self.log_tail()}")
+            self._fail_if_exited_or_late(
+                deadline, "logging 'listening on http://HOST:PORT'",
+                f"orderd logged no 'listening on http://HOST:PORT' line within {timeout:.0f} s")
             time.sleep(0.05)
         last = None
         while True:
@@ -207,15 +202,21 @@ class Orderd:
                 last = resp.describe()
             except OSError as e:
                 last = repr(e)
-            if self.proc.poll() is not None:
-                self.expected_exit = True
-                raise ServerError(f"orderd exited with code {self.proc.returncode} before "
-                                  f"/ready answered 200 (last: {last})\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise ServerError(f"GET /ready did not answer 200 within {timeout:.0f} s "
-                                  f"(last: {last})\n{self.log_tail()}")
+            self._fail_if_exited_or_late(
+                deadline, f"/ready answered 200 (last: {last})",
+                f"GET /ready did not answer 200 within {timeout:.0f} s (last: {last})")
             time.sleep(0.1)
+
+    def _fail_if_exited_or_late(self, deadline, exited_before, too_late):
+        """Raises ServerError with the log's tail if orderd has exited ("orderd exited with code
+        N before `exited_before`") or, killing it, if `deadline` has passed (`too_late`)."""
+        if self.proc.poll() is not None:
+            self.expected_exit = True
+            raise ServerError(f"orderd exited with code {self.proc.returncode} before "
+                              f"{exited_before}\n{self.log_tail()}")
+        if time.monotonic() > deadline:
+            self.kill()
+            raise ServerError(f"{too_late}\n{self.log_tail()}")
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -413,6 +414,7 @@ class OrderdTestCase(unittest.TestCase):
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)
         self.servers = []
+        self.server = None  # set by start()
         # Clean-ups run last-in first-out: first reap processes, then report and delete.
         self.addCleanup(self._report_and_remove_tmp)
         self.addCleanup(self._reap_servers)
@@ -428,6 +430,11 @@ class OrderdTestCase(unittest.TestCase):
         self.servers.append(server)
         server.start(wait=wait)
         return server
+
+    def start(self, *args):
+        """Starts the test's one orderd with `args` and keeps it as `self.server`."""
+        self.server = self.start_server(*args)
+        return self.server
 
     def _reap_servers(self):
         crashed = [s for s in self.servers if s.crashed()]

@@ -23,14 +23,6 @@ def short_lines(problem):
 
 
 class OrdersTest(OrderdTestCase):
-    def setUp(self):
-        super().setUp()
-        self.server = None
-
-    def start(self, *args):
-        self.server = self.start_server(*args)
-        return self.server
-
     def assert_order(self, order, customer_id, email, lines, status="PENDING", currency="USD"):
         """`lines`: [(sku, quantity, unit_price_cents)]."""
         missing = ORDER_FIELDS - set(order)
