@@ -20,7 +20,6 @@
 using namespace orderd::resilience;
 using orderd::test::error_of;
 using namespace std::chrono_literals;
-using std::chrono::milliseconds;
 
 namespace {
 
