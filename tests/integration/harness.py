@@ -507,6 +507,28 @@ class OrderdTestCase(unittest.TestCase):
     def get_product(self, server, sku):
         return self.assert_json(server.get(f"/api/v1/products/{sku}"), 200)
 
+    def assert_each_refused(self, server, path, cases, status=400):
+        """POSTs every case of `cases` (label -> JSON body, or bytes sent as they are) to `path`
+        and asserts a problem `status` for each, one subtest per label."""
+        for label, body in cases.items():
+            with self.subTest(label):
+                resp = server.post(path, raw=body) if isinstance(body, bytes) else \
+                    server.post(path, body)
+                self.assert_problem(resp, status)
+
+    def assert_stock_matches_orders(self, server, initial, orders, holding, holders):
+        """For every SKU of `initial` (SKU -> units stocked): reserved == the quantity `orders`
+        in a status of `holding` hold of it (`holders` names them in the message), and
+        available + reserved == the units stocked."""
+        for sku, qty in initial.items():
+            held = sum(i["quantity"] for o in orders if o["status"] in holding
+                       for i in o["items"] if i["sku"] == sku)
+            available, reserved = self.stock(server, sku)
+            self.assertEqual(reserved, held, f"{sku}: reserved {reserved} != {held} held by "
+                                             f"{holders}")
+            self.assertEqual(available + reserved, qty,
+                             f"{sku}: available {available} + reserved {reserved} != {qty}")
+
     def stock(self, server, sku):
         """(available, reserved) of a product."""
         p = self.get_product(server, sku)
