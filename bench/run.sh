@@ -142,7 +142,7 @@ mkdir -p "$tmp/results"
 start_orderd() {
   spawn_orderd "$1" "$2" 3600 30 "${@:3}"
   "${TOOL[@]}" wait-ready "$url"
-  log "orderd (pid $orderd_pid) listening on $url; data in $data"
+  log "orderd (pid $orderd_pid) listening on $url; data in $1"
 }
 start_orderd "$tmp/data" "$tmp/orderd.log"
 
