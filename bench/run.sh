@@ -27,13 +27,8 @@
 # BENCH_COMMIT (what to report as the commit when the tree is not a git checkout).
 set -euo pipefail
 
-BENCH=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$BENCH/.." && pwd)
-WRK=${WRK:-wrk}
-PYTHON=${PYTHON:-python3}
-TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
 # shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
+source "$(dirname "$0")/lib.sh" bench
 
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 command_line="bench/run.sh $*"
@@ -67,9 +62,6 @@ else
   duration=${duration:-10}; skus=${skus:-1000}; store_seconds=5
 fi
 pause=$((quick ? 0 : 2))  # seconds between scenarios, so one's tail does not spill into the next
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
 
 for tool in "$WRK" "$PYTHON" curl; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (scripts/deps.sh installs it)"
@@ -148,17 +140,9 @@ log "$started, commit $commit, load average $loadavg_start, $(nproc) cores"
 mkdir -p "$tmp/results"
 # start_orderd DATA_DIR LOG [FLAGS...]: starts orderd, waits until it is ready, sets $url.
 start_orderd() {
-  local data=$1 logfile=$2
-  shift 2
-  mkdir -p "$data"
-  "$orderd" --host 127.0.0.1 --port 0 --data-dir "$data" --grace-period 3600 \
-    "${orderd_args[@]}" "$@" >"$logfile" 2>&1 &
-  orderd_pid=$!
-  local port
-  port=$(logged_port "$logfile" "$orderd_pid" 30) || die "orderd did not start"
-  url="http://127.0.0.1:$port"
+  spawn_orderd "$1" "$2" 3600 30 "${@:3}"
   "${TOOL[@]}" wait-ready "$url"
-  log "orderd (pid $orderd_pid) listening on $url; data in $data"
+  log "orderd (pid $orderd_pid) listening on $url; data in $1"
 }
 start_orderd "$tmp/data" "$tmp/orderd.log"
 

@@ -16,13 +16,8 @@
 # Prints a summary and writes bench/results/scale-<timestamp>.json.
 set -euo pipefail
 
-BENCH=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$BENCH/.." && pwd)
-WRK=${WRK:-wrk}
-PYTHON=${PYTHON:-python3}
-TOOL=("$PYTHON" "$BENCH/tools/benchtool.py")
 # shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
+source "$(dirname "$0")/lib.sh" scale
 
 orders=1000000 build=1 keep=0 orderd="" actors=20000 skus=1000
 orderd_args=()
@@ -39,8 +34,6 @@ while (($#)); do
   esac
   shift
 done
-log() { printf 'scale: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
 
 build_dir=${BENCH_BUILD_DIR:-$REPO/build/release}
 if ((build)) && [[ -z "$orderd" ]]; then
@@ -50,12 +43,12 @@ orderd=${orderd:-$build_dir/app/orderd}
 [[ -x "$orderd" ]] || die "no orderd binary at $orderd"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/orderd-scale.XXXXXX")
-pid="" url="" ready_ms=0
+orderd_pid="" url="" ready_ms=0
 stop() {
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=""
+  [[ -n "$orderd_pid" ]] || return 0
+  kill -TERM "$orderd_pid" 2>/dev/null || true
+  wait "$orderd_pid" 2>/dev/null || true
+  orderd_pid=""
 }
 cleanup() {
   local status=$?
@@ -65,24 +58,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start DATA LOG [FLAGS...]: starts orderd and waits for /ready; sets $pid, $url and $ready_ms
-# (from the process start to the first 200 from /ready).
+# start DATA LOG [FLAGS...]: starts orderd and waits for /ready; sets $orderd_pid, $url and
+# $ready_ms (from the process start to the first 200 from /ready).
 start() {
-  local data=$1 logfile=$2
-  shift 2
-  mkdir -p "$data"
   local t0
   t0=$(date +%s%N)
-  "$orderd" --host 127.0.0.1 --port 0 --data-dir "$data" --grace-period 86400 \
-    "${orderd_args[@]}" "$@" >"$logfile" 2>&1 &
-  pid=$!
-  local port
-  port=$(logged_port "$logfile" "$pid" 60) || die "orderd did not start"
-  url="http://127.0.0.1:$port"
+  spawn_orderd "$1" "$2" 86400 60 "${@:3}"
   "${TOOL[@]}" wait-ready "$url" --timeout 120
   ready_ms=$((($(date +%s%N) - t0) / 1000000))
 }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$orderd_pid/status"; }
 
 # -- 1. actor cost ------------------------------------------------------------------------------
 start "$tmp/actors" "$tmp/actors.log" --order-idle-timeout-ms 3600000 \

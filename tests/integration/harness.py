@@ -189,14 +189,9 @@ class Orderd:
             if match:
                 self.port = int(match.group("port"))
                 break
-            if self.proc.poll() is not None:
-                self.expected_exit = True
-                raise ServerError(f"orderd exited with code {self.proc.returncode} before "
-                                  f"logging 'listening on http://HOST:PORT'\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise ServerError(f"orderd logged no 'listening on http://HOST:PORT' line "
-                                  f"within {timeout:.0f} s\n{self.log_tail()}")
+            self._fail_if_exited_or_late(
+                deadline, "logging 'listening on http://HOST:PORT'",
+                f"orderd logged no 'listening on http://HOST:PORT' line within {timeout:.0f} s")
             time.sleep(0.05)
         last = None
         while True:
@@ -207,15 +202,21 @@ class Orderd:
                 last = resp.describe()
             except OSError as e:
                 last = repr(e)
-            if self.proc.poll() is not None:
-                self.expected_exit = True
-                raise ServerError(f"orderd exited with code {self.proc.returncode} before "
-                                  f"/ready answered 200 (last: {last})\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise ServerError(f"GET /ready did not answer 200 within {timeout:.0f} s "
-                                  f"(last: {last})\n{self.log_tail()}")
+            self._fail_if_exited_or_late(
+                deadline, f"/ready answered 200 (last: {last})",
+                f"GET /ready did not answer 200 within {timeout:.0f} s (last: {last})")
             time.sleep(0.1)
+
+    def _fail_if_exited_or_late(self, deadline, exited_before, too_late):
+        """Raises ServerError with the log's tail if orderd has exited ("orderd exited with code
+        N before `exited_before`") or, killing it, if `deadline` has passed (`too_late`)."""
+        if self.proc.poll() is not None:
+            self.expected_exit = True
+            raise ServerError(f"orderd exited with code {self.proc.returncode} before "
+                              f"{exited_before}\n{self.log_tail()}")
+        if time.monotonic() > deadline:
+            self.kill()
+            raise ServerError(f"{too_late}\n{self.log_tail()}")
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -413,6 +414,7 @@ class OrderdTestCase(unittest.TestCase):
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)
         self.servers = []
+        self.server = None  # set by start()
         # Clean-ups run last-in first-out: first reap processes, then report and delete.
         self.addCleanup(self._report_and_remove_tmp)
         self.addCleanup(self._reap_servers)
@@ -428,6 +430,11 @@ class OrderdTestCase(unittest.TestCase):
         self.servers.append(server)
         server.start(wait=wait)
         return server
+
+    def start(self, *args):
+        """Starts the test's one orderd with `args` and keeps it as `self.server`."""
+        self.server = self.start_server(*args)
+        return self.server
 
     def _reap_servers(self):
         crashed = [s for s in self.servers if s.crashed()]
@@ -499,6 +506,28 @@ class OrderdTestCase(unittest.TestCase):
 
     def get_product(self, server, sku):
         return self.assert_json(server.get(f"/api/v1/products/{sku}"), 200)
+
+    def assert_each_refused(self, server, path, cases, status=400):
+        """POSTs every case of `cases` (label -> JSON body, or bytes sent as they are) to `path`
+        and asserts a problem `status` for each, one subtest per label."""
+        for label, body in cases.items():
+            with self.subTest(label):
+                resp = server.post(path, raw=body) if isinstance(body, bytes) else \
+                    server.post(path, body)
+                self.assert_problem(resp, status)
+
+    def assert_stock_matches_orders(self, server, initial, orders, holding, holders):
+        """For every SKU of `initial` (SKU -> units stocked): reserved == the quantity `orders`
+        in a status of `holding` hold of it (`holders` names them in the message), and
+        available + reserved == the units stocked."""
+        for sku, qty in initial.items():
+            held = sum(i["quantity"] for o in orders if o["status"] in holding
+                       for i in o["items"] if i["sku"] == sku)
+            available, reserved = self.stock(server, sku)
+            self.assertEqual(reserved, held, f"{sku}: reserved {reserved} != {held} held by "
+                                             f"{holders}")
+            self.assertEqual(available + reserved, qty,
+                             f"{sku}: available {available} + reserved {reserved} != {qty}")
 
     def stock(self, server, sku):
         """(available, reserved) of a product."""

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import unittest
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
                       "rabbitmq.sh")
@@ -50,6 +51,19 @@ class RabbitMQError(AssertionError):
 def installed():
     """Whether the RabbitMQ server the script needs is installed."""
     return os.access("/usr/lib/rabbitmq/bin/rabbitmq-server", os.X_OK)
+
+
+def start_module_node(**tools):
+    """The setUpModule of a test module that needs a broker: skips the module unless
+    rabbitmq-server is installed, checks that every tool (name=path, passed to run.py as --name)
+    is an executable, then starts a fresh node and returns it."""
+    if not installed():
+        raise unittest.SkipTest("rabbitmq-server is not installed (scripts/deps.sh installs it)")
+    for name, path in tools.items():
+        if not (path and os.access(path, os.X_OK)):
+            raise RabbitMQError(f"no {name} tool: pass --{name.replace('_', '-')} PATH to run.py "
+                                "(ctest does, from the build tree)")
+    return RabbitMQNode().start(fresh=True)
 
 
 def _port_free(port):

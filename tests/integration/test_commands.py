@@ -19,7 +19,7 @@ import unittest
 import uuid
 
 from harness import OrderdTestCase, order_body, poll_until, random_id
-from rabbitmq_fixture import RabbitMQError, RabbitMQNode, installed
+from rabbitmq_fixture import start_module_node
 from test_events import Tail
 
 AMQP_TAIL = os.environ.get("ORDERD_AMQP_TAIL", "")
@@ -30,13 +30,7 @@ NODE = None
 
 def setUpModule():
     global NODE
-    if not installed():
-        raise unittest.SkipTest("rabbitmq-server is not installed (scripts/deps.sh installs it)")
-    for name, path in (("amqp_tail", AMQP_TAIL), ("amqp_send", AMQP_SEND)):
-        if not (path and os.access(path, os.X_OK)):
-            raise RabbitMQError(f"no {name} tool: pass --{name.replace('_', '-')} PATH to run.py "
-                                "(ctest does, from the build tree)")
-    NODE = RabbitMQNode().start(fresh=True)
+    NODE = start_module_node(amqp_tail=AMQP_TAIL, amqp_send=AMQP_SEND)
 
 
 def tearDownModule():
@@ -66,6 +60,15 @@ class CommandsTestCase(OrderdTestCase):
             "--node-id", self.node_id, "--admin-token", TOKEN, "--enable-fault-injection",
             "--inbound-retry-delays-ms", "100,200", "--inbound-max-attempts", "3",
             *args, data_dir=data_dir)
+
+    def start_consuming(self, stocked, *args):
+        """start_orderd(*args), creates the products of `stocked` (SKU -> available) and waits
+        until the command consumer is connected."""
+        s = self.start_orderd(*args)
+        for sku, available in stocked.items():
+            self.create_product(s, sku, available)
+        self.wait_consuming(s)
+        return s
 
     def wait_consuming(self, server):
         def consuming():
@@ -129,10 +132,7 @@ class CommandsTestCase(OrderdTestCase):
 
 class InventoryCommandsTest(CommandsTestCase):
     def test_adjust_applies_once_per_message_id(self):
-        s = self.start_orderd()
-        self.create_product(s, "INV-A", 10)
-        self.create_product(s, "INV-B", 10)
-        self.wait_consuming(s)
+        s = self.start_consuming({"INV-A": 10, "INV-B": 10})
         m1, m2, m3, m4 = mid(), mid(), mid(), mid()
         self.send(("inventory.adjust", {"sku": "INV-A", "delta": 5}, m1),
                   ("inventory.adjust", {"sku": "INV-A", "delta": 5}, m1),  # a duplicate
@@ -151,9 +151,7 @@ class InventoryCommandsTest(CommandsTestCase):
         self.assertEqual(self.dead_letters(s), {})
 
     def test_refused_adjustments_are_dead_lettered_with_the_reason(self):
-        s = self.start_orderd()
-        self.create_product(s, "INV-C", 3)
-        self.wait_consuming(s)
+        s = self.start_consuming({"INV-C": 3})
         unknown, too_much, fine = mid(), mid(), mid()
         self.send(("inventory.adjust", {"sku": "NO-SUCH-SKU", "delta": 1}, unknown),
                   ("inventory.adjust", {"sku": "INV-C", "delta": -5}, too_much),
@@ -172,9 +170,7 @@ class InventoryCommandsTest(CommandsTestCase):
 
 class OrderCommandsTest(CommandsTestCase):
     def test_place_and_cancel_publish_their_outcome_once(self):
-        s = self.start_orderd()
-        self.create_product(s, "PL-A", 5)
-        self.wait_consuming(s)
+        s = self.start_consuming({"PL-A": 5})
         place, short, unknown = mid(), mid(), mid()
         good = order_body([("PL-A", 2)], "cust-cmd")
         self.send(("order.place", good, place, {"correlation_id": "corr-ok"}),
@@ -234,10 +230,8 @@ class PaymentResultTest(CommandsTestCase):
 
     def test_payment_results_settle_processing_orders_once(self):
         # External payments: the orders wait PROCESSING until another service reports.
-        s = self.start_orderd("--payments", "external", "--grace-period", "0.2",
-                              "--processor-interval-ms", "100")
-        self.create_product(s, "PAY-A", 10)
-        self.wait_consuming(s)
+        s = self.start_consuming({"PAY-A": 10}, "--payments", "external", "--grace-period", "0.2",
+                                 "--processor-interval-ms", "100")
         paid = self.place_order(s, [("PAY-A", 2)], "cust-pay")["id"]
         declined = self.place_order(s, [("PAY-A", 3)], "cust-pay")["id"]
         self.wait_status(s, paid, "PROCESSING")
@@ -293,9 +287,7 @@ class PaymentResultTest(CommandsTestCase):
 
 class DeadLetterTest(CommandsTestCase):
     def test_poison_goes_to_the_dlq_and_the_rest_keeps_flowing(self):
-        s = self.start_orderd()
-        self.create_product(s, "PO-A", 1)
-        self.wait_consuming(s)
+        s = self.start_consuming({"PO-A": 1})
         not_json, no_delta, fine = mid(), mid(), mid()
         self.send(("inventory.adjust", {"sku": "PO-A", "delta": 1}, None),  # no message id
                   ("order.place", "this is not json", not_json),
@@ -314,9 +306,7 @@ class DeadLetterTest(CommandsTestCase):
         self.assertEqual(set(self.dead_letters(s)), set(letters))
 
     def test_failing_commands_are_retried_then_dead_lettered_and_replayed(self):
-        s = self.start_orderd()
-        self.create_product(s, "RT-A", 0)
-        self.wait_consuming(s)
+        s = self.start_consuming({"RT-A": 0})
         fault = {"target": "commands", "key": "3"}
         headers = {"Authorization": f"Bearer {TOKEN}"}
         self.assert_json(s.post("/api/v1/admin/faults", fault, headers=headers), 202)
@@ -384,9 +374,7 @@ class DeadLetterTest(CommandsTestCase):
 
 class RedeliveryTest(CommandsTestCase):
     def test_kill_9_mid_stream_applies_every_command_exactly_once(self):
-        s = self.start_orderd("--amqp-prefetch", "200")
-        self.create_product(s, "KD-A", 0)
-        self.wait_consuming(s)
+        s = self.start_consuming({"KD-A": 0}, "--amqp-prefetch", "200")
         total = 3000
         self.send(*[("inventory.adjust", {"sku": "KD-A", "delta": 1}, mid())
                     for _ in range(total)])

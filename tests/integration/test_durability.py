@@ -14,14 +14,8 @@ class DurabilityTest(OrderdTestCase):
     def check_stock_matches_orders(self, server, initial):
         """available + reserved == initial, reserved == quantities of the open orders."""
         orders = self.list_all(server, "/api/v1/orders", limit=100)
-        for sku, qty in initial.items():
-            held = sum(i["quantity"] for o in orders if o["status"] in ("PENDING", "PROCESSING")
-                       for i in o["items"] if i["sku"] == sku)
-            available, reserved = self.stock(server, sku)
-            self.assertEqual(reserved, held, f"{sku}: reserved {reserved} != {held} held by "
-                                             f"open orders")
-            self.assertEqual(available + reserved, qty,
-                             f"{sku}: available {available} + reserved {reserved} != {qty}")
+        self.assert_stock_matches_orders(server, initial, orders, ("PENDING", "PROCESSING"),
+                                         "open orders")
         return orders
 
     def test_acknowledged_orders_survive_kill_9(self):

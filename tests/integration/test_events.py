@@ -24,7 +24,7 @@ import time
 import unittest
 
 from harness import OrderdTestCase, order_body, poll_until, random_id, run_parallel
-from rabbitmq_fixture import RabbitMQError, RabbitMQNode, installed
+from rabbitmq_fixture import start_module_node
 
 AMQP_TAIL = os.environ.get("ORDERD_AMQP_TAIL", "")
 NODE = None  # the module's broker
@@ -32,12 +32,7 @@ NODE = None  # the module's broker
 
 def setUpModule():
     global NODE
-    if not installed():
-        raise unittest.SkipTest("rabbitmq-server is not installed (scripts/deps.sh installs it)")
-    if not (AMQP_TAIL and os.access(AMQP_TAIL, os.X_OK)):
-        raise RabbitMQError("no amqp_tail tool: pass --amqp-tail PATH to run.py "
-                            "(ctest does, from the build tree)")
-    NODE = RabbitMQNode().start(fresh=True)
+    NODE = start_module_node(amqp_tail=AMQP_TAIL)
 
 
 def tearDownModule():

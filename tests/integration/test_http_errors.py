@@ -12,14 +12,6 @@ def allowed(resp):
 
 
 class HttpErrorsTest(OrderdTestCase):
-    def setUp(self):
-        super().setUp()
-        self.server = None
-
-    def start(self, *args):
-        self.server = self.start_server(*args)
-        return self.server
-
     def test_health_and_ready(self):
         s = self.start()
         self.assert_status(s.get("/health"), 200)

@@ -18,14 +18,6 @@ def legacy_body(items, customer_id="legacy-1"):
 
 
 class LegacyApiTest(OrderdTestCase):
-    def setUp(self):
-        super().setUp()
-        self.server = None
-
-    def start(self, *args):
-        self.server = self.start_server(*args)
-        return self.server
-
     def legacy_order(self, items, customer_id="legacy-1"):
         resp = self.server.post("/order", legacy_body(items, customer_id))
         order = self.assert_json(resp, 201)

@@ -51,9 +51,7 @@ class ProductsTest(OrderdTestCase):
             "JSON array": b"[1, 2, 3]",
             "JSON string": b'"hello"',
         }
-        for label, raw in cases.items():
-            with self.subTest(label):
-                self.assert_problem(self.server.post("/api/v1/products", raw=raw), 400)
+        self.assert_each_refused(self.server, "/api/v1/products", cases)
         bad_bodies = {
             "missing sku": {k: v for k, v in good.items() if k != "sku"},
             "missing name": {k: v for k, v in good.items() if k != "name"},
@@ -72,9 +70,7 @@ class ProductsTest(OrderdTestCase):
             "name as number": dict(good, name=42),
             "name null": dict(good, name=None),
         }
-        for label, body in bad_bodies.items():
-            with self.subTest(label):
-                self.assert_problem(self.server.post("/api/v1/products", body), 400)
+        self.assert_each_refused(self.server, "/api/v1/products", bad_bodies)
         self.assertEqual(self.list_all(self.server, "/api/v1/products"), [],
                          "a refused create must not create anything")
 

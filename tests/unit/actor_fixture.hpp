@@ -248,4 +248,33 @@ struct fixture : test_coordinator_fixture<> {
   }
 };
 
+using event_list = std::shared_ptr<std::vector<event_record>>;
+
+/// Collects the events it is sent into `out`.
+caf::behavior event_collector(caf::event_based_actor*, event_list out) {
+  return {
+    [=](event_atom, const event_record& e) { out->push_back(e); },
+  };
+}
+
+/// The fixture with subscribe(): test actors listening on the bus, stopped with the test.
+struct bus_fixture : fixture {
+  std::vector<caf::actor> helpers; ///< actors the test spawned; stopped before the tree
+
+  ~bus_fixture() override {
+    for (auto& h : helpers)
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  }
+
+  /// Events of types matching `pattern`, as the bus delivers them.
+  event_list subscribe(const std::string& pattern) {
+    auto out = std::make_shared<std::vector<event_record>>();
+    auto c = sys.spawn(event_collector, out);
+    helpers.push_back(c);
+    auto ok = ask<bool>(svc->bus.get(), subscribe_atom_v, pattern, c);
+    CAF_REQUIRE(ok && *ok);
+    return out;
+  }
+};
+
 } // namespace

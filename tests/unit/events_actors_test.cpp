@@ -55,14 +55,6 @@ caf::behavior fake_publisher(caf::event_based_actor* self, std::shared_ptr<fake_
   };
 }
 
-using event_list = std::shared_ptr<std::vector<event_record>>;
-
-caf::behavior collector(caf::event_based_actor*, event_list out) {
-  return {
-    [=](event_atom, const event_record& e) { out->push_back(e); },
-  };
-}
-
 using strings = std::vector<std::string>;
 
 strings types_of(const std::vector<event_record>& events) {
@@ -98,30 +90,14 @@ runtime_options quiet_relay() {
   return opts;
 }
 
-struct events_fixture : fixture {
+struct events_fixture : bus_fixture {
   std::shared_ptr<fake_broker> broker = std::make_shared<fake_broker>();
-  std::vector<caf::actor> helpers;
-
-  ~events_fixture() override {
-    for (auto& h : helpers)
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-  }
 
   void boot_with_fake_broker(runtime_options opts = quiet_relay()) {
     publisher = [b = broker](caf::event_based_actor* parent) {
       return parent->spawn<caf::linked>(fake_publisher, b);
     };
     boot(opts);
-  }
-
-  /// Events of types matching `pattern`, as the bus delivers them.
-  event_list subscribe(const std::string& pattern) {
-    auto out = std::make_shared<std::vector<event_record>>();
-    auto c = sys.spawn(collector, out);
-    helpers.push_back(c);
-    auto ok = ask<bool>(svc->bus.get(), subscribe_atom_v, pattern, c);
-    CAF_REQUIRE(ok && *ok);
-    return out;
   }
 
   placement_request placement(std::vector<requested_line> lines, std::string correlation) {
@@ -396,7 +372,7 @@ CAF_TEST(bus subscribers receive the types their pattern matches once each) {
   boot(quiet_relay());
   auto orders_only = subscribe("order.*");
   auto everything = std::make_shared<std::vector<event_record>>();
-  auto c = sys.spawn(collector, everything);
+  auto c = sys.spawn(event_collector, everything);
   helpers.push_back(c);
   // Two matching patterns: still one copy.
   CAF_REQUIRE(ask<bool>(svc->bus.get(), subscribe_atom_v, std::string{"#"}, c));

@@ -22,22 +22,14 @@
 #include "messaging/amqp_url.hpp"
 #include "messaging/topology.hpp"
 
+#include "test_util.hpp"
+
 using namespace orderd::messaging;
+using orderd::test::error_of;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 namespace {
-
-/// The exception message `f` throws as E, or nullopt when it does not throw.
-template <class E = std::exception, class F>
-std::optional<std::string> error_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return std::string{e.what()};
-  }
-  return std::nullopt;
-}
 
 bool contains(const std::optional<std::string>& text, const std::string& part) {
   return text && text->find(part) != std::string::npos;

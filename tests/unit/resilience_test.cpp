@@ -15,22 +15,13 @@
 #include "resilience/backoff.hpp"
 #include "resilience/circuit_breaker.hpp"
 
+#include "test_util.hpp"
+
 using namespace orderd::resilience;
+using orderd::test::error_of;
 using namespace std::chrono_literals;
-using std::chrono::milliseconds;
 
 namespace {
-
-/// The exception message `f` throws as E, or nullopt when it does not throw.
-template <class E = std::exception, class F>
-std::optional<std::string> error_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return std::string{e.what()};
-  }
-  return std::nullopt;
-}
 
 using time_point = circuit_breaker::time_point;
 const time_point t0 = time_point{} + std::chrono::hours{1};

@@ -13,14 +13,6 @@
 
 namespace {
 
-using event_list = std::shared_ptr<std::vector<event_record>>;
-
-caf::behavior event_collector(caf::event_based_actor*, event_list out) {
-  return {
-    [=](event_atom, const event_record& e) { out->push_back(e); },
-  };
-}
-
 /// Payments that answer after 200 ms, succeed with `rate`, and time out after 2 s.
 runtime_options saga_options(double rate) {
   auto opts = test_options();
@@ -31,24 +23,7 @@ runtime_options saga_options(double rate) {
   return opts;
 }
 
-struct saga_fixture : fixture {
-  std::vector<caf::actor> helpers;
-
-  ~saga_fixture() override {
-    for (auto& h : helpers)
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-  }
-
-  /// Events of types matching `pattern`, as the in-process bus delivers them.
-  event_list subscribe(const std::string& pattern) {
-    auto out = std::make_shared<std::vector<event_record>>();
-    auto c = sys.spawn(event_collector, out);
-    helpers.push_back(c);
-    auto ok = ask<bool>(svc->bus.get(), subscribe_atom_v, pattern, c);
-    CAF_REQUIRE(ok && *ok);
-    return out;
-  }
-
+struct saga_fixture : bus_fixture {
   /// Ends the grace period of everything placed so far and lets the processor tick once.
   void end_grace_period() {
     *wall = t0 + svc->options.grace_period.count() + 1;
