@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "domain/name_table.hpp"
+#include "util/name_table.hpp"
 #include "domain/validation.hpp"
 
 namespace orderd {

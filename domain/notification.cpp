@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "domain/ids.hpp"
-#include "domain/name_table.hpp"
+#include "util/name_table.hpp"
 
 namespace orderd {
 

@@ -1,6 +1,6 @@
 #include "domain/order.hpp"
 
-#include "domain/name_table.hpp"
+#include "util/name_table.hpp"
 
 namespace orderd {
 

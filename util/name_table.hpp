@@ -1,7 +1,8 @@
 #pragma once
 
 // The names of an enum's values in one table, behind the enum's to_string and parse functions
-// (cart_status, errc, order_status, notification_channel, notification_status).
+// (the domain's enums, errc's problem titles, the resilience, metrics and AMQP states).
+// Header-only, standard library only: every layer may include util/ (scripts/check_layers.sh).
 
 #include <algorithm>
 #include <array>
