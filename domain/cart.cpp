@@ -2,26 +2,24 @@
 
 #include <algorithm>
 
+#include "util/name_table.hpp"
 #include "domain/validation.hpp"
 
 namespace orderd {
 
+namespace {
+
+constexpr name_table cart_status_names{
+  cart_status::stock_unavailable, {"open", "stock_unavailable"}, "open"};
+
+} // namespace
+
 std::string_view to_string(cart_status s) noexcept {
-  switch (s) {
-    case cart_status::open:
-      return "open";
-    case cart_status::stock_unavailable:
-      return "stock_unavailable";
-  }
-  return "open";
+  return cart_status_names.name(s);
 }
 
 std::optional<cart_status> parse_cart_status(std::string_view text) noexcept {
-  if (text == "open")
-    return cart_status::open;
-  if (text == "stock_unavailable")
-    return cart_status::stock_unavailable;
-  return std::nullopt;
+  return cart_status_names.parse(text);
 }
 
 namespace {

@@ -1,20 +1,19 @@
 #include "domain/notification.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "domain/ids.hpp"
+#include "util/name_table.hpp"
 
 namespace orderd {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x))
-                  == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+constexpr name_table channel_names{
+  notification_channel::push, {"email", "webhook", "push"}, "email"};
+
+constexpr name_table status_names{
+  notification_status::failed, {"PENDING", "SENT", "FAILED"}, "PENDING"};
 
 bool has_control_chars(std::string_view s, bool allow_newlines) noexcept {
   return std::any_of(s.begin(), s.end(), [&](char ch) {
@@ -28,43 +27,19 @@ bool has_control_chars(std::string_view s, bool allow_newlines) noexcept {
 } // namespace
 
 std::string_view to_string(notification_channel c) noexcept {
-  switch (c) {
-    case notification_channel::email:
-      return "email";
-    case notification_channel::webhook:
-      return "webhook";
-    case notification_channel::push:
-      return "push";
-  }
-  return "email";
+  return channel_names.name(c);
 }
 
 std::string_view to_string(notification_status s) noexcept {
-  switch (s) {
-    case notification_status::pending:
-      return "PENDING";
-    case notification_status::sent:
-      return "SENT";
-    case notification_status::failed:
-      return "FAILED";
-  }
-  return "PENDING";
+  return status_names.name(s);
 }
 
 std::optional<notification_channel> parse_notification_channel(std::string_view text) noexcept {
-  for (auto c : {notification_channel::email, notification_channel::webhook,
-                 notification_channel::push})
-    if (iequals(text, to_string(c)))
-      return c;
-  return std::nullopt;
+  return channel_names.parse_any_case(text);
 }
 
 std::optional<notification_status> parse_notification_status(std::string_view text) noexcept {
-  for (auto s : {notification_status::pending, notification_status::sent,
-                 notification_status::failed})
-    if (iequals(text, to_string(s)))
-      return s;
-  return std::nullopt;
+  return status_names.parse_any_case(text);
 }
 
 field_errors validate(const notification_request& r) {

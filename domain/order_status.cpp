@@ -1,39 +1,24 @@
 #include "domain/order.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "util/name_table.hpp"
 
 namespace orderd {
 
+namespace {
+
+constexpr name_table order_status_names{
+  order_status::cancelled,
+  {"PENDING", "PROCESSING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"},
+  "UNKNOWN"};
+
+} // namespace
+
 std::string_view to_string(order_status s) noexcept {
-  switch (s) {
-    case order_status::pending:
-      return "PENDING";
-    case order_status::processing:
-      return "PROCESSING";
-    case order_status::confirmed:
-      return "CONFIRMED";
-    case order_status::shipped:
-      return "SHIPPED";
-    case order_status::delivered:
-      return "DELIVERED";
-    case order_status::cancelled:
-      return "CANCELLED";
-  }
-  return "UNKNOWN";
+  return order_status_names.name(s);
 }
 
 std::optional<order_status> parse_order_status(std::string_view text) noexcept {
-  for (auto s : {order_status::pending, order_status::processing, order_status::confirmed,
-                 order_status::shipped, order_status::delivered, order_status::cancelled}) {
-    auto name = to_string(s);
-    if (name.size() == text.size()
-        && std::equal(name.begin(), name.end(), text.begin(), [](char a, char b) {
-             return a == std::toupper(static_cast<unsigned char>(b));
-           }))
-      return s;
-  }
-  return std::nullopt;
+  return order_status_names.parse_any_case(text);
 }
 
 bool can_transition(order_status from, order_status to) noexcept {

@@ -28,6 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "wire/url.hpp"
+
 namespace orderd::http {
 
 namespace net = boost::asio;
@@ -105,36 +107,6 @@ const std::string& busy_reply() {
   return text;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/// Decodes %XX escapes (and '+' as a space if `plus_is_space`); malformed escapes stay as they are.
-std::string percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size()) {
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += (plus_is_space && c == '+') ? ' ' : c;
-  }
-  return out;
-}
-
 /// Fills `req.path` and `req.query` from a request target (origin- or absolute-form).
 void split_target(std::string_view target, request& req) {
   if (auto hash = target.find('#'); hash != std::string_view::npos)
@@ -152,18 +124,10 @@ void split_target(std::string_view target, request& req) {
       path = slash == std::string_view::npos ? std::string_view{"/"} : path.substr(slash);
     }
   }
-  req.path = percent_decode(path, false);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (part.empty())
-      continue;
-    auto eq = part.find('=');
-    auto key = part.substr(0, eq);
-    auto value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    req.query.emplace_back(percent_decode(key, true), percent_decode(value, true));
-  }
+  req.path = wire::percent_decode(path);
+  wire::for_each_query_item(query, [&](std::string_view key, std::string_view value) {
+    req.query.emplace_back(wire::percent_decode(key, true), wire::percent_decode(value, true));
+  });
 }
 
 /// Whether a handler-supplied extra header may be sent as it is.

@@ -11,6 +11,8 @@
 #include <new>
 #include <sys/time.h>
 
+#include "util/name_table.hpp"
+
 namespace orderd::messaging {
 
 amqp_error::amqp_error(std::string operation, std::string reply_text, uint16_t reply_code)
@@ -24,17 +26,9 @@ amqp_error::amqp_error(std::string operation, std::string reply_text, uint16_t r
 }
 
 std::string_view to_string(publish_status x) noexcept {
-  switch (x) {
-    case publish_status::confirmed:
-      return "confirmed";
-    case publish_status::nacked:
-      return "nacked";
-    case publish_status::returned:
-      return "returned";
-    case publish_status::timed_out:
-      return "timed-out";
-  }
-  return "unknown";
+  static constexpr name_table names{
+    publish_status::timed_out, {"confirmed", "nacked", "returned", "timed-out"}, "unknown"};
+  return names.name(x);
 }
 
 connection_options connection_options::from_url(const amqp_url& url) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "wire/url.hpp"
+
 namespace orderd::messaging {
 
 namespace {
@@ -10,41 +12,20 @@ namespace {
   throw amqp_url_error("invalid AMQP URL: " + what);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /// Percent-decodes `in`; `part` names it in errors. The offending escape is quoted except in
 /// the password, which must never reach a log.
 std::string decode(std::string_view in, const char* part, bool secret = false) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    int hi = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
-    int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      std::string msg = "bad percent-encoding in the ";
-      msg += part;
-      if (!secret)
-        msg += " ('" + std::string{in.substr(i, 3)} + "'): expected % followed by two hex digits";
-      else
-        msg += ": expected % followed by two hex digits";
-      fail(msg);
-    }
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
+  auto i = wire::find_malformed_escape(in);
+  if (i != std::string_view::npos) {
+    std::string msg = "bad percent-encoding in the ";
+    msg += part;
+    if (!secret)
+      msg += " ('" + std::string{in.substr(i, 3)} + "'): expected % followed by two hex digits";
+    else
+      msg += ": expected % followed by two hex digits";
+    fail(msg);
   }
-  return out;
+  return wire::percent_decode(in);
 }
 
 template <class T>
@@ -76,15 +57,7 @@ std::string encode(std::string_view in) {
 }
 
 void parse_query(std::string_view query, amqp_url& url) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty())
-      continue;
-    auto eq = item.find('=');
-    auto key = item.substr(0, eq);
-    auto value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+  wire::for_each_query_item(query, [&](std::string_view key, std::string_view value) {
     if (key == "heartbeat")
       url.heartbeat = std::chrono::seconds{parse_number<uint16_t>(value, "heartbeat", 0, 65535)};
     else if (key == "connection_timeout")
@@ -93,7 +66,7 @@ void parse_query(std::string_view query, amqp_url& url) {
     else
       fail("unknown query parameter '" + std::string{key}
            + "' (supported: heartbeat, connection_timeout)");
-  }
+  });
 }
 
 } // namespace

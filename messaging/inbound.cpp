@@ -8,6 +8,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
+#include "util/name_table.hpp"
 #include "wire/json_codec.hpp"
 
 namespace orderd::messaging {
@@ -136,15 +137,9 @@ std::variant<payment_command, std::string> decode_payment_result(std::string_vie
 }
 
 std::string_view to_string(disposition x) noexcept {
-  switch (x) {
-    case disposition::ack:
-      return "ack";
-    case disposition::retry:
-      return "retry";
-    case disposition::dead_letter:
-      return "dead-letter";
-  }
-  return "?";
+  static constexpr name_table names{
+    disposition::dead_letter, {"ack", "retry", "dead-letter"}, "?"};
+  return names.name(x);
 }
 
 disposition dispose(std::string_view command, errc code) noexcept {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "util/name_table.hpp"
+
 namespace orderd::observability {
 
 // -- histogram ------------------------------------------------------------------------------------
@@ -140,15 +142,9 @@ std::string label_set(const std::vector<std::string>& names, const std::vector<s
 }
 
 std::string_view type_name(metric_type t) {
-  switch (t) {
-    case metric_type::counter:
-      return "counter";
-    case metric_type::gauge:
-      return "gauge";
-    case metric_type::histogram:
-      return "histogram";
-  }
-  return "untyped";
+  static constexpr name_table names{
+    metric_type::histogram, {"counter", "gauge", "histogram"}, "untyped"};
+  return names.name(t);
 }
 
 template <class Family>

@@ -4,18 +4,14 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "util/name_table.hpp"
+
 namespace orderd::resilience {
 
 std::string_view to_string(jitter_policy x) noexcept {
-  switch (x) {
-    case jitter_policy::none:
-      return "none";
-    case jitter_policy::full:
-      return "full";
-    case jitter_policy::equal:
-      return "equal";
-  }
-  return "unknown";
+  static constexpr name_table names{
+    jitter_policy::equal, {"none", "full", "equal"}, "unknown"};
+  return names.name(x);
 }
 
 backoff::backoff(backoff_policy policy, uint64_t seed) : policy_(policy), rng_(seed) {

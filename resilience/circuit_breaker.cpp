@@ -2,18 +2,14 @@
 
 #include <stdexcept>
 
+#include "util/name_table.hpp"
+
 namespace orderd::resilience {
 
 std::string_view to_string(breaker_state x) noexcept {
-  switch (x) {
-    case breaker_state::closed:
-      return "closed";
-    case breaker_state::open:
-      return "open";
-    case breaker_state::half_open:
-      return "half-open";
-  }
-  return "unknown";
+  static constexpr name_table names{
+    breaker_state::half_open, {"closed", "open", "half-open"}, "unknown"};
+  return names.name(x);
 }
 
 circuit_breaker::circuit_breaker(breaker_config config) : config_(config) {

@@ -33,16 +33,22 @@ double to_units(int64_t cents) {
   return static_cast<double>(cents) / 100.0;
 }
 
+/// An array of `to(item)` for each of `items`.
+template <class Items, class F>
+ojson make_array(const Items& items, F to) {
+  ojson arr(ojson::value_t::array);
+  auto& vec = arr.get_ref<ojson::array_t&>();
+  vec.reserve(std::size(items));
+  for (auto& item : items)
+    vec.push_back(to(item));
+  return arr;
+}
+
 template <class T, class F>
 ojson make_list(const char* member, std::span<const T> items,
                 const std::optional<std::string>& next_cursor, F to) {
-  ojson arr(ojson::value_t::array);
-  auto& vec = arr.get_ref<ojson::array_t&>();
-  vec.reserve(items.size());
-  for (auto& item : items)
-    vec.push_back(to(item));
   auto j = make_object(2);
-  add(j, member, std::move(arr));
+  add(j, member, make_array(items, to));
   add(j, "next_cursor", next_cursor ? ojson(*next_cursor) : ojson(nullptr));
   return j;
 }
@@ -193,6 +199,39 @@ decoded<T> finish(T value, field_errors errs, const field_errors& validation) {
   return value;
 }
 
+/// Decodes `body`, which must hold a JSON object: `read(r, errs)` makes the result from its
+/// members, read with `r`, which records their field errors in `errs`.
+template <class T, class Read>
+decoded<T> decode_object(std::string_view body, Read read) {
+  auto parsed = parse_object(body);
+  if (parsed.index() == 1)
+    return std::get<1>(std::move(parsed));
+  field_errors errs;
+  reader r{std::get<0>(parsed), "", errs};
+  return read(r, errs);
+}
+
+/// Decodes `body` into `value`, whose members `read(r, value)` reads, and adds the errors of the
+/// domain's validate(value) (see finish).
+template <class T, class Read>
+decoded<T> decode_validated(std::string_view body, T value, Read read) {
+  return decode_object<T>(body, [&](reader& r, field_errors& errs) {
+    read(r, value);
+    auto validation = validate(value);
+    return finish(std::move(value), std::move(errs), validation);
+  });
+}
+
+/// The members a new product and a product update share, up to the currency.
+template <class P>
+void read_priced_details(reader& r, P& p) {
+  r.text("name", p.name, true);
+  r.text("description", p.description, false);
+  r.text("category", p.category, false);
+  r.integer("price_cents", p.price_cents, true);
+  r.text("currency", p.currency, false);
+}
+
 std::string item_prefix(size_t index) {
   return "items[" + std::to_string(index) + "].";
 }
@@ -237,30 +276,26 @@ void read_lines(reader& root, bool legacy, order_request& req, field_errors& err
 }
 
 decoded<order_request> decode_request(std::string_view body, bool legacy) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  auto& root = std::get<0>(parsed);
-  field_errors errs;
-  order_request req;
-  reader r{root, "", errs};
-  r.text("customer_id", req.customer_id, true);
-  r.text("customer_email", req.customer_email, !legacy);
-  std::vector<bool> used_product_id;
-  read_lines(r, legacy, req, errs, used_product_id);
-  auto validation = validate(req, !legacy);
-  if (legacy) {
-    // The domain names SKU errors items[i].sku; say product_id where the client did.
-    for (auto& e : validation) {
-      for (size_t i = 0; i < used_product_id.size(); ++i) {
-        if (used_product_id[i] && e.field == item_prefix(i) + "sku") {
-          e.field = item_prefix(i) + "product_id";
-          break;
+  return decode_object<order_request>(body, [&](reader& r, field_errors& errs) {
+    order_request req;
+    r.text("customer_id", req.customer_id, true);
+    r.text("customer_email", req.customer_email, !legacy);
+    std::vector<bool> used_product_id;
+    read_lines(r, legacy, req, errs, used_product_id);
+    auto validation = validate(req, !legacy);
+    if (legacy) {
+      // The domain names SKU errors items[i].sku; say product_id where the client did.
+      for (auto& e : validation) {
+        for (size_t i = 0; i < used_product_id.size(); ++i) {
+          if (used_product_id[i] && e.field == item_prefix(i) + "sku") {
+            e.field = item_prefix(i) + "product_id";
+            break;
+          }
         }
       }
     }
-  }
-  return finish(std::move(req), std::move(errs), validation);
+    return finish(std::move(req), std::move(errs), validation);
+  });
 }
 
 } // namespace
@@ -296,16 +331,13 @@ nlohmann::ordered_json to_json(const stock_level& s) {
 }
 
 nlohmann::ordered_json to_json(const order& o) {
-  ojson items(ojson::value_t::array);
-  auto& vec = items.get_ref<ojson::array_t&>();
-  vec.reserve(o.lines.size());
-  for (auto& line : o.lines) {
+  auto items = make_array(o.lines, [](const order_line& line) {
     auto item = make_object(3);
     add(item, "sku", line.sku);
     add(item, "quantity", line.quantity);
     add(item, "unit_price_cents", line.unit_price_cents);
-    vec.push_back(std::move(item));
-  }
+    return item;
+  });
   auto j = make_object(11);
   add(j, "id", o.id);
   add(j, "customer_id", o.customer_id);
@@ -323,16 +355,13 @@ nlohmann::ordered_json to_json(const order& o) {
 }
 
 nlohmann::ordered_json to_legacy_json(const order& o) {
-  ojson items(ojson::value_t::array);
-  auto& vec = items.get_ref<ojson::array_t&>();
-  vec.reserve(o.lines.size());
-  for (auto& line : o.lines) {
+  auto items = make_array(o.lines, [](const order_line& line) {
     auto item = make_object(3);
     add(item, "product_id", line.sku);
     add(item, "quantity", line.quantity);
     add(item, "price", to_units(line.unit_price_cents));
-    vec.push_back(std::move(item));
-  }
+    return item;
+  });
   auto j = make_object(9);
   add(j, "id", o.id);
   add(j, "customer_id", o.customer_id);
@@ -455,24 +484,22 @@ ojson or_null(const std::optional<T>& x) {
 } // namespace
 
 nlohmann::ordered_json to_json(const priced_cart& c) {
-  ojson items(ojson::value_t::array);
-  for (auto& line : c.lines) {
+  auto items = make_array(c.lines, [](const priced_line& line) {
     auto item = make_object(5);
     add(item, "sku", line.sku);
     add(item, "quantity", line.quantity);
     add(item, "unit_price_cents", or_null(line.unit_price_cents));
     add(item, "currency", or_null(line.currency));
     add(item, "line_total_cents", or_null(line.line_total_cents));
-    items.push_back(std::move(item));
-  }
-  ojson shorts(ojson::value_t::array);
-  for (auto& line : c.content.short_lines) {
+    return item;
+  });
+  auto shorts = make_array(c.content.short_lines, [](const short_line& line) {
     auto item = make_object(3);
     add(item, "sku", line.sku);
     add(item, "requested", line.requested);
     add(item, "available", line.available);
-    shorts.push_back(std::move(item));
-  }
+    return item;
+  });
   auto j = make_object(9);
   add(j, "customer_id", c.content.customer_id);
   add(j, "status", c.locked ? std::string{"locked"} : std::string{to_string(c.content.status)});
@@ -493,132 +520,97 @@ std::string encode(const priced_cart& c) {
 // -- decoding ---------------------------------------------------------------------------------
 
 decoded<product> decode_product_create(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  product p;
-  reader r{std::get<0>(parsed), "", errs};
-  r.text("sku", p.sku, true);
-  r.text("name", p.name, true);
-  r.text("description", p.description, false);
-  r.text("category", p.category, false);
-  r.integer("price_cents", p.price_cents, true);
-  r.text("currency", p.currency, false);
-  r.integer("available", p.available, false);
-  r.integer("low_stock_threshold", p.low_stock_threshold, false);
-  auto validation = validate(p);
-  return finish(std::move(p), std::move(errs), validation);
+  return decode_validated(body, product{}, [](reader& r, product& p) {
+    r.text("sku", p.sku, true);
+    read_priced_details(r, p);
+    r.integer("available", p.available, false);
+    r.integer("low_stock_threshold", p.low_stock_threshold, false);
+  });
 }
 
 decoded<product_details> decode_product_update(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  product_details d;
-  d.currency = "USD";
-  reader r{std::get<0>(parsed), "", errs};
-  r.text("name", d.name, true);
-  r.text("description", d.description, false);
-  r.text("category", d.category, false);
-  r.integer("price_cents", d.price_cents, true);
-  r.text("currency", d.currency, false);
-  r.integer("low_stock_threshold", d.low_stock_threshold, false);
-  auto validation = validate(d);
-  return finish(std::move(d), std::move(errs), validation);
+  product_details details;
+  details.currency = "USD";
+  return decode_validated(body, std::move(details), [](reader& r, product_details& d) {
+    read_priced_details(r, d);
+    r.integer("low_stock_threshold", d.low_stock_threshold, false);
+  });
 }
 
 decoded<stock_update> decode_stock_update(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  reader r{std::get<0>(parsed), "", errs};
-  bool has_available = r.find("available") != nullptr;
-  bool has_delta = r.find("delta") != nullptr;
-  if (has_available == has_delta)
-    return field_errors{{"body", "must contain exactly one of \"available\" (set) or \"delta\" "
-                                 "(adjust)"}};
-  stock_update result;
-  auto range = std::to_string(limits::max_stock);
-  if (has_available) {
-    result.what = stock_update::kind::set;
-    if (r.integer("available", result.amount, true)
-        && (result.amount < 0 || result.amount > limits::max_stock))
-      r.fail("available", "must be between 0 and " + range);
-  } else {
-    result.what = stock_update::kind::adjust;
-    if (r.integer("delta", result.amount, true)
-        && (result.amount < -limits::max_stock || result.amount > limits::max_stock))
-      r.fail("delta", "must be between -" + range + " and " + range);
-  }
-  if (!errs.empty())
-    return errs;
-  return result;
+  return decode_object<stock_update>(body, [](reader& r, field_errors& errs)
+                                              -> decoded<stock_update> {
+    bool has_available = r.find("available") != nullptr;
+    bool has_delta = r.find("delta") != nullptr;
+    if (has_available == has_delta)
+      return field_errors{{"body", "must contain exactly one of \"available\" (set) or "
+                                   "\"delta\" (adjust)"}};
+    stock_update result;
+    auto range = std::to_string(limits::max_stock);
+    if (has_available) {
+      result.what = stock_update::kind::set;
+      if (r.integer("available", result.amount, true)
+          && (result.amount < 0 || result.amount > limits::max_stock))
+        r.fail("available", "must be between 0 and " + range);
+    } else {
+      result.what = stock_update::kind::adjust;
+      if (r.integer("delta", result.amount, true)
+          && (result.amount < -limits::max_stock || result.amount > limits::max_stock))
+        r.fail("delta", "must be between -" + range + " and " + range);
+    }
+    if (!errs.empty())
+      return errs;
+    return result;
+  });
 }
 
 decoded<order_status> decode_status_update(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  reader r{std::get<0>(parsed), "", errs};
-  std::string text;
-  if (!r.text("status", text, true))
-    return errs;
-  auto status = parse_order_status(text);
-  if (!status)
-    return field_errors{{"status", "must be an order status, e.g. \"SHIPPED\" or \"DELIVERED\""}};
-  return *status;
+  return decode_object<order_status>(body, [](reader& r, field_errors& errs)
+                                                -> decoded<order_status> {
+    std::string text;
+    if (!r.text("status", text, true))
+      return errs;
+    auto status = parse_order_status(text);
+    if (!status)
+      return field_errors{
+        {"status", "must be an order status, e.g. \"SHIPPED\" or \"DELIVERED\""}};
+    return *status;
+  });
 }
 
 decoded<customer_details> decode_customer(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  customer_details d;
-  reader r{std::get<0>(parsed), "", errs};
-  r.text("name", d.name, true);
-  r.text("email", d.email, true);
-  r.text("phone", d.phone, false);
-  r.text("address", d.address, false);
-  auto validation = validate(d);
-  return finish(std::move(d), std::move(errs), validation);
+  return decode_validated(body, customer_details{}, [](reader& r, customer_details& d) {
+    r.text("name", d.name, true);
+    r.text("email", d.email, true);
+    r.text("phone", d.phone, false);
+    r.text("address", d.address, false);
+  });
 }
 
 decoded<requested_line> decode_cart_item(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  requested_line line;
-  reader r{std::get<0>(parsed), "", errs};
-  r.text("sku", line.sku, true);
-  r.integer("quantity", line.quantity, true);
-  field_errors validation;
-  if (!is_valid_sku(line.sku))
-    validation.push_back({"sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
-  if (line.quantity < 1 || line.quantity > limits::max_quantity_per_line)
-    validation.push_back({"quantity", "must be between 1 and "
-                                        + std::to_string(limits::max_quantity_per_line)});
-  return finish(std::move(line), std::move(errs), validation);
+  return decode_object<requested_line>(body, [](reader& r, field_errors& errs) {
+    requested_line line;
+    r.text("sku", line.sku, true);
+    r.integer("quantity", line.quantity, true);
+    field_errors validation;
+    if (!is_valid_sku(line.sku))
+      validation.push_back(
+        {"sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
+    if (line.quantity < 1 || line.quantity > limits::max_quantity_per_line)
+      validation.push_back({"quantity", "must be between 1 and "
+                                          + std::to_string(limits::max_quantity_per_line)});
+    return finish(std::move(line), std::move(errs), validation);
+  });
 }
 
 decoded<notification_request> decode_notification_request(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.index() == 1)
-    return std::get<1>(std::move(parsed));
-  field_errors errs;
-  notification_request r;
-  reader in{std::get<0>(parsed), "", errs};
-  in.text("channel", r.channel, true);
-  in.text("recipient", r.recipient, true);
-  in.text("subject", r.subject, true);
-  in.text("body", r.body, false);
-  auto validation = validate(r);
-  return finish(std::move(r), std::move(errs), validation);
+  return decode_validated(body, notification_request{},
+                          [](reader& r, notification_request& n) {
+                            r.text("channel", n.channel, true);
+                            r.text("recipient", n.recipient, true);
+                            r.text("subject", n.subject, true);
+                            r.text("body", n.body, false);
+                          });
 }
 
 decoded<order_request> decode_order_request(std::string_view body) {

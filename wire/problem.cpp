@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "util/name_table.hpp"
+
 namespace orderd::wire {
 
 namespace {
@@ -58,35 +60,14 @@ int http_status(errc code) noexcept {
 }
 
 std::string_view problem_title(errc code) noexcept {
-  switch (code) {
-    case errc::ok:
-      return "OK";
-    case errc::invalid_input:
-      return "Invalid input";
-    case errc::not_found:
-      return "Not found";
-    case errc::unknown_sku:
-      return "Unknown SKU";
-    case errc::insufficient_stock:
-      return "Insufficient stock";
-    case errc::conflict:
-      return "Conflict";
-    case errc::illegal_transition:
-      return "Illegal status transition";
-    case errc::idempotency_mismatch:
-      return "Idempotency key reused with a different request";
-    case errc::idempotency_in_flight:
-      return "Request with this idempotency key still in progress";
-    case errc::currency_mismatch:
-      return "Currency mismatch";
-    case errc::unavailable:
-      return "Service unavailable";
-    case errc::storage_failure:
-      return "Storage failure";
-    case errc::internal:
-      return "Internal error";
-  }
-  return "Internal error";
+  static constexpr name_table names{
+    errc::internal,
+    {"OK", "Invalid input", "Not found", "Unknown SKU", "Insufficient stock", "Conflict",
+     "Illegal status transition", "Idempotency key reused with a different request",
+     "Request with this idempotency key still in progress", "Currency mismatch",
+     "Service unavailable", "Storage failure", "Internal error"},
+    "Internal error"};
+  return names.name(code);
 }
 
 std::string problem_type(errc code) {

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 
 #include <sqlite3.h>
 
@@ -70,6 +72,17 @@ struct statement_deleter {
 
 using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_deleter>;
 
+/// A named parameter and its value, for query::bind_all.
+struct param {
+  param(const char* n, int64_t v) noexcept : name(n), value(v) {}
+  param(const char* n, std::string_view v) noexcept : name(n), value(v) {}
+  param(const char* n, const std::string& v) noexcept : name(n), value(std::string_view{v}) {}
+  param(const char* n, const char* v) noexcept : name(n), value(std::string_view{v}) {}
+
+  const char* name;
+  std::variant<int64_t, std::string_view> value; // viewed: bound before the call ends
+};
+
 /// One use of a cached prepared statement. Resets it on scope exit: a statement left mid-way
 /// would keep its read transaction open and stall WAL checkpoints.
 class query {
@@ -101,6 +114,13 @@ public:
 
   query& bind(const char* name, const char* value) {
     return bind(name, std::string_view{value});
+  }
+
+  /// Binds each of `params` by its name.
+  query& bind_all(std::initializer_list<param> params) {
+    for (auto& p : params)
+      std::visit([&](auto value) { bind(p.name, value); }, p.value);
+    return *this;
   }
 
   /// Advances to the next row; false when there is none.

@@ -21,14 +21,13 @@ size_t sqlite_store::purge_idempotency(timestamp_ms cutoff) {
 
 refusal sqlite_store::run(const save_idempotency& op) {
   auto& r = op.record;
-  auto q = c_->prepare(
-    "INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, created_at) "
-    "VALUES (:key, :hash, :status_code, :body, :created_at) "
-    "ON CONFLICT (key) DO NOTHING");
-  q.bind(":key", r.key).bind(":hash", r.request_hash);
-  q.bind(":status_code", int64_t{r.status_code}).bind(":body", r.response_body);
-  q.bind(":created_at", r.created_at);
-  if (q.changed_rows() == 0)
+  if (write(*c_,
+            "INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, "
+            "created_at) VALUES (:key, :hash, :status_code, :body, :created_at) "
+            "ON CONFLICT (key) DO NOTHING",
+            {{":key", r.key}, {":hash", r.request_hash}, {":status_code", int64_t{r.status_code}},
+             {":body", r.response_body}, {":created_at", r.created_at}})
+      == 0)
     return detail::idempotency_key_exists(r.key);
   return std::nullopt;
 }

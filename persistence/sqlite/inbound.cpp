@@ -23,10 +23,11 @@ size_t sqlite_store::purge_processed_messages(timestamp_ms cutoff) {
 
 refusal sqlite_store::run(const record_message& op) {
   auto& m = op.message;
-  auto q = c_->prepare("INSERT INTO processed_messages (message_id, kind, processed_at) "
-                       "VALUES (:id, :kind, :at) ON CONFLICT (message_id) DO NOTHING");
-  q.bind(":id", m.message_id).bind(":kind", m.kind).bind(":at", m.processed_at);
-  if (q.changed_rows() == 0)
+  if (write(*c_,
+            "INSERT INTO processed_messages (message_id, kind, processed_at) "
+            "VALUES (:id, :kind, :at) ON CONFLICT (message_id) DO NOTHING",
+            {{":id", m.message_id}, {":kind", m.kind}, {":at", m.processed_at}})
+      == 0)
     return detail::message_processed_already(m.message_id);
   return std::nullopt;
 }

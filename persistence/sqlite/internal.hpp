@@ -137,6 +137,12 @@ auto find_one(connection& c, std::string_view sql, const std::string& key, Read 
   return read(q);
 }
 
+/// Runs an INSERT, UPDATE or DELETE with `params` bound; returns how many rows it changed (none
+/// for an INSERT ... ON CONFLICT DO NOTHING that met its row).
+inline int64_t write(connection& c, std::string_view sql, std::initializer_list<param> params) {
+  return c.prepare(sql).bind_all(params).changed_rows();
+}
+
 /// Runs a DELETE whose one parameter is `:cutoff`; returns how many rows it deleted.
 inline size_t delete_before(connection& c, std::string_view sql, timestamp_ms cutoff) {
   c.prepare(sql).bind(":cutoff", cutoff).run();

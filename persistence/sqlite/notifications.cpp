@@ -56,27 +56,28 @@ std::vector<notification> sqlite_store::pending_notifications(notification_chann
 
 refusal sqlite_store::run(const insert_notification& op) {
   auto& n = op.item;
-  auto q = c_->prepare(
-    "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
-    "last_error, customer_id, event_id, event_type, created_at, updated_at) VALUES (:id, "
-    ":channel, :recipient, :subject, :body, :status, :attempts, :error, :customer, :event, "
-    ":type, :created, :updated) ON CONFLICT (id) DO NOTHING");
-  q.bind(":id", n.id).bind(":channel", to_string(n.channel)).bind(":recipient", n.recipient);
-  q.bind(":subject", n.subject).bind(":body", n.body).bind(":status", to_string(n.status));
-  q.bind(":attempts", n.attempts).bind(":error", n.last_error).bind(":customer", n.customer_id);
-  q.bind(":event", n.event_id).bind(":type", n.event_type);
-  q.bind(":created", n.created_at).bind(":updated", n.updated_at);
-  if (q.changed_rows() == 0)
+  if (write(*c_,
+            "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
+            "last_error, customer_id, event_id, event_type, created_at, updated_at) VALUES (:id, "
+            ":channel, :recipient, :subject, :body, :status, :attempts, :error, :customer, "
+            ":event, :type, :created, :updated) ON CONFLICT (id) DO NOTHING",
+            {{":id", n.id}, {":channel", to_string(n.channel)}, {":recipient", n.recipient},
+             {":subject", n.subject}, {":body", n.body}, {":status", to_string(n.status)},
+             {":attempts", n.attempts}, {":error", n.last_error}, {":customer", n.customer_id},
+             {":event", n.event_id}, {":type", n.event_type}, {":created", n.created_at},
+             {":updated", n.updated_at}})
+      == 0)
     return detail::notification_exists(n.id);
   return std::nullopt;
 }
 
 refusal sqlite_store::run(const update_notification& op) {
-  auto q = c_->prepare("UPDATE notifications SET status = :status, attempts = :attempts, "
-                       "last_error = :error, updated_at = :updated WHERE id = :id");
-  q.bind(":status", to_string(op.status)).bind(":attempts", op.attempts);
-  q.bind(":error", op.last_error).bind(":updated", op.updated_at).bind(":id", op.id);
-  if (q.changed_rows() == 0)
+  if (write(*c_,
+            "UPDATE notifications SET status = :status, attempts = :attempts, "
+            "last_error = :error, updated_at = :updated WHERE id = :id",
+            {{":status", to_string(op.status)}, {":attempts", op.attempts},
+             {":error", op.last_error}, {":updated", op.updated_at}, {":id", op.id}})
+      == 0)
     return detail::notification_not_found(op.id);
   return std::nullopt;
 }

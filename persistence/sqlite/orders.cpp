@@ -133,18 +133,16 @@ std::vector<std::pair<order_status, int64_t>> sqlite_store::count_orders_by_stat
 
 refusal sqlite_store::run(const insert_order& op) {
   auto& o = op.item;
-  {
-    auto q = c_->prepare(
-      "INSERT INTO orders (id, customer_id, customer_email, status, total_cents, currency, "
-      "created_at, updated_at) VALUES (:id, :customer, :email, :status, :total, :currency, "
-      ":created_at, :updated_at) ON CONFLICT (id) DO NOTHING");
-    q.bind(":id", o.id).bind(":customer", o.customer_id).bind(":email", o.customer_email);
-    q.bind(":status", to_string(o.status)).bind(":total", o.total_cents);
-    q.bind(":currency", o.currency).bind(":created_at", o.created_at);
-    q.bind(":updated_at", o.updated_at);
-    if (q.changed_rows() == 0)
-      return detail::order_exists(o.id);
-  }
+  if (write(*c_,
+            "INSERT INTO orders (id, customer_id, customer_email, status, total_cents, currency, "
+            "created_at, updated_at) VALUES (:id, :customer, :email, :status, :total, :currency, "
+            ":created_at, :updated_at) ON CONFLICT (id) DO NOTHING",
+            {{":id", o.id}, {":customer", o.customer_id}, {":email", o.customer_email},
+             {":status", to_string(o.status)}, {":total", o.total_cents},
+             {":currency", o.currency}, {":created_at", o.created_at},
+             {":updated_at", o.updated_at}})
+      == 0)
+    return detail::order_exists(o.id);
   insert_lines(*c_,
                "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_cents) "
                "VALUES (:owner, :line_no, :sku, :quantity, :unit_price)",
@@ -153,15 +151,14 @@ refusal sqlite_store::run(const insert_order& op) {
 }
 
 refusal sqlite_store::run(const transition_order& op) {
-  {
-    auto q = c_->prepare("UPDATE orders SET status = :to, updated_at = :updated_at, "
-                         "cancel_reason = :reason WHERE id = :id AND status = :from");
-    q.bind(":to", to_string(op.to)).bind(":updated_at", op.updated_at);
-    q.bind(":reason", op.to == order_status::cancelled ? op.cancel_reason : std::string{});
-    q.bind(":id", op.order_id).bind(":from", to_string(op.from));
-    if (q.changed_rows() == 1)
-      return std::nullopt;
-  }
+  if (write(*c_,
+            "UPDATE orders SET status = :to, updated_at = :updated_at, "
+            "cancel_reason = :reason WHERE id = :id AND status = :from",
+            {{":to", to_string(op.to)}, {":updated_at", op.updated_at},
+             {":reason", op.to == order_status::cancelled ? op.cancel_reason : std::string{}},
+             {":id", op.order_id}, {":from", to_string(op.from)}})
+      == 1)
+    return std::nullopt;
   auto q = c_->prepare("SELECT status FROM orders WHERE id = :id");
   q.bind(":id", op.order_id);
   if (!q.step())

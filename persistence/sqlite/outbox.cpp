@@ -97,14 +97,14 @@ size_t sqlite_store::purge_published(timestamp_ms cutoff) {
 
 refusal sqlite_store::run(const append_event& op) {
   auto& e = op.event;
-  auto q = c_->prepare(
-    "INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, envelope) "
-    "VALUES (:id, :type, :aggregate, :occurred_at, :correlation_id, :envelope) "
-    "ON CONFLICT (id) DO NOTHING");
-  q.bind(":id", e.id).bind(":type", e.type).bind(":aggregate", e.aggregate);
-  q.bind(":occurred_at", e.occurred_at).bind(":correlation_id", e.correlation_id);
-  q.bind(":envelope", e.payload);
-  if (q.changed_rows() == 0)
+  if (write(*c_,
+            "INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, envelope) "
+            "VALUES (:id, :type, :aggregate, :occurred_at, :correlation_id, :envelope) "
+            "ON CONFLICT (id) DO NOTHING",
+            {{":id", e.id}, {":type", e.type}, {":aggregate", e.aggregate},
+             {":occurred_at", e.occurred_at}, {":correlation_id", e.correlation_id},
+             {":envelope", e.payload}})
+      == 0)
     return detail::event_exists(e.id);
   return std::nullopt;
 }

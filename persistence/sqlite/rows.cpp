@@ -12,6 +12,28 @@ stock_level read_stock(const query& q, std::string sku, int column) {
           q.int64(column + 3)};
 }
 
+void read_column(const query& q, int column, std::string& out) {
+  out = q.text(column);
+}
+
+void read_column(const query& q, int column, int64_t& out) {
+  out = q.int64(column);
+}
+
+/// Reads the row's columns, from the first, into `fields` in their order (by their type).
+template <class... Fields>
+void read_columns(const query& q, Fields&... fields) {
+  int column = 0;
+  (read_column(q, column++, fields), ...);
+}
+
+order_status status_of(const std::string& order_id, const std::string& text) {
+  if (auto status = parse_order_status(text))
+    return *status;
+  throw store_error(errc::storage_failure,
+                    "order " + order_id + " has an unknown status '" + text + "'");
+}
+
 } // namespace
 
 std::string select(std::string_view columns, std::string_view from) {
@@ -24,19 +46,9 @@ std::string select(std::string_view columns, std::string_view from) {
 
 product read_product(const query& q) {
   product p;
-  p.sku = q.text(0);
-  p.name = q.text(1);
-  p.description = q.text(2);
-  p.category = q.text(3);
-  p.price_cents = q.int64(4);
-  p.currency = q.text(5);
-  p.available = q.int64(6);
-  p.reserved = q.int64(7);
-  p.sold = q.int64(8);
-  p.low_stock_threshold = q.int64(9);
-  p.version = q.int64(10);
-  p.created_at = q.int64(11);
-  p.updated_at = q.int64(12);
+  read_columns(q, p.sku, p.name, p.description, p.category, p.price_cents, p.currency,
+               p.available, p.reserved, p.sold, p.low_stock_threshold, p.version, p.created_at,
+               p.updated_at);
   return p;
 }
 
@@ -45,25 +57,17 @@ stock_snapshot read_snapshot(const query& q, std::string sku, int column) {
 }
 
 order_status read_status(const query& q, int column, const std::string& order_id) {
-  auto text = q.text(column);
-  if (auto status = parse_order_status(text))
-    return *status;
-  throw store_error(errc::storage_failure,
-                    "order " + order_id + " has an unknown status '" + text + "'");
+  return status_of(order_id, q.text(column));
 }
 
 std::pair<int64_t, order> read_order(const query& q) {
+  int64_t seq = 0;
   order o;
-  o.id = q.text(1);
-  o.customer_id = q.text(2);
-  o.customer_email = q.text(3);
-  o.status = read_status(q, 4, o.id);
-  o.total_cents = q.int64(5);
-  o.currency = q.text(6);
-  o.created_at = q.int64(7);
-  o.updated_at = q.int64(8);
-  o.cancel_reason = q.text(9);
-  return {q.int64(0), std::move(o)};
+  std::string status;
+  read_columns(q, seq, o.id, o.customer_id, o.customer_email, status, o.total_cents,
+               o.currency, o.created_at, o.updated_at, o.cancel_reason);
+  o.status = status_of(o.id, status);
+  return {seq, std::move(o)};
 }
 
 void attach_lines(query& lines, std::vector<order>& orders, const std::vector<int64_t>& seqs) {
@@ -93,44 +97,26 @@ void bind_line(query& q, const short_line& line) {
 
 customer read_customer(const query& q) {
   customer c;
-  c.id = q.text(0);
-  c.details.name = q.text(1);
-  c.details.email = q.text(2);
-  c.details.phone = q.text(3);
-  c.details.address = q.text(4);
-  c.version = q.int64(5);
-  c.created_at = q.int64(6);
-  c.updated_at = q.int64(7);
+  read_columns(q, c.id, c.details.name, c.details.email, c.details.phone, c.details.address,
+               c.version, c.created_at, c.updated_at);
   return c;
 }
 
 notification read_notification(const query& q) {
   notification n;
-  n.id = q.text(0);
-  n.channel = parse_notification_channel(q.text(1)).value_or(notification_channel::email);
-  n.recipient = q.text(2);
-  n.subject = q.text(3);
-  n.body = q.text(4);
-  n.status = parse_notification_status(q.text(5)).value_or(notification_status::pending);
-  n.attempts = q.int64(6);
-  n.last_error = q.text(7);
-  n.customer_id = q.text(8);
-  n.event_id = q.text(9);
-  n.event_type = q.text(10);
-  n.created_at = q.int64(11);
-  n.updated_at = q.int64(12);
+  std::string channel;
+  std::string status;
+  read_columns(q, n.id, channel, n.recipient, n.subject, n.body, status, n.attempts,
+               n.last_error, n.customer_id, n.event_id, n.event_type, n.created_at,
+               n.updated_at);
+  n.channel = parse_notification_channel(channel).value_or(notification_channel::email);
+  n.status = parse_notification_status(status).value_or(notification_status::pending);
   return n;
 }
 
 event_record read_event(const query& q) {
   event_record e;
-  e.seq = q.int64(0);
-  e.id = q.text(1);
-  e.type = q.text(2);
-  e.aggregate = q.text(3);
-  e.occurred_at = q.int64(4);
-  e.correlation_id = q.text(5);
-  e.payload = q.text(6);
+  read_columns(q, e.seq, e.id, e.type, e.aggregate, e.occurred_at, e.correlation_id, e.payload);
   return e;
 }
 
