@@ -2,6 +2,7 @@
 #include <caf/test/dsl.hpp>
 
 #include "wire/json_codec.hpp"
+#include "samples.hpp"
 #include "wire/problem.hpp"
 
 #include <algorithm>
@@ -13,45 +14,10 @@
 
 using namespace orderd;
 using namespace orderd::wire;
+using namespace orderd::samples;
 using json = nlohmann::json;
 
 namespace {
-
-// 2026-11-21T23:49:07.123Z
-constexpr timestamp_ms t1 = 1'795'304'947'123;
-constexpr timestamp_ms t2 = t1 + 60'000;
-
-product sample_product() {
-  product p;
-  p.sku = "SKU-1";
-  p.name = "Blue mug";
-  p.description = "A mug.\nDishwasher safe, \"really\".";
-  p.category = "kitchen";
-  p.price_cents = 1250;
-  p.currency = "EUR";
-  p.available = 40;
-  p.reserved = 2;
-  p.sold = 7;
-  p.low_stock_threshold = 5;
-  p.version = 9;
-  p.created_at = t1;
-  p.updated_at = t2;
-  return p;
-}
-
-order sample_order() {
-  order o;
-  o.id = "ord_1";
-  o.customer_id = "cust-7";
-  o.customer_email = "a@example.com";
-  o.status = order_status::processing;
-  o.lines = {{"SKU-1", 2, 1250}, {"SKU-2", 1, 1999}};
-  o.total_cents = 4499;
-  o.currency = "USD";
-  o.created_at = t1;
-  o.updated_at = t2;
-  return o;
-}
 
 std::string fields_of(const field_errors& errs) {
   std::string result;
@@ -492,14 +458,7 @@ CAF_TEST(a cart item body needs a valid sku and quantity) {
 }
 
 CAF_TEST(a priced cart shows unknown prices and totals as null) {
-  cart c;
-  c.customer_id = "5d2c1c9e-4a7b-4f1e-9a51-0c7e3b2d8f44";
-  c.lines = {{"A", 2}, {"GONE", 1}};
-  c.status = cart_status::stock_unavailable;
-  c.short_lines = {{"A", 2, 1}};
-  c.version = 3;
-  c.created_at = t1;
-  c.updated_at = t2;
+  auto c = sample_cart();
   auto j = to_json(price_cart(c, false, {{"A", 150, "USD"}, {"GONE", std::nullopt, ""}}));
   CAF_CHECK(keys_of(j) == (std::vector<std::string>{"customer_id", "status", "items",
                                                      "total_cents", "currency", "short_items",

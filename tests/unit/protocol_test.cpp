@@ -12,6 +12,7 @@
 #include <caf/binary_serializer.hpp>
 
 #include "actors/protocol.hpp"
+#include "samples.hpp"
 
 using namespace orderd;
 
@@ -32,50 +33,18 @@ T round_trip(const T& value) {
   return back;
 }
 
-order sample_order() {
-  order o;
-  o.id = "0190a5b2-7c1e-7d3f-8a9b-0c1d2e3f4a5b";
-  o.customer_id = "c-7";
-  o.customer_email = "ada@example.com";
+/// The shared sample order, cancelled so that every member is set.
+order cancelled_order() {
+  auto o = samples::sample_order();
   o.status = order_status::cancelled;
-  o.lines = {{"A-1", 2, 1999}, {"B-2", 1, 500}};
-  o.total_cents = 4498;
-  o.currency = "EUR";
-  o.created_at = 1700000000123;
-  o.updated_at = 1700000000456;
   o.cancel_reason = "payment_failed";
   return o;
-}
-
-cart sample_cart() {
-  cart c;
-  c.customer_id = "c-7";
-  c.lines = {{"A-1", 2}, {"B-2", 5}};
-  c.status = cart_status::stock_unavailable;
-  c.short_lines = {{"B-2", 5, 3}};
-  c.version = 4;
-  c.created_at = 1700000000001;
-  c.updated_at = 1700000000002;
-  return c;
 }
 
 } // namespace
 
 CAF_TEST(stock interface payloads survive serialization) {
-  product p;
-  p.sku = "A-1";
-  p.name = "Kettle";
-  p.description = "1.7 l";
-  p.category = "kitchen";
-  p.price_cents = 1999;
-  p.currency = "EUR";
-  p.available = 7;
-  p.reserved = 2;
-  p.sold = 11;
-  p.low_stock_threshold = 3;
-  p.version = 9;
-  p.created_at = 1700000000000;
-  p.updated_at = 1700000000999;
+  auto p = samples::sample_product();
   CAF_CHECK(round_trip(p) == p);
   CAF_CHECK(round_trip(p.stock()) == p.stock());
   product_details d{"Kettle", "1.7 l", "kitchen", 1999, "EUR", 3};
@@ -87,7 +56,7 @@ CAF_TEST(stock interface payloads survive serialization) {
 }
 
 CAF_TEST(order interface payloads survive serialization) {
-  auto o = sample_order();
+  auto o = cancelled_order();
   CAF_CHECK(round_trip(o) == o);
   placement_request req;
   req.request = {"c-7", "ada@example.com", {{"A-1", 2}, {"B-2", 1}}};
@@ -96,7 +65,7 @@ CAF_TEST(order interface payloads survive serialization) {
   req.response_format = wire::order_format::legacy;
   req.correlation_id = "corr-1";
   req.message_id = "msg-1";
-  req.cart_after = sample_cart();
+  req.cart_after = samples::sample_cart();
   CAF_CHECK(round_trip(req) == req);
   req.cart_after.reset();
   CAF_CHECK(round_trip(req) == req);
@@ -111,7 +80,7 @@ CAF_TEST(order interface payloads survive serialization) {
 }
 
 CAF_TEST(cart interface payloads survive serialization) {
-  auto c = sample_cart();
+  auto c = samples::sample_cart();
   CAF_CHECK(round_trip(c) == c);
   priced_cart priced;
   priced.content = c;
@@ -137,7 +106,7 @@ CAF_TEST(a placement message survives serialization as a CAF message) {
   placement_request req;
   req.request = {"c-7", "ada@example.com", {{"A-1", 2}}};
   req.idempotency_key = "key-1";
-  req.cart_after = sample_cart();
+  req.cart_after = samples::sample_cart();
   auto msg = caf::make_message(place_atom_v, req);
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
