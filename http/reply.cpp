@@ -35,6 +35,9 @@ response problem_response(const wire::problem& p) {
   r.status = p.status;
   r.content_type = std::string{wire::problem_media_type};
   r.body = wire::encode(p);
+  // Every 503 is temporary (an actor restarting, the store or a deadline): say when to retry.
+  if (r.status == 503)
+    r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 

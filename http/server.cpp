@@ -84,6 +84,8 @@ response make_problem(int status, std::string_view title, std::string_view detai
   response r;
   r.status = status;
   r.content_type = "application/problem+json";
+  if (status == 503) // the server's own deadline passed: temporary, retry soon
+    r.headers.emplace_back("Retry-After", "1");
   r.body.reserve(64 + title.size() + detail.size());
   r.body += R"({"type":"about:blank","title":")";
   r.body += json_escape(title);

@@ -1,6 +1,8 @@
 #define CAF_SUITE api_bridge
 #include <caf/test/dsl.hpp>
 
+#include <algorithm>
+
 // A request whose HTTP bridge is missing, or stops while it holds the request (a crash, then
 // the root supervisor's restart), gets the documented 503 problem (safe to retry), never the
 // server's lost-reply 500. The API runs on CAF's test coordinator over a services table whose
@@ -105,10 +107,15 @@ struct fixture : test_coordinator_fixture<> {
   }
 };
 
-/// True for the 503 a route gives while an actor restarts.
+/// True for the 503 a route gives while an actor restarts: a problem document that says to
+/// retry, with Retry-After.
 bool is_retry_problem(const std::optional<response>& r) {
-  return r && r->status == 503 && r->content_type == "application/problem+json"
-         && r->body.find("restarting") != std::string::npos;
+  if (!r)
+    return false;
+  auto retry_after = std::find(r->headers.begin(), r->headers.end(),
+                               std::pair<std::string, std::string>{"Retry-After", "1"});
+  return r->status == 503 && r->content_type == "application/problem+json"
+         && r->body.find("restarting") != std::string::npos && retry_after != r->headers.end();
 }
 
 } // namespace

@@ -373,6 +373,7 @@ CAF_TEST(a handler that never answers gets 503 after the response timeout) {
   client c{srv.start()};
   auto res = c.get("/");
   CAF_CHECK_EQUAL(res.result_int(), 503u);
+  CAF_CHECK_EQUAL(str(res[bhttp::field::retry_after]), "1");
   CAF_CHECK(c.closed_by_server());
   auto reply = kept.get_future().get();
   reply(json("too late")); // harmless no-op
