@@ -21,6 +21,7 @@ target_link_libraries(boost_beast INTERFACE Threads::Threads)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(PostgreSQL REQUIRED) # libpq, for the PostgreSQL store
 
 # jemalloc (Debian libjemalloc-dev): the request path allocates from several threads at once;
 # glibc malloc cost ~10% of CPU in profiles, jemalloc about half of that. Optional.

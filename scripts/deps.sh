@@ -25,10 +25,11 @@ BUILD_PACKAGES=(
 )
 
 # Servers the test suite starts itself (never as system services: scripts/rabbitmq.sh runs a
-# private node). librabbitmq-dev, the client library, is in BUILD_PACKAGES above.
-# Later issues add postgresql (PostgreSQL store) here.
+# private node; tests/postgres/with_postgres.sh a private PostgreSQL). librabbitmq-dev and
+# libpq-dev, the client libraries, are in BUILD_PACKAGES above.
 SERVICE_PACKAGES=(
   rabbitmq-server
+  postgresql-15
 )
 
 # Test-only tools: headless Chromium drives the dashboard test (tests/integration/

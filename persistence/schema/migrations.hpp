@@ -17,4 +17,7 @@ struct migration {
 /// The SQLite migrations in ascending version order.
 std::span<const migration> sqlite_migrations() noexcept;
 
+/// The PostgreSQL migrations in ascending version order.
+std::span<const migration> postgres_migrations() noexcept;
+
 } // namespace orderd::persistence::schema

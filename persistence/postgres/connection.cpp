@@ -1,0 +1,167 @@
+#include "persistence/postgres/connection.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include <libpq-fe.h>
+
+namespace orderd::persistence::postgres {
+
+namespace {
+
+/// Replaces every occurrence of `secret` in `text` (a password libpq or the server echoed).
+std::string scrub(std::string text, const std::string& secret) {
+  if (secret.empty())
+    return text;
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+    text.replace(at, secret.size(), "***");
+  return text;
+}
+
+/// The password libpq parsed from `conninfo`, if any (URI or keyword/value form alike).
+std::string password_of(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (error != nullptr)
+    PQfreemem(error);
+  if (options == nullptr)
+    return {};
+  std::string password;
+  for (auto* o = options; o->keyword != nullptr; ++o)
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr)
+      password = o->val;
+  PQconninfoFree(options);
+  return password;
+}
+
+std::string trimmed(const char* message) {
+  std::string text = message == nullptr ? "" : message;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+} // namespace
+
+std::string redact(std::string_view conninfo) {
+  std::string text{conninfo};
+  // URI form: scheme://user:password@host...
+  if (auto scheme = text.find("://"); scheme != std::string::npos) {
+    auto authority = scheme + 3;
+    auto end = text.find_first_of("/?", authority);
+    auto at = text.rfind('@', end == std::string::npos ? text.size() : end);
+    if (at != std::string::npos && at > authority) {
+      auto colon = text.find(':', authority);
+      if (colon != std::string::npos && colon < at)
+        text.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // password=... and sslpassword=... as URI query parameters or keyword/value pairs (quoted or
+  // not).
+  for (std::string_view key : {"password=", "sslpassword="}) {
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+      if (at > 0 && std::string_view{"?& \t"}.find(text[at - 1]) == std::string_view::npos)
+        continue; // the tail of another key ("sslpassword=" seen while looking for "password=")
+      auto value = at + key.size();
+      size_t end = value;
+      if (end < text.size() && text[end] == '\'') {
+        ++end;
+        while (end < text.size() && text[end] != '\'')
+          end += text[end] == '\\' ? 2 : 1;
+        end = std::min(end + 1, text.size());
+      } else {
+        end = text.find_first_of("& \t", value);
+        if (end == std::string::npos)
+          end = text.size();
+      }
+      text.replace(value, end - value, "***");
+    }
+  }
+  return text;
+}
+
+int result::rows() const noexcept {
+  return PQntuples(res_.get());
+}
+
+bool result::is_null(int row, int col) const noexcept {
+  return PQgetisnull(res_.get(), row, col) != 0;
+}
+
+std::string result::text(int row, int col) const {
+  return {PQgetvalue(res_.get(), row, col),
+          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+}
+
+int64_t result::int64(int row, int col) const {
+  const char* value = PQgetvalue(res_.get(), row, col);
+  int64_t x = 0;
+  auto [ptr, ec] = std::from_chars(value, value + std::strlen(value), x);
+  if (ec != std::errc{})
+    throw store_error(errc::storage_failure,
+                      "PostgreSQL returned a non-integer where a number was expected: " +
+                        std::string{value});
+  return x;
+}
+
+void result::deleter::operator()(pg_result* r) const noexcept {
+  PQclear(r);
+}
+
+connection::connection(const std::string& conninfo)
+  : label_(redact(conninfo)), password_(password_of(conninfo)) {
+  conn_ = PQconnectdb(conninfo.c_str());
+  if (conn_ == nullptr)
+    throw pg_error(errc::unavailable, "", "cannot connect to PostgreSQL at " + label_ +
+                                            ": out of memory");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    auto why = scrub(trimmed(PQerrorMessage(conn_)), password_);
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw pg_error(errc::unavailable, "", "cannot connect to PostgreSQL at " + label_ + ": " + why);
+  }
+  // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+}
+
+connection::~connection() {
+  if (conn_ != nullptr)
+    PQfinish(conn_);
+}
+
+result connection::exec(const std::string& sql) {
+  return check(PQexec(conn_, sql.c_str()), sql);
+}
+
+result connection::exec(const std::string& sql,
+                        const std::vector<std::optional<std::string>>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+result connection::check(pg_result* res, const std::string& sql) {
+  result owned{res};
+  auto status = res == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(res);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
+    return owned;
+  const char* state = res == nullptr ? nullptr : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  std::string sqlstate = state == nullptr ? "" : state;
+  auto why = scrub(trimmed(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_)),
+                   password_);
+  if (why.empty())
+    why = scrub(trimmed(PQerrorMessage(conn_)), password_);
+  // Class 08 (connection exception), or no SQLSTATE with a broken connection: the database is
+  // unreachable rather than the statement wrong.
+  bool lost = sqlstate.rfind("08", 0) == 0 || (sqlstate.empty() && PQstatus(conn_) != CONNECTION_OK);
+  auto first_line = sql.substr(0, sql.find('\n'));
+  throw pg_error(lost ? errc::unavailable : errc::storage_failure, sqlstate,
+                 "PostgreSQL (" + label_ + ")" + (sqlstate.empty() ? "" : " " + sqlstate) + ": " +
+                   why + " [in: " + first_line.substr(0, 80) + "]");
+}
+
+} // namespace orderd::persistence::postgres

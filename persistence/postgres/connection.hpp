@@ -1,0 +1,82 @@
+#pragma once
+
+// A thin libpq wrapper for the PostgreSQL store: one connection, statements with text
+// parameters, results read by row and column, and errors that carry the SQLSTATE but never the
+// password of the connection string.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "persistence/store.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace orderd::persistence::postgres {
+
+/// `conninfo` (a libpq URI such as postgresql://user:secret@host/db?sslmode=require, or a
+/// keyword/value string) with every password replaced by `***`: what logs, /ready and error
+/// messages may show.
+std::string redact(std::string_view conninfo);
+
+/// A statement that failed in the server, or a connection that failed: the store errc (a lost
+/// or refused connection is `unavailable`, anything else `storage_failure`) and the SQLSTATE
+/// ("" when the server sent none, e.g. the connection broke).
+class pg_error : public store_error {
+public:
+  pg_error(errc code, std::string sqlstate, const std::string& what)
+    : store_error(code, what), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+private:
+  std::string sqlstate_;
+};
+
+/// The rows of one statement's result.
+class result {
+public:
+  explicit result(pg_result* res) noexcept : res_(res) {}
+  int rows() const noexcept;
+  bool is_null(int row, int col) const noexcept;
+  std::string text(int row, int col) const;
+  int64_t int64(int row, int col) const;
+
+private:
+  struct deleter {
+    void operator()(pg_result* r) const noexcept;
+  };
+  std::unique_ptr<pg_result, deleter> res_;
+};
+
+/// One libpq connection. Not thread-safe: each connection belongs to one actor.
+class connection {
+public:
+  /// Connects; a server that cannot be reached or refuses is a pg_error(unavailable) whose
+  /// message names the redacted connection string.
+  explicit connection(const std::string& conninfo);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Runs `sql` (several statements allowed) and returns the last statement's rows.
+  result exec(const std::string& sql);
+
+  /// Runs one statement with `$1, $2, …` bound to `params` (text format; nullopt is NULL).
+  result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+
+  /// The redacted connection string, for messages.
+  const std::string& label() const noexcept { return label_; }
+
+private:
+  result check(pg_result* res, const std::string& sql);
+
+  pg_conn* conn_ = nullptr;
+  std::string label_;
+  std::string password_; ///< scrubbed from every message, whatever libpq puts there
+};
+
+} // namespace orderd::persistence::postgres

@@ -1,0 +1,219 @@
+// The PostgreSQL backend's foundation against a real server: tests/postgres/with_postgres.sh
+// starts a private PostgreSQL and sets ORDERD_TEST_DATABASE_URL; each test gets a database of
+// its own.
+
+#define CAF_SUITE postgres
+#include <caf/test/dsl.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "persistence/postgres/connection.hpp"
+#include "persistence/postgres/migrate.hpp"
+#include "persistence/schema/migrations.hpp"
+
+using namespace orderd;
+using namespace orderd::persistence;
+using namespace orderd::persistence::postgres;
+
+namespace {
+
+std::string server_url() {
+  const char* url = std::getenv("ORDERD_TEST_DATABASE_URL");
+  if (url == nullptr || *url == '\0')
+    CAF_FAIL("ORDERD_TEST_DATABASE_URL is not set: run through tests/postgres/with_postgres.sh");
+  return url;
+}
+
+/// A fresh, empty database on the test server, dropped again at the end.
+struct fresh_database {
+  fresh_database() {
+    static std::atomic<int> counter{0};
+    name = "orderd_t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    connection admin{server_url() + "/postgres"};
+    admin.exec("DROP DATABASE IF EXISTS " + name);
+    admin.exec("CREATE DATABASE " + name);
+  }
+  ~fresh_database() {
+    try {
+      connection admin{server_url() + "/postgres"};
+      admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    } catch (...) {
+    }
+  }
+  std::string url() const { return server_url() + "/" + name; }
+
+  std::string name;
+};
+
+/// The SQLSTATE of the pg_error `run` throws ("" if it throws nothing).
+template <class F>
+std::string sqlstate_of(F run) {
+  try {
+    run();
+  } catch (const pg_error& e) {
+    return e.sqlstate();
+  }
+  return "";
+}
+
+constexpr const char* insert_product =
+  "INSERT INTO products (sku, name, price_cents, currency, available, reserved, sold, "
+  "created_at, updated_at) VALUES ($1, 'Mug', 1250, 'EUR', $2, 0, 0, now(), now())";
+
+constexpr const char* insert_order =
+  "INSERT INTO orders (id, customer_id, status, total_cents, currency, created_at, updated_at) "
+  "VALUES ($1, 'c-1', $2, 100, 'EUR', now(), now())";
+
+} // namespace
+
+CAF_TEST(redact hides every password form and nothing else) {
+  CAF_CHECK_EQUAL(redact("postgresql://shop:s3cret@db.example:5432/orderd?sslmode=verify-full"),
+                  "postgresql://shop:***@db.example:5432/orderd?sslmode=verify-full");
+  CAF_CHECK_EQUAL(redact("postgres://shop@db.example/orderd"), "postgres://shop@db.example/orderd");
+  CAF_CHECK_EQUAL(redact("postgresql://db.example:5432/orderd"),
+                  "postgresql://db.example:5432/orderd");
+  CAF_CHECK_EQUAL(redact("postgresql://shop@db/orderd?password=s3cret&application_name=orderd"),
+                  "postgresql://shop@db/orderd?password=***&application_name=orderd");
+  CAF_CHECK_EQUAL(redact("host=db user=shop password=s3cret dbname=orderd"),
+                  "host=db user=shop password=*** dbname=orderd");
+  CAF_CHECK_EQUAL(redact("host=db password='a b\\' c' dbname=orderd"),
+                  "host=db password=*** dbname=orderd");
+  CAF_CHECK_EQUAL(redact("host=db sslkey=/k sslpassword=keypass"),
+                  "host=db sslkey=/k sslpassword=***");
+}
+
+CAF_TEST(a refused connection is unavailable and does not show the password) {
+  auto url = server_url();
+  // Swap the real password for a wrong one that is easy to look for.
+  auto at = url.find('@');
+  auto colon = url.rfind(':', at);
+  auto wrong = url.substr(0, colon + 1) + "Wr0ngPassw0rd" + url.substr(at) + "/postgres";
+  try {
+    connection c{wrong};
+    CAF_FAIL("connected with a wrong password");
+  } catch (const pg_error& e) {
+    std::string what = e.what();
+    CAF_CHECK_EQUAL(e.code(), errc::unavailable);
+    CAF_CHECK(what.find("Wr0ngPassw0rd") == std::string::npos);
+    CAF_CHECK(what.find("postgresql://orderd:***@127.0.0.1:") != std::string::npos);
+    CAF_MESSAGE(what);
+  }
+}
+
+CAF_TEST(migrate creates the schema once and records every version) {
+  fresh_database db;
+  connection c{db.url()};
+  CAF_CHECK(applied_versions(c).empty());
+  migrate(c);
+  auto expected = schema::postgres_migrations();
+  auto applied = applied_versions(c);
+  CAF_REQUIRE_EQUAL(applied.size(), expected.size());
+  CAF_CHECK_EQUAL(applied.back(), expected.back().version);
+  for (auto table : {"products", "orders", "order_lines", "idempotency_keys", "outbox",
+                     "outbox_cursor", "processed_messages", "customers", "carts", "cart_lines",
+                     "cart_short_lines", "notifications"})
+    CAF_CHECK_EQUAL(c.exec("SELECT to_regclass($1) IS NOT NULL", {std::string{table}}).text(0, 0),
+                    "t");
+  migrate(c); // a second start changes nothing
+  CAF_CHECK(applied_versions(c) == applied);
+  CAF_CHECK_EQUAL(c.exec("SELECT count(*) FROM outbox_cursor").int64(0, 0), 1);
+}
+
+CAF_TEST(nodes migrating together apply each version once) {
+  fresh_database db;
+  std::vector<std::thread> nodes;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i)
+    nodes.emplace_back([&] {
+      try {
+        connection c{db.url()};
+        migrate(c);
+      } catch (const std::exception& e) {
+        ++failures;
+        CAF_MESSAGE("a node failed to migrate: " << e.what());
+      }
+    });
+  for (auto& t : nodes)
+    t.join();
+  CAF_CHECK_EQUAL(failures.load(), 0);
+  connection c{db.url()};
+  CAF_CHECK_EQUAL(c.exec("SELECT count(*) FROM schema_migrations").int64(0, 0),
+                  static_cast<int64_t>(schema::postgres_migrations().size()));
+}
+
+CAF_TEST(a schema newer than the build is refused) {
+  fresh_database db;
+  connection c{db.url()};
+  migrate(c);
+  c.exec("INSERT INTO schema_migrations (version, name) VALUES (999, '999_from_the_future.sql')");
+  try {
+    migrate(c);
+    CAF_FAIL("migrated a newer schema");
+  } catch (const store_error& e) {
+    CAF_CHECK_EQUAL(e.code(), errc::storage_failure);
+    CAF_CHECK(std::string{e.what()}.find("newer than this build") != std::string::npos);
+    CAF_CHECK(std::string{e.what()}.find(":***@") != std::string::npos);
+  }
+}
+
+CAF_TEST(the database itself guards stock and keys) {
+  fresh_database db;
+  connection c{db.url()};
+  migrate(c);
+  c.exec(insert_product, {std::string{"A"}, std::string{"3"}});
+  // Stock never below zero, whatever the writer.
+  CAF_CHECK_EQUAL(sqlstate_of([&] { c.exec("UPDATE products SET available = available - 4"); }),
+                  "23514");
+  CAF_CHECK_EQUAL(c.exec("SELECT available FROM products WHERE sku = 'A'").int64(0, 0), 3);
+  CAF_CHECK_EQUAL(sqlstate_of([&] { c.exec(insert_product, {std::string{"B"}, std::string{"-1"}}); }),
+                  "23514");
+  // Unique keys.
+  CAF_CHECK_EQUAL(sqlstate_of([&] { c.exec(insert_product, {std::string{"A"}, std::string{"1"}}); }),
+                  "23505");
+  std::string id = "0190a5b2-7c1e-7d3f-8a9b-0c1d2e3f4a5b";
+  c.exec(insert_order, {id, std::string{"PENDING"}});
+  CAF_CHECK_EQUAL(sqlstate_of([&] { c.exec(insert_order, {id, std::string{"PENDING"}}); }),
+                  "23505");
+  // UUIDs compare case-insensitively: the same id in capitals is the same order.
+  CAF_CHECK_EQUAL(c.exec("SELECT count(*) FROM orders WHERE id = $1",
+                         {std::string{"0190A5B2-7C1E-7D3F-8A9B-0C1D2E3F4A5B"}})
+                    .int64(0, 0),
+                  1);
+}
+
+CAF_TEST(the database itself guards the order state machine) {
+  fresh_database db;
+  connection c{db.url()};
+  migrate(c);
+  std::string id = "0190a5b2-7c1e-7d3f-8a9b-0c1d2e3f4a5c";
+  auto move = [&](const char* to) {
+    c.exec("UPDATE orders SET status = $1 WHERE id = $2", {std::string{to}, id});
+  };
+  CAF_CHECK_EQUAL(sqlstate_of([&] { c.exec(insert_order, {id, std::string{"SHIPPED"}}); }),
+                  "23514");
+  c.exec(insert_order, {id, std::string{"PENDING"}});
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("SHIPPED"); }), "23514");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("DELIVERED"); }), "23514");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("PROCESSING"); }), "");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("PENDING"); }), "23514");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("CONFIRMED"); }), "");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("CANCELLED"); }), "23514");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("SHIPPED"); }), "");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("DELIVERED"); }), "");
+  CAF_CHECK_EQUAL(sqlstate_of([&] { move("CANCELLED"); }), "23514");
+  CAF_CHECK_EQUAL(c.exec("SELECT status FROM orders WHERE id = $1", {id}).text(0, 0), "DELIVERED");
+  // A cancel is allowed from PENDING and from PROCESSING (the payment saga's compensation).
+  std::string other = "0190a5b2-7c1e-7d3f-8a9b-0c1d2e3f4a5d";
+  c.exec(insert_order, {other, std::string{"PENDING"}});
+  c.exec("UPDATE orders SET status = 'PROCESSING' WHERE id = $1", {other});
+  CAF_CHECK_EQUAL(sqlstate_of([&] {
+                    c.exec("UPDATE orders SET status = 'CANCELLED' WHERE id = $1", {other});
+                  }),
+                  "");
+}
