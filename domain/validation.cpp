@@ -8,6 +8,10 @@ namespace orderd {
 bool is_valid_sku(std::string_view sku) noexcept {
   if (sku.empty() || sku.size() > limits::max_sku_length)
     return false;
+  // "." and ".." are path segments that clients and proxies rewrite (RFC 3986 dot segments):
+  // /products/.. would never reach the product.
+  if (sku == "." || sku == "..")
+    return false;
   for (char c : sku)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       return false;
@@ -89,7 +93,7 @@ field_errors validate(const order_request& req, bool require_email) {
     auto& line = req.lines[i];
     auto prefix = "items[" + std::to_string(i) + "].";
     if (!is_valid_sku(line.sku))
-      errs.push_back({prefix + "sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
+      errs.push_back({prefix + "sku", std::string{sku_rule}});
     if (line.quantity < 1 || line.quantity > limits::max_quantity_per_line)
       errs.push_back({prefix + "quantity",
                       "must be between 1 and " + std::to_string(limits::max_quantity_per_line)});
@@ -107,7 +111,7 @@ field_errors validate(const order_request& req, bool require_email) {
 field_errors validate(const product& p) {
   field_errors errs;
   if (!is_valid_sku(p.sku))
-    errs.push_back({"sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
+    errs.push_back({"sku", std::string{sku_rule}});
   check_text(errs, "name", p.name, limits::max_name_length, true);
   check_text(errs, "description", p.description, limits::max_description_length, false);
   check_text(errs, "category", p.category, limits::max_category_length, false);

@@ -36,6 +36,10 @@ struct field_error {
 
 using field_errors = std::vector<field_error>;
 
+/// What a valid SKU is, as field errors say it.
+inline constexpr std::string_view sku_rule =
+  "must be 1-64 characters of letters, digits, '-', '_' or '.', and not '.' or '..'";
+
 bool is_valid_sku(std::string_view sku) noexcept;
 bool is_valid_email(std::string_view email) noexcept;
 bool is_valid_currency(std::string_view code) noexcept;

@@ -255,6 +255,27 @@ thread_local const server_core* current_core = nullptr;
 } // namespace
 
 /// One connection. Every member function except post_response() runs on the connection's strand.
+/// Why a request's head cannot be trusted to delimit its body or name its host (RFC 9112), or
+/// "" when it can. Any Transfer-Encoding other than exactly `chunked` is refused: a server that
+/// reads such a body differently from a proxy in front of it would answer the body's bytes as
+/// a second request (request smuggling). The connection closes after the 400.
+template <class Message>
+std::string framing_error(const Message& msg) {
+  auto codings = msg.count(bhttp::field::transfer_encoding);
+  if (codings > 0) {
+    if (codings > 1 || !beast::iequals(msg[bhttp::field::transfer_encoding], "chunked"))
+      return "unsupported Transfer-Encoding (only \"chunked\" is accepted)";
+    if (msg.count(bhttp::field::content_length) > 0)
+      return "Transfer-Encoding and Content-Length together";
+  }
+  auto hosts = msg.count(bhttp::field::host);
+  if (hosts > 1)
+    return "more than one Host header";
+  if (hosts == 0 && msg.version() >= 11)
+    return "an HTTP/1.1 request needs a Host header";
+  return {};
+}
+
 class session : public std::enable_shared_from_this<session> {
 public:
   session(std::shared_ptr<server_core> core, socket_type socket)
@@ -355,6 +376,10 @@ private:
       return;
     if (ec)
       return on_read_error(ec);
+    if (auto why = framing_error(parser_->get()); !why.empty()) {
+      spdlog::debug("http {}: refused: {}", remote_, why);
+      return send_transport_error(400, "Bad Request", why);
+    }
     if (parser_->is_done())
       return dispatch_request(); // no body: the common GET path, no second read operation
     auto& msg = parser_->get();

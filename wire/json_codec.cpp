@@ -595,7 +595,7 @@ decoded<requested_line> decode_cart_item(std::string_view body) {
     field_errors validation;
     if (!is_valid_sku(line.sku))
       validation.push_back(
-        {"sku", "must be 1-64 characters of letters, digits, '-', '_' or '.'"});
+        {"sku", std::string{sku_rule}});
     if (line.quantity < 1 || line.quantity > limits::max_quantity_per_line)
       validation.push_back({"quantity", "must be between 1 and "
                                           + std::to_string(limits::max_quantity_per_line)});
