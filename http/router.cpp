@@ -7,6 +7,7 @@
 
 #include "http/observe.hpp"
 #include "http/reply.hpp"
+#include "wire/url.hpp"
 
 namespace orderd::http {
 
@@ -82,13 +83,22 @@ path_routes& path_routes::del(route_handler h, unsigned needs) {
 
 router::lookup router::find(std::string_view method, std::string_view path) const {
   lookup out;
+  // Split first, decode each segment after: %2F is a character of a segment (a SKU cannot
+  // contain one anyway), never a way to reach another route.
   auto segs = split_path(path);
+  for (auto& seg : segs)
+    seg = wire::percent_decode(seg);
+  // HEAD is GET without the body (the server drops it): every GET route answers HEAD.
+  std::string_view wanted = method == "HEAD" ? std::string_view{"GET"} : method;
+  auto allow = [&](std::string_view m) {
+    if (std::find(out.allowed.begin(), out.allowed.end(), m) == out.allowed.end())
+      out.allowed.emplace_back(m);
+  };
   for (auto& r : routes_) {
     if (!match(r.segments, segs, out.params))
       continue;
-    if (r.method != method) {
-      if (std::find(out.allowed.begin(), out.allowed.end(), r.method) == out.allowed.end())
-        out.allowed.push_back(r.method);
+    if (r.method != wanted) {
+      allow(r.method); // HEAD stays implicit beside GET, as the OpenAPI document has it
       continue;
     }
     out.found = &r;

@@ -126,6 +126,7 @@ void split_target(std::string_view target, request& req) {
       path = slash == std::string_view::npos ? std::string_view{"/"} : path.substr(slash);
     }
   }
+  req.raw_path = std::string{path};
   req.path = wire::percent_decode(path);
   wire::for_each_query_item(query, [&](std::string_view key, std::string_view value) {
     req.query.emplace_back(wire::percent_decode(key, true), wire::percent_decode(value, true));

@@ -27,6 +27,27 @@ class HttpErrorsTest(OrderdTestCase):
             with self.subTest(f"{method} {path}"):
                 self.assert_problem(s.request(method, path), 404)
 
+    def test_encoded_slashes_are_data_not_separators(self):
+        s = self.start()
+        self.create_product(s, "H-1", 5)
+        # Routing splits the raw path first: %2F never joins or splits segments.
+        self.assert_problem(s.get("/api%2Fv1%2Fproducts"), 404)
+        self.assert_problem(s.put("/api/v1/products/H-1%2Fstock", {"available": 0}), 404)
+        self.assertEqual(self.stock(s, "H-1"), (5, 0))
+        # Other escapes still decode inside a segment.
+        self.assert_status(s.get("/api/v1/products/%48-1"), 200)
+
+    def test_head_works_wherever_get_does(self):
+        s = self.start()
+        self.create_product(s, "HD-1", 5)
+        for path in ("/health", "/ready", "/api/v1/products", "/api/v1/products/HD-1",
+                     "/api/v1/orders"):
+            with self.subTest(path):
+                resp = s.request("HEAD", path)
+                self.assert_status(resp, 200)
+                self.assertEqual(resp.body, b"", resp.describe())
+        self.assert_status(s.request("HEAD", "/api/v1/products/NOPE-1"), 404)  # no body on HEAD
+
     def test_wrong_method_is_405_with_allow(self):
         s = self.start()
         self.create_product(s, "M-1", 5)
