@@ -47,7 +47,7 @@ std::optional<response> api::admin_refusal(const request& req) const {
 
 void api::handle(request&& req, responder raw_reply) {
   // Thread: Beast I/O thread. Everything here is quick; actor work is asynchronous.
-  auto hit = router_.find(req.method, req.raw_path.empty() ? req.path : req.raw_path);
+  auto hit = router_.find(req.method, req.raw_path);
   auto reply = observe(req, hit.found ? hit.found->metrics : unmatched_metrics_,
                        std::move(raw_reply));
   if (!hit.found)

@@ -42,8 +42,7 @@ struct request {
   std::string target;  ///< raw target, e.g. "/api/v1/orders?status=PENDING"
   std::string path;    ///< percent-decoded path without the query, e.g. "/api/v1/orders"
   /// The path as sent, not decoded: routing splits it at '/' first and decodes each segment,
-  /// so an encoded slash (%2F) is data inside a segment, never a separator. Empty in requests
-  /// built by hand (tests); routing then falls back to `path`.
+  /// so an encoded slash (%2F) is data inside a segment, never a separator.
   std::string raw_path;
   std::vector<std::pair<std::string, std::string>> query;   ///< decoded ('+' is a space), in order
   std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased, in order

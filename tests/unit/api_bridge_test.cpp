@@ -93,6 +93,7 @@ struct fixture : test_coordinator_fixture<> {
     http::request req;
     req.method = "GET";
     req.target = path;
+    req.raw_path = path;
     req.path = std::move(path);
     auto slot = std::make_shared<captured>();
     rest->handle(std::move(req), responder{slot});

@@ -34,6 +34,7 @@ response call(api& a, std::string method, std::string path,
   request req;
   req.method = std::move(method);
   req.target = path;
+  req.raw_path = path;
   req.path = std::move(path);
   req.headers = std::move(headers);
   auto slot = std::make_shared<captured>();

@@ -120,6 +120,7 @@ std::optional<response> call(api& a, std::string method, std::string path, std::
   request req;
   req.method = std::move(method);
   req.target = path;
+  req.raw_path = path;
   req.path = std::move(path);
   if (!body.empty()) {
     req.headers.emplace_back("content-type", "application/json");
