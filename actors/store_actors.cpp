@@ -17,6 +17,15 @@ namespace {
 using persistence::change_result;
 using persistence::change_set;
 
+/// The error a store failure becomes for the caller: an unreachable database stays
+/// `unavailable` (503 with Retry-After: retry later), anything else is a storage failure.
+caf::error store_failure(const std::exception& ex, std::string_view doing) {
+  auto code = errc::storage_failure;
+  if (auto err = dynamic_cast<const persistence::store_error*>(&ex))
+    code = err->code() == errc::unavailable ? errc::unavailable : errc::storage_failure;
+  return fail(code, std::string{doing} + ex.what());
+}
+
 void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   auto& st = self->state;
   st.flush_scheduled = false;
@@ -43,7 +52,7 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
     // Nothing of this batch was committed: every caller learns so and may retry.
     spdlog::error("store writer: batch of {} change sets failed: {}", batch.size(), ex.what());
     for (auto& rp : waiting)
-      rp.deliver(fail(errc::storage_failure, std::string{"store write failed: "} + ex.what()));
+      rp.deliver(store_failure(ex, "store write failed: "));
     return;
   }
   ++st.batches;
@@ -128,7 +137,7 @@ auto guarded(F&& query) -> caf::result<decltype(query())> {
   } catch (const persistence::store_error& err) {
     return fail(err.code(), err.what());
   } catch (const std::exception& ex) {
-    return fail(errc::storage_failure, std::string{"store read failed: "} + ex.what());
+    return store_failure(ex, "store read failed: ");
   }
 }
 
@@ -144,7 +153,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*p);
         return fail(errc::not_found, "no product with sku " + sku);
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](list_atom, const persistence::product_query& q) {
@@ -157,7 +166,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*o);
         return fail(errc::not_found, "no order with id " + id);
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](list_atom, const persistence::order_query& q) {
@@ -172,7 +181,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*r);
         return fail(errc::not_found, "no idempotency record");
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](get_atom, customer_tag, const std::string& id) -> caf::result<customer> {
@@ -181,7 +190,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*c);
         return fail(errc::not_found, "no customer with id " + id);
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](list_atom, const persistence::customer_query& q) {
@@ -193,7 +202,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*c);
         return fail(errc::not_found, "customer " + customer_id + " has no cart");
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](outbox_atom, size_t limit, int64_t after) {
@@ -212,7 +221,7 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
           return std::move(*n);
         return fail(errc::not_found, "no notification with id " + id);
       } catch (const std::exception& ex) {
-        return fail(errc::storage_failure, ex.what());
+        return store_failure(ex, "");
       }
     },
     [=](list_atom, const persistence::notification_query& q) {

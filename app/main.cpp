@@ -29,6 +29,7 @@
 #include "notify/delivery.hpp"
 #include "observability/catalogue.hpp"
 #include "persistence/memory/memory_store.hpp"
+#include "persistence/postgres/postgres_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
 extern char** environ;
@@ -41,6 +42,13 @@ using namespace std::chrono;
 std::shared_ptr<persistence::store_factory> make_store(const config::settings& s) {
   if (s.store == "memory")
     return std::make_shared<persistence::memory_store_factory>();
+  if (s.store == "postgres") {
+    persistence::postgres_options opts;
+    opts.conninfo = s.database_url;
+    auto factory = std::make_shared<persistence::postgres_store_factory>(opts);
+    spdlog::info("store: PostgreSQL at {}", factory->label());
+    return factory;
+  }
   std::filesystem::create_directories(s.data_dir);
   persistence::sqlite_options opts;
   opts.synchronous = s.sqlite_synchronous;

@@ -48,6 +48,24 @@ struct option {
   bool secret = false;       // never repeat the value in messages (it may hold a password)
 };
 
+/// The shape of a libpq connection URI; libpq parses it fully when the store connects.
+bool looks_like_postgres_url(std::string_view text) {
+  auto starts = [&](std::string_view scheme) {
+    if (text.size() <= scheme.size())
+      return false;
+    for (size_t i = 0; i < scheme.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i])
+        return false;
+    return true;
+  };
+  if (!starts("postgresql://") && !starts("postgres://"))
+    return false;
+  for (char c : text)
+    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
+
 /// The shape of an AMQP URL; main parses it fully (messaging/amqp_url) before connecting.
 /// "1000,5000,30000": positive milliseconds, comma separated, at most 10 (one delay queue each).
 bool is_delay_list(std::string_view text) {
@@ -164,8 +182,15 @@ constexpr std::array options{
          .meaning = "directory for the SQLite file and other local state",
          .field = &settings::data_dir, .non_empty = true},
   option{.name = "store", .metavar = "KIND", .section = storage,
-         .meaning = "storage backend: sqlite or memory (memory loses everything on exit)",
-         .field = &settings::store, .choices = "sqlite|memory"},
+         .meaning = "storage backend: sqlite (embedded), postgres (shared; needs --database-url) "
+                    "or memory (loses everything on exit)",
+         .field = &settings::store, .choices = "sqlite|postgres|memory"},
+  option{.name = "database-url", .metavar = "URL", .section = storage,
+         .meaning = "PostgreSQL for --store postgres, as a libpq connection URI "
+                    "postgresql://user:pass@host:port/db?sslmode=...; every libpq parameter "
+                    "passes through",
+         .field = &settings::database_url, .check = looks_like_postgres_url,
+         .accepts = "empty or a postgresql://user:pass@host:port/db URL", .secret = true},
   option{.name = "sqlite-synchronous", .metavar = "MODE", .section = storage,
          .meaning = "SQLite durability: FULL (fsync on every commit) or NORMAL",
          .field = &settings::sqlite_synchronous, .choices = "FULL|NORMAL"},
@@ -706,6 +731,14 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
     if (set_by[index] <= e.from)
       set_by[index] = e.from;
   }
+  // Settings that only make sense together.
+  auto& v = result.values;
+  if (v.store == "postgres" && v.database_url.empty())
+    return failure("--store postgres needs --database-url (or ORDERD_DATABASE_URL), e.g. "
+                   "postgresql://orderd:PASSWORD@db.example:5432/orderd?sslmode=verify-full");
+  if (v.store != "postgres" && !v.database_url.empty())
+    return failure("--database-url is set but --store is " + v.store
+                   + ": add --store postgres (or ORDERD_STORE=postgres), or drop the URL");
   return result;
 }
 

@@ -25,7 +25,8 @@ struct settings {
 
   // -- storage
   std::string data_dir = "./data";         ///< --data-dir: SQLite file and other local state
-  std::string store = "sqlite";            ///< --store: sqlite | memory
+  std::string store = "sqlite";            ///< --store: sqlite | postgres | memory
+  std::string database_url;                ///< --database-url: libpq URI (--store postgres)
   std::string sqlite_synchronous = "FULL"; ///< --sqlite-synchronous: FULL | NORMAL
   size_t writer_max_batch = 512;           ///< --writer-max-batch: change sets per transaction
   size_t reader_threads = 2;               ///< --reader-threads: read-only store connections

@@ -104,6 +104,13 @@ int64_t result::int64(int row, int col) const {
   return x;
 }
 
+int64_t result::affected() const {
+  const char* n = PQcmdTuples(res_.get());
+  int64_t x = 0;
+  std::from_chars(n, n + std::strlen(n), x);
+  return x;
+}
+
 void result::deleter::operator()(pg_result* r) const noexcept {
   PQclear(r);
 }
@@ -144,6 +151,27 @@ result connection::exec(const std::string& sql,
                sql);
 }
 
+result connection::run(const std::string& sql,
+                       const std::vector<std::optional<std::string>>& params) {
+  auto known = prepared_.find(sql);
+  if (known == prepared_.end()) {
+    auto name = "orderd_" + std::to_string(prepared_.size() + 1);
+    check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), sql);
+    known = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecPrepared(conn_, known->second.c_str(), static_cast<int>(values.size()),
+                              values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+bool connection::healthy() const noexcept {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
 result connection::check(pg_result* res, const std::string& sql) {
   result owned{res};
   auto status = res == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(res);
@@ -155,9 +183,10 @@ result connection::check(pg_result* res, const std::string& sql) {
                    password_);
   if (why.empty())
     why = scrub(trimmed(PQerrorMessage(conn_)), password_);
-  // Class 08 (connection exception), or no SQLSTATE with a broken connection: the database is
-  // unreachable rather than the statement wrong.
-  bool lost = sqlstate.rfind("08", 0) == 0 || (sqlstate.empty() && PQstatus(conn_) != CONNECTION_OK);
+  // Class 08 (connection exception), the server shutting down or not yet accepting (57P01-03),
+  // or a session libpq saw break: the database is unreachable rather than the statement wrong.
+  bool lost = sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P0", 0) == 0
+              || PQstatus(conn_) != CONNECTION_OK;
   auto first_line = sql.substr(0, sql.find('\n'));
   throw pg_error(lost ? errc::unavailable : errc::storage_failure, sqlstate,
                  "PostgreSQL (" + label_ + ")" + (sqlstate.empty() ? "" : " " + sqlstate) + ": " +

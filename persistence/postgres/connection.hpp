@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "persistence/store.hpp"
@@ -44,6 +45,8 @@ public:
   bool is_null(int row, int col) const noexcept;
   std::string text(int row, int col) const;
   int64_t int64(int row, int col) const;
+  /// How many rows an INSERT, UPDATE or DELETE changed.
+  int64_t affected() const;
 
 private:
   struct deleter {
@@ -68,6 +71,13 @@ public:
   /// Runs one statement with `$1, $2, …` bound to `params` (text format; nullopt is NULL).
   result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
 
+  /// Like exec with params, through a server-side prepared statement: prepared on first use of
+  /// `sql` on this session and run by name afterwards (the hot path parses nothing).
+  result run(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+
+  /// Whether the session is still usable (libpq has not seen it break).
+  bool healthy() const noexcept;
+
   /// The redacted connection string, for messages.
   const std::string& label() const noexcept { return label_; }
 
@@ -75,6 +85,7 @@ private:
   result check(pg_result* res, const std::string& sql);
 
   pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_; ///< sql → statement name
   std::string label_;
   std::string password_; ///< scrubbed from every message, whatever libpq puts there
 };

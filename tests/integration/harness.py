@@ -10,6 +10,10 @@ Environment knobs (all optional):
   ORDERD_TEST_LOG_LEVEL     --log-level passed to orderd (default: info)
   ORDERD_TEST_KEEP_TMP=1    keep the temporary directories
   ORDERD_TEST_SHOW_LOGS=1   print process logs even when the test passed
+  ORDERD_TEST_STORE=postgres  run every orderd on PostgreSQL (one database per data directory)
+                            on the server of tests/postgres/with_postgres.sh, which sets
+                            ORDERD_TEST_DATABASE_URL and ORDERD_TEST_PG_BIN; a test that
+                            passes --store itself keeps its choice
 """
 
 import atexit
@@ -143,6 +147,27 @@ def query(path, **params):
 # -- process ------------------------------------------------------------------------------------
 
 
+_databases = {}  # data directory -> database URL (ORDERD_TEST_STORE=postgres)
+
+
+def database_for(data_dir):
+    """The PostgreSQL database that stands for `data_dir`: created empty on first use, so a
+    restart on the same directory finds its data and a fresh directory starts empty."""
+    if data_dir in _databases:
+        return _databases[data_dir]
+    server = os.environ.get("ORDERD_TEST_DATABASE_URL", "")
+    psql = os.path.join(os.environ.get("ORDERD_TEST_PG_BIN", ""), "psql")
+    if not server or not os.access(psql, os.X_OK):
+        raise ServerError("ORDERD_TEST_STORE=postgres needs the server of "
+                          "tests/postgres/with_postgres.sh (ORDERD_TEST_DATABASE_URL, "
+                          "ORDERD_TEST_PG_BIN)")
+    name = f"it_{os.getpid()}_{len(_databases)}"
+    subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", f"{server}/postgres", "-c",
+                    f"CREATE DATABASE {name}"], check=True, stdout=subprocess.DEVNULL)
+    _databases[data_dir] = f"{server}/{name}"
+    return _databases[data_dir]
+
+
 class Orderd:
     """One orderd process (re)started on a data directory, logging into one file."""
 
@@ -162,7 +187,13 @@ class Orderd:
 
     def command(self):
         return [self.binary, "--host", self.host, "--port", "0", "--data-dir", self.data_dir,
-                "--log-level", os.environ.get("ORDERD_TEST_LOG_LEVEL", "info"), *self.args]
+                "--log-level", os.environ.get("ORDERD_TEST_LOG_LEVEL", "info"),
+                *self.store_args(), *self.args]
+
+    def store_args(self):
+        if os.environ.get("ORDERD_TEST_STORE") != "postgres" or "--store" in self.args:
+            return []
+        return ["--store", "postgres", "--database-url", database_for(self.data_dir)]
 
     def start(self, wait=True, timeout=START_TIMEOUT):
         if self.running():

@@ -2,7 +2,8 @@
 # Runs a command against a private PostgreSQL server: initdb in a temporary directory, a free
 # loopback port, password authentication over TCP; stopped and removed afterwards, whatever the
 # command's outcome. The command sees ORDERD_TEST_DATABASE_URL=postgresql://orderd:PASSWORD@
-# 127.0.0.1:PORT (no database: each test creates its own) and exits with the command's code.
+# 127.0.0.1:PORT (no database: each test creates its own) and ORDERD_TEST_PG_BIN (the server's
+# bin directory, for psql), and exits with the command's code.
 #
 #   tests/postgres/with_postgres.sh COMMAND [ARGS...]
 #
@@ -42,6 +43,7 @@ as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
   { cat "$dir/server.log" >&2; exit 2; }
 
 export ORDERD_TEST_DATABASE_URL="postgresql://orderd:$password@127.0.0.1:$port"
+export ORDERD_TEST_PG_BIN="$bin"
 status=0
 "$@" || status=$?
 if ((status != 0)); then

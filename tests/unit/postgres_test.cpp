@@ -16,40 +16,15 @@
 #include "persistence/postgres/connection.hpp"
 #include "persistence/postgres/migrate.hpp"
 #include "persistence/schema/migrations.hpp"
+#include "postgres_fixture.hpp"
 
 using namespace orderd;
 using namespace orderd::persistence;
 using namespace orderd::persistence::postgres;
+using orderd::test::fresh_database;
+using orderd::test::server_url;
 
 namespace {
-
-std::string server_url() {
-  const char* url = std::getenv("ORDERD_TEST_DATABASE_URL");
-  if (url == nullptr || *url == '\0')
-    CAF_FAIL("ORDERD_TEST_DATABASE_URL is not set: run through tests/postgres/with_postgres.sh");
-  return url;
-}
-
-/// A fresh, empty database on the test server, dropped again at the end.
-struct fresh_database {
-  fresh_database() {
-    static std::atomic<int> counter{0};
-    name = "orderd_t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    connection admin{server_url() + "/postgres"};
-    admin.exec("DROP DATABASE IF EXISTS " + name);
-    admin.exec("CREATE DATABASE " + name);
-  }
-  ~fresh_database() {
-    try {
-      connection admin{server_url() + "/postgres"};
-      admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    } catch (...) {
-    }
-  }
-  std::string url() const { return server_url() + "/" + name; }
-
-  std::string name;
-};
 
 /// The SQLSTATE of the pg_error `run` throws ("" if it throws nothing).
 template <class F>

@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 #include "persistence/sqlite/sqlite_store.hpp"
+#include "persistence/postgres/postgres_store.hpp"
+#include "postgres_fixture.hpp"
 
 using namespace orderd;
 using namespace orderd::persistence;
@@ -49,19 +51,59 @@ private:
   std::filesystem::path path_;
 };
 
+/// The backends the checks run against: $ORDERD_STORE_BACKENDS (comma-separated), by default
+/// memory and sqlite. The postgres backend needs the server of tests/postgres/with_postgres.sh
+/// (ctest's store_tests_postgres runs this binary that way).
+std::vector<std::string> selected_backends() {
+  const char* env = std::getenv("ORDERD_STORE_BACKENDS");
+  std::string list = env != nullptr && *env != '\0' ? env : "memory,sqlite";
+  std::vector<std::string> names;
+  for (size_t at = 0; at <= list.size();) {
+    auto comma = std::min(list.find(',', at), list.size());
+    names.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return names;
+}
+
 /// Runs `check` against each backend, each with a fresh, empty database.
 void for_each_backend(const std::function<void(store_factory&)>& check) {
-  {
-    CAF_MESSAGE("backend: memory");
-    memory_store_factory factory;
-    check(factory);
+  for (auto& name : selected_backends()) {
+    CAF_MESSAGE("backend: " << name);
+    if (name == "memory") {
+      memory_store_factory factory;
+      check(factory);
+    } else if (name == "sqlite") {
+      temp_dir dir;
+      sqlite_store_factory factory{dir.file("orderd.db")};
+      check(factory);
+    } else if (name == "postgres") {
+      test::fresh_database db;
+      postgres_store_factory factory{{db.url()}};
+      check(factory);
+    } else {
+      CAF_FAIL("unknown backend in ORDERD_STORE_BACKENDS: " << name);
+    }
   }
-  {
-    CAF_MESSAGE("backend: sqlite");
-    temp_dir dir;
-    sqlite_store_factory factory{dir.file("orderd.db")};
-    check(factory);
+}
+
+/// The UUID that stands for `name` in these checks: orderd makes its order, customer,
+/// notification and event ids as UUIDs, and PostgreSQL stores them as uuid. The name's bytes
+/// in hex, zero-padded, so the ids sort as the names do; a UUID (or "") passes unchanged.
+std::string id_of(std::string_view name) {
+  if (name.empty() || is_uuid(name))
+    return std::string{name};
+  if (name.size() > 16)
+    throw std::invalid_argument("id_of: name longer than 16 bytes");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string digits;
+  for (unsigned char ch : name) {
+    digits += hex[ch >> 4];
+    digits += hex[ch & 15];
   }
+  digits.resize(32, '0');
+  return digits.substr(0, 8) + "-" + digits.substr(8, 4) + "-" + digits.substr(12, 4) + "-"
+         + digits.substr(16, 4) + "-" + digits.substr(20);
 }
 
 product make_product(const std::string& sku, int64_t available,
@@ -83,7 +125,7 @@ product make_product(const std::string& sku, int64_t available,
 order make_order(const std::string& id, const std::string& customer, timestamp_ms created_at,
                  std::vector<order_line> lines = {{"SKU-A", 2, 1250}, {"SKU-B", 1, 300}}) {
   order o;
-  o.id = id;
+  o.id = id_of(id);
   o.customer_id = customer;
   o.customer_email = customer + "@example.com";
   o.lines = std::move(lines);
@@ -124,9 +166,9 @@ std::vector<std::string> skus_of(const std::vector<product>& products) {
 }
 
 event_record make_event(const std::string& id, const std::string& type = "order.created",
-                        const std::string& aggregate = "order-1", timestamp_ms at = 1000) {
+                        const std::string& aggregate = id_of("order-1"), timestamp_ms at = 1000) {
   event_record e;
-  e.id = id;
+  e.id = id_of(id);
   e.type = type;
   e.aggregate = aggregate;
   e.occurred_at = at;
@@ -356,18 +398,18 @@ CAF_TEST(text is stored verbatim and never interpreted as sql) {
 CAF_TEST(an order is stored with its lines) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    auto o = make_order("order-1", "cust-1", 1000);
+    auto o = make_order(id_of("order-1"), "cust-1", 1000);
     CAF_CHECK(apply_one(*s, {insert_order{o}}).ok());
-    CAF_CHECK(s->find_order("order-1") == o);
-    CAF_CHECK(!s->find_order("order-2"));
+    CAF_CHECK(s->find_order(id_of("order-1")) == o);
+    CAF_CHECK(!s->find_order(id_of("order-2")));
     CAF_CHECK_EQUAL(s->count_orders(), 1);
-    auto again = apply_one(*s, {insert_order{make_order("order-1", "cust-2", 2000)}});
+    auto again = apply_one(*s, {insert_order{make_order(id_of("order-1"), "cust-2", 2000)}});
     CAF_CHECK(again.code == errc::conflict);
-    CAF_CHECK(again.detail.find("order-1") != std::string::npos);
-    CAF_CHECK(s->find_order("order-1") == o);
-    auto no_lines = make_order("order-2", "cust-1", 1000, {});
+    CAF_CHECK(again.detail.find(id_of("order-1")) != std::string::npos);
+    CAF_CHECK(s->find_order(id_of("order-1")) == o);
+    auto no_lines = make_order(id_of("order-2"), "cust-1", 1000, {});
     CAF_CHECK(apply_one(*s, {insert_order{no_lines}}).ok());
-    CAF_CHECK(s->find_order("order-2") == no_lines);
+    CAF_CHECK(s->find_order(id_of("order-2")) == no_lines);
   });
 }
 
@@ -375,21 +417,21 @@ CAF_TEST(an order transition is guarded by the expected status) {
   for_each_backend([](store_factory& factory) {
     using st = order_status;
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("order-1", "cust-1", 1000)}}).ok());
-    CAF_CHECK(apply_one(*s, {transition_order{"order-1", st::pending, st::processing, 1500}})
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order(id_of("order-1"), "cust-1", 1000)}}).ok());
+    CAF_CHECK(apply_one(*s, {transition_order{id_of("order-1"), st::pending, st::processing, 1500}})
                 .ok());
-    auto stored = s->find_order("order-1");
+    auto stored = s->find_order(id_of("order-1"));
     CAF_REQUIRE(stored);
     CAF_CHECK(stored->status == st::processing);
     CAF_CHECK_EQUAL(stored->updated_at, 1500);
 
-    auto stale = apply_one(*s, {transition_order{"order-1", st::pending, st::cancelled, 1600}});
+    auto stale = apply_one(*s, {transition_order{id_of("order-1"), st::pending, st::cancelled, 1600}});
     CAF_CHECK(stale.code == errc::illegal_transition);
-    CAF_CHECK(stale.detail.find("order-1") != std::string::npos);
+    CAF_CHECK(stale.detail.find(id_of("order-1")) != std::string::npos);
     CAF_CHECK(stale.detail.find("PROCESSING") != std::string::npos);
-    CAF_CHECK(s->find_order("order-1")->status == st::processing);
+    CAF_CHECK(s->find_order(id_of("order-1"))->status == st::processing);
 
-    auto unknown = apply_one(*s, {transition_order{"order-9", st::pending, st::cancelled, 1}});
+    auto unknown = apply_one(*s, {transition_order{id_of("order-9"), st::pending, st::cancelled, 1}});
     CAF_CHECK(unknown.code == errc::not_found);
   });
 }
@@ -398,23 +440,23 @@ CAF_TEST(a cancelled order keeps its cancel reason) {
   for_each_backend([](store_factory& factory) {
     using st = order_status;
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("order-1", "cust-1", 1000)}}).ok());
-    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("order-2", "cust-1", 1000)}}).ok());
-    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "");
-    CAF_REQUIRE(apply_one(*s, {transition_order{"order-1", st::pending, st::processing, 1500,
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order(id_of("order-1"), "cust-1", 1000)}}).ok());
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order(id_of("order-2"), "cust-1", 1000)}}).ok());
+    CAF_CHECK_EQUAL(s->find_order(id_of("order-1"))->cancel_reason, "");
+    CAF_REQUIRE(apply_one(*s, {transition_order{id_of("order-1"), st::pending, st::processing, 1500,
                                                 "ignored: not a cancel"}})
                   .ok());
-    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "");
-    CAF_REQUIRE(apply_one(*s, {transition_order{"order-1", st::processing, st::cancelled, 1600,
+    CAF_CHECK_EQUAL(s->find_order(id_of("order-1"))->cancel_reason, "");
+    CAF_REQUIRE(apply_one(*s, {transition_order{id_of("order-1"), st::processing, st::cancelled, 1600,
                                                 "payment_failed"}})
                   .ok());
-    CAF_CHECK_EQUAL(s->find_order("order-1")->cancel_reason, "payment_failed");
+    CAF_CHECK_EQUAL(s->find_order(id_of("order-1"))->cancel_reason, "payment_failed");
     // A refused change set leaves the reason alone.
-    auto refused = apply_one(*s, {transition_order{"order-2", st::pending, st::cancelled, 1700,
+    auto refused = apply_one(*s, {transition_order{id_of("order-2"), st::pending, st::cancelled, 1700,
                                                    "customer_request"},
-                                  transition_order{"order-9", st::pending, st::cancelled, 1}});
+                                  transition_order{id_of("order-9"), st::pending, st::cancelled, 1}});
     CAF_CHECK(!refused.ok());
-    CAF_CHECK_EQUAL(s->find_order("order-2")->cancel_reason, "");
+    CAF_CHECK_EQUAL(s->find_order(id_of("order-2"))->cancel_reason, "");
     order_query q;
     q.status = st::cancelled;
     auto listed = s->list_orders(q);
@@ -432,14 +474,14 @@ CAF_TEST(a failing change set leaves no trace while its neighbours commit) {
                                insert_product{make_product("SKU-B", 1)}})
                   .ok());
     std::vector<change_set> batch{
-      {{insert_order{make_order("order-1", "cust-1", 1000)}, adjust("SKU-A", -2, 2)}, 1},
+      {{insert_order{make_order(id_of("order-1"), "cust-1", 1000)}, adjust("SKU-A", -2, 2)}, 1},
       // Everything but the last op would succeed: it must all be undone.
-      {{insert_order{make_order("order-2", "cust-1", 1001)}, adjust("SKU-A", -3, 3),
+      {{insert_order{make_order(id_of("order-2"), "cust-1", 1001)}, adjust("SKU-A", -3, 3),
         set_available{"SKU-B", 50, 1}, insert_product{make_product("SKU-C", 1)},
         delete_product{"SKU-B"},
         save_idempotency{{"key-2", "hash", 201, "{}", 1001}}, adjust("SKU-B", -5, 5)},
        2},
-      {{insert_order{make_order("order-3", "cust-1", 1002)}, adjust("SKU-A", -1, 1)}, 3},
+      {{insert_order{make_order(id_of("order-3"), "cust-1", 1002)}, adjust("SKU-A", -1, 1)}, 3},
     };
     auto results = s->apply(batch);
     CAF_REQUIRE_EQUAL(results.size(), 3u);
@@ -450,16 +492,16 @@ CAF_TEST(a failing change set leaves no trace while its neighbours commit) {
     CAF_REQUIRE_EQUAL(results[2].stock_after.size(), 1u);
     CAF_CHECK(results[2].stock_after[0] == (stock_level{"SKU-A", 7, 3, 0, 2}));
 
-    CAF_CHECK(s->find_order("order-1"));
-    CAF_CHECK(!s->find_order("order-2"));
-    CAF_CHECK(s->find_order("order-3"));
+    CAF_CHECK(s->find_order(id_of("order-1")));
+    CAF_CHECK(!s->find_order(id_of("order-2")));
+    CAF_CHECK(s->find_order(id_of("order-3")));
     CAF_CHECK(s->find_product("SKU-A")->stock() == (stock_level{"SKU-A", 7, 3, 0, 2}));
     CAF_CHECK(s->find_product("SKU-B")->stock() == (stock_level{"SKU-B", 1, 0, 0, 0}));
     CAF_CHECK(!s->find_product("SKU-C"));
     CAF_CHECK(!s->find_idempotency("key-2"));
     CAF_CHECK_EQUAL(s->count_orders(), 2);
     // Newest first: the rolled-back order left no gap in the order of the others.
-    CAF_CHECK_EQUAL(ids_of(s->list_orders({}).items), (strings{"order-3", "order-1"}));
+    CAF_CHECK_EQUAL(ids_of(s->list_orders({}).items), (strings{id_of("order-3"), id_of("order-1")}));
   });
 }
 
@@ -478,7 +520,7 @@ CAF_TEST(empty batches and empty change sets succeed) {
 CAF_TEST(idempotency records can be saved found and purged) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    idempotency_record old_one{"key-1", "hash-1", 201, R"({"id":"order-1"})", 1000};
+    idempotency_record old_one{"key-1", "hash-1", 201, R"({"id":id_of("order-1")})", 1000};
     idempotency_record new_one{"key-2", "hash-2", 409, R"({"type":"conflict"})", 5000};
     CAF_CHECK(apply_one(*s, {save_idempotency{old_one}}).ok());
     CAF_CHECK(apply_one(*s, {save_idempotency{new_one}}).ok());
@@ -533,54 +575,54 @@ CAF_TEST(outbox events are appended in seq order and read back unpublished) {
     auto s = factory.open();
     CAF_CHECK_EQUAL(s->count_unpublished(), 0);
     CAF_CHECK(s->unpublished_events(10).empty());
-    auto e1 = make_event("e-1");
-    auto e2 = make_event("e-2", "order.cancelled");
-    auto e3 = make_event("e-3", "inventory.updated", "SKU-A", 1001);
+    auto e1 = make_event(id_of("e-1"));
+    auto e2 = make_event(id_of("e-2"), "order.cancelled");
+    auto e3 = make_event(id_of("e-3"), "inventory.updated", "SKU-A", 1001);
     CAF_REQUIRE(apply_one(*s, {append_event{e1}, append_event{e2}}).ok());
     CAF_REQUIRE(apply_one(*s, {append_event{e3}}).ok());
     CAF_CHECK_EQUAL(s->count_unpublished(), 3);
     auto events = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(events.size(), 3u);
-    CAF_CHECK_EQUAL(ids_of(events), (strings{"e-1", "e-2", "e-3"}));
+    CAF_CHECK_EQUAL(ids_of(events), (strings{id_of("e-1"), id_of("e-2"), id_of("e-3")}));
     CAF_CHECK(events[0].seq < events[1].seq && events[1].seq < events[2].seq);
     // Every field comes back verbatim (seq is the store's).
     e3.seq = events[2].seq;
     CAF_CHECK(events[2] == e3);
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(2)), (strings{"e-1", "e-2"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(2)), (strings{id_of("e-1"), id_of("e-2")}));
     // After a seq (the relay's own cursor while its mark is on the way): only what follows.
     CAF_CHECK_EQUAL(ids_of(s->unpublished_events_after(events[0].seq, 10)),
-                    (strings{"e-2", "e-3"}));
+                    (strings{id_of("e-2"), id_of("e-3")}));
     CAF_CHECK(s->unpublished_events_after(events[2].seq, 10).empty());
     CAF_CHECK(s->mark_published(events[1].seq, 5000) == 2u);
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events_after(events[0].seq, 10)), (strings{"e-3"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events_after(events[0].seq, 10)), (strings{id_of("e-3")}));
     s->mark_published(0, 5000); // the cursor never moves back: e-3 only stays unpublished
     // Another connection sees the committed rows too.
     auto other = factory.open();
-    CAF_CHECK_EQUAL(ids_of(other->unpublished_events(10)), (strings{"e-3"}));
+    CAF_CHECK_EQUAL(ids_of(other->unpublished_events(10)), (strings{id_of("e-3")}));
   });
 }
 
 CAF_TEST(marking events published removes them from the backlog once) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1", "order.created", "o-1", 1000)},
-                               append_event{make_event("e-2", "order.created", "o-2", 2000)},
-                               append_event{make_event("e-3", "order.created", "o-3", 3000)}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-1"), "order.created", "o-1", 1000)},
+                               append_event{make_event(id_of("e-2"), "order.created", "o-2", 2000)},
+                               append_event{make_event(id_of("e-3"), "order.created", "o-3", 3000)}})
                   .ok());
     auto events = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(events.size(), 3u);
     CAF_CHECK_EQUAL(s->mark_published(events[1].seq, 5000), 2u);
     CAF_CHECK_EQUAL(s->count_unpublished(), 1);
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-3")}));
     // Marking again, or less, changes nothing: the cursor never moves back.
     CAF_CHECK_EQUAL(s->mark_published(events[1].seq, 6000), 0u);
     CAF_CHECK_EQUAL(s->mark_published(events[0].seq, 6000), 0u);
     CAF_CHECK_EQUAL(s->count_unpublished(), 1);
     // New events get higher seqs than every earlier one, published or not.
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4", "order.created", "o-4", 4000)}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-4"), "order.created", "o-4", 4000)}})
                   .ok());
     auto rest = s->unpublished_events(10);
-    CAF_CHECK_EQUAL(ids_of(rest), (strings{"e-3", "e-4"}));
+    CAF_CHECK_EQUAL(ids_of(rest), (strings{id_of("e-3"), id_of("e-4")}));
     CAF_CHECK(rest[1].seq > events[2].seq);
     // Purging drops published rows that occurred before the cutoff, never unpublished ones.
     CAF_CHECK_EQUAL(s->purge_published(1000), 0u); // strictly before the cutoff
@@ -588,15 +630,15 @@ CAF_TEST(marking events published removes them from the backlog once) {
     CAF_CHECK_EQUAL(s->purge_published(1'000'000), 1u); // e-2; e-3 is unpublished
     CAF_CHECK_EQUAL(s->count_unpublished(), 2);
     // Purging keeps the newest row, so a seq is never handed out again.
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-5")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-5"))}}).ok());
     auto all = s->unpublished_events(10);
-    CAF_REQUIRE_EQUAL(ids_of(all), (strings{"e-3", "e-4", "e-5"}));
+    CAF_REQUIRE_EQUAL(ids_of(all), (strings{id_of("e-3"), id_of("e-4"), id_of("e-5")}));
     CAF_CHECK_EQUAL(s->mark_published(all[2].seq, 7000), 3u);
     CAF_CHECK_EQUAL(s->count_unpublished(), 0);
     CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u); // e-3, e-4; e-5 is the newest
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-6")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-6"))}}).ok());
     auto last = s->unpublished_events(10);
-    CAF_REQUIRE_EQUAL(ids_of(last), (strings{"e-6"}));
+    CAF_REQUIRE_EQUAL(ids_of(last), (strings{id_of("e-6")}));
     CAF_CHECK(last[0].seq > all[2].seq);
   });
 }
@@ -606,21 +648,21 @@ CAF_TEST(marking never covers events that do not exist yet) {
     auto s = factory.open();
     // Nothing to mark: a cursor moved ahead would swallow the events appended next.
     CAF_CHECK_EQUAL(s->mark_published(999999, 5000), 0u);
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-1"))}, append_event{make_event(id_of("e-2"))}})
                   .ok());
     CAF_CHECK_EQUAL(s->count_unpublished(), 2);
     auto events = s->unpublished_events(10);
     CAF_CHECK_EQUAL(s->mark_published(events[1].seq + 1000, 5000), 2u); // clamped to e-2
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-3")}}).ok());
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3"}));
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-3"))}}).ok());
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-3")}));
   });
 }
 
 CAF_TEST(marking is an op that commits with its batch) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")},
-                               append_event{make_event("e-3")}, append_event{make_event("e-4")}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-1"))}, append_event{make_event(id_of("e-2"))},
+                               append_event{make_event(id_of("e-3"))}, append_event{make_event(id_of("e-4"))}})
                   .ok());
     auto events = s->unpublished_events(10);
     CAF_REQUIRE_EQUAL(events.size(), 4u);
@@ -628,13 +670,13 @@ CAF_TEST(marking is an op that commits with its batch) {
       // Rolled back with its change set: the cursor stays.
       {{mark_events_published{events[2].seq, 5000}, adjust("NOPE", 1)}, 1},
       // Commits with the event it is batched with.
-      {{mark_events_published{events[1].seq, 5000}, append_event{make_event("e-5")}}, 2},
+      {{mark_events_published{events[1].seq, 5000}, append_event{make_event(id_of("e-5"))}}, 2},
     };
     auto results = s->apply(batch);
     CAF_REQUIRE_EQUAL(results.size(), 2u);
     CAF_CHECK(results[0].code == errc::not_found);
     CAF_CHECK(results[1].ok());
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-3", "e-4", "e-5"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-3"), id_of("e-4"), id_of("e-5")}));
     // Marking what is marked already changes nothing and is no failure.
     CAF_CHECK(apply_one(*s, {mark_events_published{events[0].seq, 6000}}).ok());
     CAF_CHECK_EQUAL(s->count_unpublished(), 3);
@@ -642,7 +684,7 @@ CAF_TEST(marking is an op that commits with its batch) {
     CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u);
     CAF_CHECK(apply_one(*s, {mark_events_published{events[3].seq, 7000}}).ok());
     CAF_CHECK_EQUAL(s->purge_published(1'000'000), 2u); // e-3, e-4; e-5 waits
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-5"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-5")}));
   });
 }
 
@@ -651,14 +693,14 @@ CAF_TEST(an event commits with its change set or not at all) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 1)}}).ok());
     std::vector<change_set> batch{
-      {{insert_order{make_order("order-1", "c", 1000, {{"SKU-A", 1, 10}})},
-        adjust("SKU-A", -1, 1), append_event{make_event("e-1")}},
+      {{insert_order{make_order(id_of("order-1"), "c", 1000, {{"SKU-A", 1, 10}})},
+        adjust("SKU-A", -1, 1), append_event{make_event(id_of("e-1"))}},
        1},
       // Refused by the stock guard: its event must go with it.
-      {{insert_order{make_order("order-2", "c", 1001, {{"SKU-A", 1, 10}})},
-        append_event{make_event("e-2")}, adjust("SKU-A", -1, 1)},
+      {{insert_order{make_order(id_of("order-2"), "c", 1001, {{"SKU-A", 1, 10}})},
+        append_event{make_event(id_of("e-2"))}, adjust("SKU-A", -1, 1)},
        2},
-      {{append_event{make_event("e-3")}}, 3},
+      {{append_event{make_event(id_of("e-3"))}}, 3},
     };
     auto results = s->apply(batch);
     CAF_REQUIRE_EQUAL(results.size(), 3u);
@@ -666,10 +708,10 @@ CAF_TEST(an event commits with its change set or not at all) {
     CAF_CHECK(results[1].code == errc::insufficient_stock);
     CAF_CHECK(results[2].ok());
     auto events = s->unpublished_events(10);
-    CAF_CHECK_EQUAL(ids_of(events), (strings{"e-1", "e-3"}));
+    CAF_CHECK_EQUAL(ids_of(events), (strings{id_of("e-1"), id_of("e-3")}));
     // The rolled-back row left no gap that a later row could fill out of order.
     CAF_REQUIRE_EQUAL(events.size(), 2u);
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-4")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-4"))}}).ok());
     CAF_CHECK(s->unpublished_events(10).back().seq > events[1].seq);
   });
 }
@@ -677,11 +719,11 @@ CAF_TEST(an event commits with its change set or not at all) {
 CAF_TEST(event ids are unique and events need an id and a type) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}}).ok());
-    CAF_CHECK(apply_one(*s, {append_event{make_event("e-1", "other")}}).code == errc::conflict);
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-1"))}}).ok());
+    CAF_CHECK(apply_one(*s, {append_event{make_event(id_of("e-1"), "other")}}).code == errc::conflict);
     CAF_CHECK(apply_one(*s, {append_event{make_event("")}}).code == errc::invalid_input);
-    CAF_CHECK(apply_one(*s, {append_event{make_event("e-2", "")}}).code == errc::invalid_input);
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1"}));
+    CAF_CHECK(apply_one(*s, {append_event{make_event(id_of("e-2"), "")}}).code == errc::invalid_input);
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-1")}));
   });
 }
 
@@ -763,7 +805,7 @@ CAF_TEST(a throwing stock event renderer refuses only its change set) {
     };
     std::vector<change_set> batch{
       {{adjust("SKU-A", -1), append_stock_events{boom}}, 1},
-      {{adjust("SKU-A", -2), append_event{make_event("e-1")}}, 2},
+      {{adjust("SKU-A", -2), append_event{make_event(id_of("e-1"))}}, 2},
       {{append_stock_events{}}, 3}, // no renderer at all
     };
     auto results = s->apply(batch);
@@ -772,7 +814,7 @@ CAF_TEST(a throwing stock event renderer refuses only its change set) {
     CAF_CHECK(results[1].ok());
     CAF_CHECK(results[2].code == errc::invalid_input);
     CAF_CHECK_EQUAL(available_of(*s, "SKU-A"), 8);
-    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-1"}));
+    CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-1")}));
   });
 }
 
@@ -822,16 +864,16 @@ CAF_TEST(orders are listed newest first in pages) {
       // Timestamps run backwards: the listing must follow insertion, not created_at.
       ops.push_back(insert_order{make_order("order-" + std::to_string(i), customer, 10 - i)});
     }
-    ops.push_back(transition_order{"order-2", st::pending, st::cancelled, 50});
-    ops.push_back(transition_order{"order-5", st::pending, st::cancelled, 50});
+    ops.push_back(transition_order{id_of("order-2"), st::pending, st::cancelled, 50});
+    ops.push_back(transition_order{id_of("order-5"), st::pending, st::cancelled, 50});
     CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
 
     auto first = s->list_orders({std::nullopt, "", 3, ""});
-    CAF_CHECK_EQUAL(ids_of(first.items), (strings{"order-7", "order-6", "order-5"}));
+    CAF_CHECK_EQUAL(ids_of(first.items), (strings{id_of("order-7"), id_of("order-6"), id_of("order-5")}));
     auto second = s->list_orders({std::nullopt, "", 3, first.next_cursor});
-    CAF_CHECK_EQUAL(ids_of(second.items), (strings{"order-4", "order-3", "order-2"}));
+    CAF_CHECK_EQUAL(ids_of(second.items), (strings{id_of("order-4"), id_of("order-3"), id_of("order-2")}));
     auto third = s->list_orders({std::nullopt, "", 3, second.next_cursor});
-    CAF_CHECK_EQUAL(ids_of(third.items), (strings{"order-1"}));
+    CAF_CHECK_EQUAL(ids_of(third.items), (strings{id_of("order-1")}));
     CAF_CHECK(third.next_cursor.empty());
     // Lines come with every order of a page.
     for (auto& page : {first, second, third})
@@ -839,19 +881,19 @@ CAF_TEST(orders are listed newest first in pages) {
         CAF_CHECK(o == *s->find_order(o.id));
 
     auto pending = s->list_orders({st::pending, "", 2, ""});
-    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{"order-7", "order-6"}));
+    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{id_of("order-7"), id_of("order-6")}));
     pending = s->list_orders({st::pending, "", 2, pending.next_cursor});
-    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{"order-4", "order-3"}));
+    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{id_of("order-4"), id_of("order-3")}));
     pending = s->list_orders({st::pending, "", 2, pending.next_cursor});
-    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{"order-1"}));
+    CAF_CHECK_EQUAL(ids_of(pending.items), (strings{id_of("order-1")}));
     CAF_CHECK(pending.next_cursor.empty());
 
     auto even = s->list_orders({std::nullopt, "cust-even", 10, ""});
-    CAF_CHECK_EQUAL(ids_of(even.items), (strings{"order-6", "order-4", "order-2"}));
+    CAF_CHECK_EQUAL(ids_of(even.items), (strings{id_of("order-6"), id_of("order-4"), id_of("order-2")}));
     CAF_CHECK(even.next_cursor.empty());
     CAF_CHECK_EQUAL(even.items[0].lines.size(), 2u);
     auto odd_cancelled = s->list_orders({st::cancelled, "cust-odd", 10, ""});
-    CAF_CHECK_EQUAL(ids_of(odd_cancelled.items), (strings{"order-5"}));
+    CAF_CHECK_EQUAL(ids_of(odd_cancelled.items), (strings{id_of("order-5")}));
     CAF_CHECK(s->list_orders({st::shipped, "", 10, ""}).items.empty());
   });
 }
@@ -862,7 +904,7 @@ CAF_TEST(malformed cursors and empty pages are invalid input) {
     std::vector<store_op> ops;
     for (auto sku : {"SKU-A", "SKU-B", "SKU-C"})
       ops.push_back(insert_product{make_product(sku, 1)});
-    for (auto id : {"order-1", "order-2", "order-3"})
+    for (auto id : {id_of("order-1"), id_of("order-2"), id_of("order-3")})
       ops.push_back(insert_order{make_order(id, "cust-1", 1)});
     CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
     auto product_cursor = s->list_products({"", 1, ""}).next_cursor;
@@ -889,21 +931,21 @@ CAF_TEST(due pending orders are the oldest pending ones) {
   for_each_backend([](store_factory& factory) {
     using st = order_status;
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_order{make_order("late", "c", 900)},
-                               insert_order{make_order("early", "c", 100)},
-                               insert_order{make_order("same-time-1", "c", 500)},
-                               insert_order{make_order("same-time-2", "c", 500)},
-                               insert_order{make_order("moved", "c", 50)},
-                               insert_order{make_order("future", "c", 5000)},
-                               transition_order{"moved", st::pending, st::processing, 60}})
+    CAF_REQUIRE(apply_one(*s, {insert_order{make_order(id_of("late"), "c", 900)},
+                               insert_order{make_order(id_of("early"), "c", 100)},
+                               insert_order{make_order(id_of("same-time-1"), "c", 500)},
+                               insert_order{make_order(id_of("same-time-2"), "c", 500)},
+                               insert_order{make_order(id_of("moved"), "c", 50)},
+                               insert_order{make_order(id_of("future"), "c", 5000)},
+                               transition_order{id_of("moved"), st::pending, st::processing, 60}})
                   .ok());
     auto due = s->due_pending_orders(1000, 10);
-    CAF_CHECK_EQUAL(ids_of(due), (strings{"early", "same-time-1", "same-time-2", "late"}));
+    CAF_CHECK_EQUAL(ids_of(due), (strings{id_of("early"), id_of("same-time-1"), id_of("same-time-2"), id_of("late")}));
     for (auto& o : due)
       CAF_CHECK(o == *s->find_order(o.id));
-    CAF_CHECK_EQUAL(ids_of(s->due_pending_orders(1000, 2)), (strings{"early", "same-time-1"}));
+    CAF_CHECK_EQUAL(ids_of(s->due_pending_orders(1000, 2)), (strings{id_of("early"), id_of("same-time-1")}));
     CAF_CHECK_EQUAL(ids_of(s->due_pending_orders(500, 10)),
-                    (strings{"early", "same-time-1", "same-time-2"}));
+                    (strings{id_of("early"), id_of("same-time-1"), id_of("same-time-2")}));
     CAF_CHECK(s->due_pending_orders(99, 10).empty());
     CAF_CHECK(s->due_pending_orders(1000, 0).empty());
   });
@@ -983,9 +1025,9 @@ CAF_TEST(orders are counted by status) {
     std::vector<store_op> ops;
     for (int i = 0; i < 7; ++i)
       ops.emplace_back(insert_order{make_order("o-" + std::to_string(i), "c", 100 + i)});
-    ops.emplace_back(transition_order{"o-0", st::pending, st::processing, 200});
-    ops.emplace_back(transition_order{"o-1", st::pending, st::cancelled, 200});
-    ops.emplace_back(transition_order{"o-2", st::pending, st::cancelled, 200});
+    ops.emplace_back(transition_order{id_of("o-0"), st::pending, st::processing, 200});
+    ops.emplace_back(transition_order{id_of("o-1"), st::pending, st::cancelled, 200});
+    ops.emplace_back(transition_order{id_of("o-2"), st::pending, st::cancelled, 200});
     CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
     using counts = std::vector<std::pair<order_status, int64_t>>;
     auto expected = counts{{st::pending, 4}, {st::processing, 1}, {st::cancelled, 2}};
@@ -1037,7 +1079,7 @@ CAF_TEST(connections of one factory see the committed writes of each other) {
 notification make_notification(const std::string& id, notification_channel channel,
                                timestamp_ms created_at, const std::string& customer = "") {
   notification n;
-  n.id = id;
+  n.id = id_of(id);
   n.channel = channel;
   n.recipient = channel == notification_channel::webhook ? "http://127.0.0.1:9/hook"
                                                          : "ada@example.com";
@@ -1054,18 +1096,18 @@ notification make_notification(const std::string& id, notification_channel chann
 CAF_TEST(notifications are inserted pending and updated with each attempt) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    auto n = make_notification("n-1", notification_channel::email, 1000, "cust-ada");
+    auto n = make_notification(id_of("n-1"), notification_channel::email, 1000, id_of("cust-ada"));
     CAF_REQUIRE(apply_one(*s, {insert_notification{n}}).ok());
-    CAF_CHECK(s->find_notification("n-1") == n);
-    CAF_CHECK(!s->find_notification("n-nobody"));
+    CAF_CHECK(s->find_notification(id_of("n-1")) == n);
+    CAF_CHECK(!s->find_notification(id_of("n-nobody")));
     CAF_CHECK(apply_one(*s, {insert_notification{n}}).code == errc::conflict);
 
-    CAF_REQUIRE(apply_one(*s, {update_notification{"n-1", notification_status::pending, 1,
+    CAF_REQUIRE(apply_one(*s, {update_notification{id_of("n-1"), notification_status::pending, 1,
                                                    "connection refused", 2000}})
                   .ok());
     CAF_REQUIRE(
-      apply_one(*s, {update_notification{"n-1", notification_status::sent, 2, "", 3000}}).ok());
-    auto stored = s->find_notification("n-1");
+      apply_one(*s, {update_notification{id_of("n-1"), notification_status::sent, 2, "", 3000}}).ok());
+    auto stored = s->find_notification(id_of("n-1"));
     CAF_REQUIRE(stored);
     CAF_CHECK(stored->status == notification_status::sent);
     CAF_CHECK_EQUAL(stored->attempts, 2);
@@ -1073,15 +1115,15 @@ CAF_TEST(notifications are inserted pending and updated with each attempt) {
     CAF_CHECK_EQUAL(stored->updated_at, 3000);
     CAF_CHECK_EQUAL(stored->created_at, 1000);
     CAF_CHECK(
-      apply_one(*s, {update_notification{"n-nobody", notification_status::sent, 1, "", 1}}).code
+      apply_one(*s, {update_notification{id_of("n-nobody"), notification_status::sent, 1, "", 1}}).code
       == errc::not_found);
 
     // A refused change set takes its notification with it.
-    auto res = apply_one(*s, {insert_notification{make_notification("n-2", notification_channel::push,
+    auto res = apply_one(*s, {insert_notification{make_notification(id_of("n-2"), notification_channel::push,
                                                                     1000)},
-                              update_notification{"n-nobody", notification_status::sent, 1, "", 1}});
+                              update_notification{id_of("n-nobody"), notification_status::sent, 1, "", 1}});
     CAF_CHECK(res.code == errc::not_found);
-    CAF_CHECK(!s->find_notification("n-2"));
+    CAF_CHECK(!s->find_notification(id_of("n-2")));
     CAF_CHECK(apply_one(*s, {insert_notification{make_notification("", notification_channel::push,
                                                                    1)}})
                 .code
@@ -1100,7 +1142,7 @@ CAF_TEST(notifications are listed by id in pages and filtered) {
     }
     CAF_REQUIRE(apply_one(*s, ops).ok());
     CAF_REQUIRE(
-      apply_one(*s, {update_notification{"n-3", notification_status::failed, 5, "refused", 9}})
+      apply_one(*s, {update_notification{id_of("n-3"), notification_status::failed, 5, "refused", 9}})
         .ok());
 
     notification_query q;
@@ -1115,8 +1157,8 @@ CAF_TEST(notifications are listed by id in pages and filtered) {
       CAF_CHECK_EQUAL(pg.items.size(), 3u);
       q.cursor = pg.next_cursor;
     }
-    CAF_CHECK_EQUAL(seen, (std::vector<std::string>{"n-0", "n-1", "n-2", "n-3", "n-4", "n-5",
-                                                    "n-6"}));
+    CAF_CHECK_EQUAL(seen, (std::vector<std::string>{id_of("n-0"), id_of("n-1"), id_of("n-2"), id_of("n-3"), id_of("n-4"), id_of("n-5"),
+                                                    id_of("n-6")}));
 
     notification_query pushes;
     pushes.channel = notification_channel::push;
@@ -1126,7 +1168,7 @@ CAF_TEST(notifications are listed by id in pages and filtered) {
     failed.status = notification_status::failed;
     auto dead = s->list_notifications(failed).items;
     CAF_REQUIRE_EQUAL(dead.size(), 1u);
-    CAF_CHECK_EQUAL(dead[0].id, "n-3");
+    CAF_CHECK_EQUAL(dead[0].id, id_of("n-3"));
     CAF_CHECK_EQUAL(dead[0].last_error, "refused");
 
     notification_query bad;
@@ -1142,25 +1184,25 @@ CAF_TEST(pending notifications come oldest first) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_notification{make_notification(
-                                 "n-b", notification_channel::email, 3000)},
+                                 id_of("n-b"), notification_channel::email, 3000)},
                                insert_notification{make_notification(
-                                 "n-a", notification_channel::webhook, 2000)},
+                                 id_of("n-a"), notification_channel::webhook, 2000)},
                                insert_notification{make_notification(
-                                 "n-c", notification_channel::email, 1000)}})
+                                 id_of("n-c"), notification_channel::email, 1000)}})
                   .ok());
     CAF_REQUIRE(
-      apply_one(*s, {update_notification{"n-c", notification_status::sent, 1, "", 4000}}).ok());
+      apply_one(*s, {update_notification{id_of("n-c"), notification_status::sent, 1, "", 4000}}).ok());
     CAF_REQUIRE(apply_one(*s, {insert_notification{make_notification(
-                                 "n-d", notification_channel::email, 2500)}})
+                                 id_of("n-d"), notification_channel::email, 2500)}})
                   .ok());
     auto pending = s->pending_notifications(notification_channel::email, 10);
     CAF_REQUIRE_EQUAL(pending.size(), 2u); // n-c is sent, n-a is another channel's
-    CAF_CHECK_EQUAL(pending[0].id, "n-d");
-    CAF_CHECK_EQUAL(pending[1].id, "n-b");
+    CAF_CHECK_EQUAL(pending[0].id, id_of("n-d"));
+    CAF_CHECK_EQUAL(pending[1].id, id_of("n-b"));
     CAF_CHECK_EQUAL(s->pending_notifications(notification_channel::email, 1).size(), 1u);
     auto hooks = s->pending_notifications(notification_channel::webhook, 10);
     CAF_REQUIRE_EQUAL(hooks.size(), 1u);
-    CAF_CHECK_EQUAL(hooks[0].id, "n-a");
+    CAF_CHECK_EQUAL(hooks[0].id, id_of("n-a"));
     CAF_CHECK(s->pending_notifications(notification_channel::push, 10).empty());
   });
 }
@@ -1169,7 +1211,7 @@ CAF_TEST(pending notifications come oldest first) {
 
 customer make_customer(const std::string& id, const std::string& email, timestamp_ms at = 1000) {
   customer c;
-  c.id = id;
+  c.id = id_of(id);
   c.details = {"Customer " + id, email, "+1 555 0100", "1 Main St"};
   c.version = 1;
   c.created_at = at;
@@ -1180,7 +1222,7 @@ customer make_customer(const std::string& id, const std::string& email, timestam
 cart make_cart(const std::string& customer_id, int64_t version,
                std::vector<requested_line> lines = {{"SKU-A", 2}, {"SKU-B", 1}}) {
   cart c;
-  c.customer_id = customer_id;
+  c.customer_id = id_of(customer_id);
   c.lines = std::move(lines);
   c.version = version;
   c.created_at = 1000;
@@ -1191,17 +1233,17 @@ cart make_cart(const std::string& customer_id, int64_t version,
 CAF_TEST(customers can be inserted found updated and deleted) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    auto ada = make_customer("cust-ada", "ada@example.com");
+    auto ada = make_customer(id_of("cust-ada"), "ada@example.com");
     CAF_REQUIRE(apply_one(*s, {insert_customer{ada}}).ok());
-    CAF_CHECK(s->find_customer("cust-ada") == ada);
-    CAF_CHECK(!s->find_customer("cust-nobody"));
+    CAF_CHECK(s->find_customer(id_of("cust-ada")) == ada);
+    CAF_CHECK(!s->find_customer(id_of("cust-nobody")));
 
     auto next = ada;
     next.details = {"Ada L.", "ada.l@example.com", "", ""};
     next.version = 2;
     next.updated_at = 2000;
     CAF_REQUIRE(apply_one(*s, {update_customer{next, 1}}).ok());
-    CAF_CHECK(s->find_customer("cust-ada") == next);
+    CAF_CHECK(s->find_customer(id_of("cust-ada")) == next);
 
     // A stale version is refused and changes nothing.
     auto stale = next;
@@ -1209,39 +1251,39 @@ CAF_TEST(customers can be inserted found updated and deleted) {
     stale.version = 2;
     auto res = apply_one(*s, {update_customer{stale, 1}});
     CAF_CHECK(res.code == errc::conflict);
-    CAF_CHECK(s->find_customer("cust-ada") == next);
+    CAF_CHECK(s->find_customer(id_of("cust-ada")) == next);
 
-    CAF_CHECK(apply_one(*s, {update_customer{make_customer("cust-nobody", "x@example.com"), 0}})
+    CAF_CHECK(apply_one(*s, {update_customer{make_customer(id_of("cust-nobody"), "x@example.com"), 0}})
                 .code
               == errc::not_found);
-    CAF_REQUIRE(apply_one(*s, {delete_customer{"cust-ada"}}).ok());
-    CAF_CHECK(!s->find_customer("cust-ada"));
-    CAF_CHECK(apply_one(*s, {delete_customer{"cust-ada"}}).code == errc::not_found);
+    CAF_REQUIRE(apply_one(*s, {delete_customer{id_of("cust-ada")}}).ok());
+    CAF_CHECK(!s->find_customer(id_of("cust-ada")));
+    CAF_CHECK(apply_one(*s, {delete_customer{id_of("cust-ada")}}).code == errc::not_found);
   });
 }
 
 CAF_TEST(customer e-mail addresses are unique whatever their case) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "Ada@Example.com")}}).ok());
-    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-2", "ada@example.COM")}}).code
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "Ada@Example.com")}}).ok());
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer(id_of("c-2"), "ada@example.COM")}}).code
               == errc::conflict);
-    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-1", "other@example.com")}}).code
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "other@example.com")}}).code
               == errc::conflict);
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-2", "bob@example.com")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-2"), "bob@example.com")}}).ok());
     // Taking another customer's address by update is refused too ...
-    auto bob = make_customer("c-2", "ADA@example.com");
+    auto bob = make_customer(id_of("c-2"), "ADA@example.com");
     bob.version = 2;
     CAF_CHECK(apply_one(*s, {update_customer{bob, 1}}).code == errc::conflict);
     // ... but changing the case of one's own is fine, and frees nothing for others.
-    auto ada = make_customer("c-1", "ADA@EXAMPLE.COM");
+    auto ada = make_customer(id_of("c-1"), "ADA@EXAMPLE.COM");
     ada.version = 2;
     CAF_REQUIRE(apply_one(*s, {update_customer{ada, 1}}).ok());
-    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-3", "ada@example.com")}}).code
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer(id_of("c-3"), "ada@example.com")}}).code
               == errc::conflict);
     // A deleted customer's address is free again.
-    CAF_REQUIRE(apply_one(*s, {delete_customer{"c-1"}}).ok());
-    CAF_CHECK(apply_one(*s, {insert_customer{make_customer("c-3", "ada@example.com")}}).ok());
+    CAF_REQUIRE(apply_one(*s, {delete_customer{id_of("c-1")}}).ok());
+    CAF_CHECK(apply_one(*s, {insert_customer{make_customer(id_of("c-3"), "ada@example.com")}}).ok());
   });
 }
 
@@ -1249,7 +1291,7 @@ CAF_TEST(customers are listed by id in pages) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
     std::vector<store_op> ops;
-    for (auto id : {"c-3", "c-1", "c-5", "c-2", "c-4"})
+    for (auto id : {id_of("c-3"), id_of("c-1"), id_of("c-5"), id_of("c-2"), id_of("c-4")})
       ops.push_back(insert_customer{make_customer(id, std::string{id} + "@example.com")});
     CAF_REQUIRE(apply_one(*s, std::move(ops)).ok());
     std::vector<std::string> seen;
@@ -1263,7 +1305,7 @@ CAF_TEST(customers are listed by id in pages) {
       ++pages;
     } while (!cursor.empty());
     CAF_CHECK_EQUAL(pages, 3u);
-    CAF_CHECK(seen == (std::vector<std::string>{"c-1", "c-2", "c-3", "c-4", "c-5"}));
+    CAF_CHECK(seen == (std::vector<std::string>{id_of("c-1"), id_of("c-2"), id_of("c-3"), id_of("c-4"), id_of("c-5")}));
     CAF_CHECK(thrown_code([&] { s->list_customers({2, "!!!"}); }) == errc::invalid_input);
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 1)},
                                insert_product{make_product("SKU-B", 1)}})
@@ -1279,46 +1321,46 @@ CAF_TEST(customers are listed by id in pages) {
 CAF_TEST(a cart is saved with its lines and short lines and guarded by version) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")}}).ok());
-    CAF_CHECK(!s->find_cart("c-1"));
-    auto first = make_cart("c-1", 1);
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "c1@example.com")}}).ok());
+    CAF_CHECK(!s->find_cart(id_of("c-1")));
+    auto first = make_cart(id_of("c-1"), 1);
     CAF_REQUIRE(apply_one(*s, {save_cart{first}}).ok());
-    CAF_CHECK(s->find_cart("c-1") == first);
+    CAF_CHECK(s->find_cart(id_of("c-1")) == first);
 
-    auto marked = make_cart("c-1", 2, {{"SKU-B", 1}, {"SKU-A", 5}});
+    auto marked = make_cart(id_of("c-1"), 2, {{"SKU-B", 1}, {"SKU-A", 5}});
     marked.status = cart_status::stock_unavailable;
     marked.short_lines = {{"SKU-A", 5, 3}};
     CAF_REQUIRE(apply_one(*s, {save_cart{marked}}).ok());
-    CAF_CHECK(s->find_cart("c-1") == marked);
+    CAF_CHECK(s->find_cart(id_of("c-1")) == marked);
 
     // The same version again, or a version that skips one, is refused.
-    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 2)}}).code == errc::conflict);
-    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 4)}}).code == errc::conflict);
-    CAF_CHECK(s->find_cart("c-1") == marked);
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart(id_of("c-1"), 2)}}).code == errc::conflict);
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart(id_of("c-1"), 4)}}).code == errc::conflict);
+    CAF_CHECK(s->find_cart(id_of("c-1")) == marked);
 
     // Emptied: the cart stays, without lines; created_at is the first save's.
-    auto emptied = make_cart("c-1", 3, {});
+    auto emptied = make_cart(id_of("c-1"), 3, {});
     emptied.created_at = 999999; // ignored: a cart keeps its creation time
     CAF_REQUIRE(apply_one(*s, {save_cart{emptied}}).ok());
     emptied.created_at = first.created_at;
-    CAF_CHECK(s->find_cart("c-1") == emptied);
+    CAF_CHECK(s->find_cart(id_of("c-1")) == emptied);
   });
 }
 
 CAF_TEST(a cart needs its customer and goes with it) {
   for_each_backend([](store_factory& factory) {
     auto s = factory.open();
-    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-nobody", 1)}}).code == errc::not_found);
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")},
-                               save_cart{make_cart("c-1", 1)}})
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart(id_of("c-nobody"), 1)}}).code == errc::not_found);
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "c1@example.com")},
+                               save_cart{make_cart(id_of("c-1"), 1)}})
                   .ok());
-    CAF_REQUIRE(apply_one(*s, {delete_customer{"c-1"}}).ok());
-    CAF_CHECK(!s->find_cart("c-1"));
+    CAF_REQUIRE(apply_one(*s, {delete_customer{id_of("c-1")}}).ok());
+    CAF_CHECK(!s->find_cart(id_of("c-1")));
     // A stale cart actor writing after the delete is refused.
-    CAF_CHECK(apply_one(*s, {save_cart{make_cart("c-1", 2)}}).code == errc::not_found);
+    CAF_CHECK(apply_one(*s, {save_cart{make_cart(id_of("c-1"), 2)}}).code == errc::not_found);
     // A new customer starts without a cart, even under a reused id.
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")}}).ok());
-    CAF_CHECK(!s->find_cart("c-1"));
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "c1@example.com")}}).ok());
+    CAF_CHECK(!s->find_cart(id_of("c-1")));
   });
 }
 
@@ -1327,21 +1369,44 @@ CAF_TEST(an order and its emptied cart commit together or not at all) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)},
                                insert_product{make_product("SKU-B", 10)},
-                               insert_customer{make_customer("c-1", "c1@example.com")},
-                               save_cart{make_cart("c-1", 1)}})
+                               insert_customer{make_customer(id_of("c-1"), "c1@example.com")},
+                               save_cart{make_cart(id_of("c-1"), 1)}})
                   .ok());
     // The cart guard fails (version 1 expected, 3 - 1 = 2 given): no order either.
-    auto refused = apply_one(*s, {insert_order{make_order("order-1", "c-1", 2000)},
-                                  adjust("SKU-A", -2, 2), save_cart{make_cart("c-1", 3, {})}});
+    auto refused = apply_one(*s, {insert_order{make_order(id_of("order-1"), id_of("c-1"), 2000)},
+                                  adjust("SKU-A", -2, 2), save_cart{make_cart(id_of("c-1"), 3, {})}});
     CAF_CHECK(refused.code == errc::conflict);
-    CAF_CHECK(!s->find_order("order-1"));
+    CAF_CHECK(!s->find_order(id_of("order-1")));
     CAF_CHECK_EQUAL(available_of(*s, "SKU-A"), 10);
-    CAF_CHECK(s->find_cart("c-1") == make_cart("c-1", 1));
-    auto ok = apply_one(*s, {insert_order{make_order("order-1", "c-1", 2000)},
-                             adjust("SKU-A", -2, 2), save_cart{make_cart("c-1", 2, {})}});
+    CAF_CHECK(s->find_cart(id_of("c-1")) == make_cart(id_of("c-1"), 1));
+    auto ok = apply_one(*s, {insert_order{make_order(id_of("order-1"), id_of("c-1"), 2000)},
+                             adjust("SKU-A", -2, 2), save_cart{make_cart(id_of("c-1"), 2, {})}});
     CAF_CHECK(ok.ok());
-    CAF_CHECK(s->find_order("order-1"));
-    CAF_CHECK(s->find_cart("c-1")->lines.empty());
+    CAF_CHECK(s->find_order(id_of("order-1")));
+    CAF_CHECK(s->find_cart(id_of("c-1"))->lines.empty());
+  });
+}
+
+CAF_TEST(ids that are not UUIDs are simply not found) {
+  // orderd makes every order, customer and notification id as a UUID; PostgreSQL stores them as
+  // uuid. Any other spelling cannot be stored, so every backend answers "not found" for it,
+  // never an error.
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    for (std::string bad : {"order-1", "", "'; DROP TABLE orders; --", "zzzzzzzz-zzzz"}) {
+      CAF_CHECK(!s->find_order(bad));
+      CAF_CHECK(!s->find_customer(bad));
+      CAF_CHECK(!s->find_cart(bad));
+      CAF_CHECK(!s->find_notification(bad));
+      CAF_CHECK(apply_one(*s, {transition_order{bad, order_status::pending,
+                                                order_status::cancelled, 1}})
+                  .code
+                == errc::not_found);
+      CAF_CHECK(apply_one(*s, {delete_customer{bad}}).code == errc::not_found);
+      CAF_CHECK(apply_one(*s, {update_notification{bad, notification_status::sent, 1, "", 1}})
+                  .code
+                == errc::not_found);
+    }
   });
 }
 
@@ -1352,24 +1417,26 @@ CAF_TEST(cursors keep their wire format) {
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("MUG-001", 1)},
                                insert_product{make_product("MUG-002", 1)},
-                               insert_order{make_order("order-1", "cust-a", 1)},
-                               insert_order{make_order("order-2", "cust-a", 2)},
-                               insert_order{make_order("order-3", "cust-a", 3)},
+                               insert_order{make_order(id_of("order-1"), "cust-a", 1)},
+                               insert_order{make_order(id_of("order-2"), "cust-a", 2)},
+                               insert_order{make_order(id_of("order-3"), "cust-a", 3)},
                                insert_customer{make_customer("cust-a", "a@example.com")},
                                insert_customer{make_customer("cust-b", "b@example.com")},
                                insert_notification{make_notification(
-                                 "n-1", notification_channel::email, 1)},
+                                 id_of("n-1"), notification_channel::email, 1)},
                                insert_notification{make_notification(
-                                 "n-2", notification_channel::email, 2)}})
+                                 id_of("n-2"), notification_channel::email, 2)}})
                   .ok());
     CAF_CHECK_EQUAL(s->list_products({"", 1, ""}).next_cursor, "cDpNVUctMDAx"); // p:MUG-001
     auto orders = s->list_orders({std::nullopt, "", 1, ""}); // newest first: seq 3
     CAF_CHECK_EQUAL(s->list_orders({std::nullopt, "", 1, orders.next_cursor}).next_cursor,
                     "bzoy"); // o:2
-    CAF_CHECK_EQUAL(s->list_customers({1, ""}).next_cursor, "YzpjdXN0LWE"); // c:cust-a
+    CAF_CHECK_EQUAL(s->list_customers({1, ""}).next_cursor, "Yzo2Mzc1NzM3NC0yZDYxLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA");
+    // c:63757374-2d61-0000-0000-000000000000
     notification_query nq;
     nq.limit = 1;
-    CAF_CHECK_EQUAL(s->list_notifications(nq).next_cursor, "bjpuLTE"); // n:n-1
+    CAF_CHECK_EQUAL(s->list_notifications(nq).next_cursor, "bjo2ZTJkMzEwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA");
+    // n:6e2d3100-0000-0000-0000-000000000000
   });
 }
 
@@ -1383,7 +1450,7 @@ CAF_TEST(sqlite data survives closing and reopening the database) {
     sqlite_store_factory factory{path};
     auto s = factory.open();
     CAF_REQUIRE(apply_one(*s, {insert_product{make_product("SKU-A", 10)},
-                               insert_order{make_order("order-1", "cust-1", 1000)},
+                               insert_order{make_order(id_of("order-1"), "cust-1", 1000)},
                                save_idempotency{{"key-1", "h", 201, "{}", 1000}}})
                   .ok());
     migrations = factory.applied_migrations();
@@ -1394,7 +1461,7 @@ CAF_TEST(sqlite data survives closing and reopening the database) {
   sqlite_store_factory factory{path, {"NORMAL", std::chrono::milliseconds(1000)}};
   auto s = factory.open();
   CAF_CHECK(s->find_product("SKU-A") == make_product("SKU-A", 10));
-  CAF_CHECK(s->find_order("order-1") == make_order("order-1", "cust-1", 1000));
+  CAF_CHECK(s->find_order(id_of("order-1")) == make_order(id_of("order-1"), "cust-1", 1000));
   CAF_CHECK(s->find_idempotency("key-1"));
   CAF_CHECK(factory.applied_migrations() == migrations);
 }
@@ -1402,20 +1469,20 @@ CAF_TEST(sqlite data survives closing and reopening the database) {
 CAF_TEST(sqlite keeps customers and carts across a reopen) {
   temp_dir dir;
   auto path = dir.file("orderd.db");
-  auto marked = make_cart("c-1", 1);
+  auto marked = make_cart(id_of("c-1"), 1);
   marked.status = cart_status::stock_unavailable;
   marked.short_lines = {{"SKU-A", 2, 0}};
   {
     sqlite_store_factory factory{path};
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer("c-1", "c1@example.com")},
+    CAF_REQUIRE(apply_one(*s, {insert_customer{make_customer(id_of("c-1"), "c1@example.com")},
                                save_cart{marked}})
                   .ok());
   }
   sqlite_store_factory factory{path};
   auto s = factory.open();
-  CAF_CHECK(s->find_customer("c-1") == make_customer("c-1", "c1@example.com"));
-  CAF_CHECK(s->find_cart("c-1") == marked);
+  CAF_CHECK(s->find_customer(id_of("c-1")) == make_customer(id_of("c-1"), "c1@example.com"));
+  CAF_CHECK(s->find_cart(id_of("c-1")) == marked);
   CAF_CHECK_GREATER_OR_EQUAL(factory.applied_migrations().back().version, 4);
 }
 
@@ -1425,7 +1492,7 @@ CAF_TEST(sqlite keeps unpublished events across a reopen) {
   {
     sqlite_store_factory factory{path};
     auto s = factory.open();
-    CAF_REQUIRE(apply_one(*s, {append_event{make_event("e-1")}, append_event{make_event("e-2")}})
+    CAF_REQUIRE(apply_one(*s, {append_event{make_event(id_of("e-1"))}, append_event{make_event(id_of("e-2"))}})
                   .ok());
     auto events = s->unpublished_events(1);
     CAF_REQUIRE_EQUAL(events.size(), 1u);
@@ -1433,7 +1500,7 @@ CAF_TEST(sqlite keeps unpublished events across a reopen) {
   }
   sqlite_store_factory factory{path};
   auto s = factory.open();
-  CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{"e-2"}));
+  CAF_CHECK_EQUAL(ids_of(s->unpublished_events(10)), (strings{id_of("e-2")}));
   CAF_CHECK_EQUAL(s->count_unpublished(), 1);
 }
 
@@ -1490,7 +1557,7 @@ CAF_TEST(sqlite applies a migration missing below the newest applied one) {
   }
   sqlite_store_factory factory{path};
   auto s = factory.open();
-  CAF_CHECK(apply_one(*s, {append_event{make_event("e-1")}}).ok());
+  CAF_CHECK(apply_one(*s, {append_event{make_event(id_of("e-1"))}}).ok());
   CAF_CHECK_EQUAL(s->count_unpublished(), 1);
   CAF_CHECK_EQUAL(factory.applied_migrations().size(), schema::sqlite_migrations().size());
 }

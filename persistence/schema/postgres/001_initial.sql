@@ -2,12 +2,21 @@
 -- migration, with PostgreSQL types. Money and quantities are bigint, times timestamptz
 -- (millisecond values, converted at the store's edge), generated ids uuid. Every invariant the
 -- store's code guards is also a constraint here, so a bug or a second writer cannot break it.
+-- Keys that listings order by compare bytewise (COLLATE "C"), as in SQLite, whatever the
+-- database's locale: keyset pages then follow the same order on both backends.
+
+-- The store speaks milliseconds since the epoch. A double holds a millisecond time to well
+-- under a microsecond, which timestamptz rounds to, so both directions are exact.
+CREATE FUNCTION orderd_ts(ms bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE STRICT
+  RETURN to_timestamp(ms / 1000.0);
+CREATE FUNCTION orderd_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT
+  RETURN floor(extract(epoch FROM t) * 1000)::bigint;
 
 CREATE TABLE products (
-  sku                 text        NOT NULL PRIMARY KEY,
+  sku                 text        COLLATE "C" NOT NULL PRIMARY KEY,
   name                text        NOT NULL,
   description         text        NOT NULL DEFAULT '',
-  category            text        NOT NULL DEFAULT '',
+  category            text        COLLATE "C" NOT NULL DEFAULT '',
   price_cents         bigint      NOT NULL CHECK (price_cents >= 0),
   currency            text        NOT NULL,
   available           bigint      NOT NULL CHECK (available >= 0),

@@ -1,0 +1,70 @@
+// Idempotency keys (the stored outcome of a request, for its repeats) and processed inbound
+// messages (so a redelivered copy changes nothing twice).
+
+#include "persistence/postgres/internal.hpp"
+
+namespace orderd::persistence::postgres {
+
+std::optional<idempotency_record> postgres_store::find_idempotency(const std::string& key) {
+  return guarded("find_idempotency", [&](connection& c) -> std::optional<idempotency_record> {
+    static const auto sql = select(idempotency_columns, "idempotency_keys WHERE key = $1");
+    auto r = c.run(sql, {key});
+    if (r.rows() == 0)
+      return std::nullopt;
+    return read_idempotency(r, 0);
+  });
+}
+
+size_t postgres_store::purge_idempotency(timestamp_ms cutoff) {
+  return guarded("purge_idempotency", [&](connection& c) {
+    return static_cast<size_t>(
+      c.run("DELETE FROM idempotency_keys WHERE created_at < orderd_ts($1)", {num(cutoff)})
+        .affected());
+  });
+}
+
+std::optional<processed_message> postgres_store::find_processed_message(const std::string& id) {
+  return guarded("find_processed_message",
+                 [&](connection& c) -> std::optional<processed_message> {
+                   static const auto sql = select(processed_message_columns,
+                                                  "processed_messages WHERE message_id = $1");
+                   auto r = c.run(sql, {id});
+                   if (r.rows() == 0)
+                     return std::nullopt;
+                   return read_processed_message(r, 0);
+                 });
+}
+
+size_t postgres_store::purge_processed_messages(timestamp_ms cutoff) {
+  return guarded("purge_processed_messages", [&](connection& c) {
+    return static_cast<size_t>(
+      c.run("DELETE FROM processed_messages WHERE processed_at < orderd_ts($1)", {num(cutoff)})
+        .affected());
+  });
+}
+
+// -- change-set primitives (see persistence/detail/change_set_apply.hpp)
+
+refusal postgres_store::run(const save_idempotency& op) {
+  auto& r = op.record;
+  auto changed = tx().run("INSERT INTO idempotency_keys (key, request_hash, status_code, "
+                          "response_body, created_at) VALUES ($1, $2, $3, $4, orderd_ts($5)) "
+                          "ON CONFLICT (key) DO NOTHING",
+                          {r.key, r.request_hash, num(r.status_code), r.response_body,
+                           num(r.created_at)});
+  if (changed.affected() == 0)
+    return detail::idempotency_key_exists(r.key);
+  return std::nullopt;
+}
+
+refusal postgres_store::run(const record_message& op) {
+  auto& m = op.message;
+  auto changed = tx().run("INSERT INTO processed_messages (message_id, kind, processed_at) "
+                          "VALUES ($1, $2, orderd_ts($3)) ON CONFLICT (message_id) DO NOTHING",
+                          {m.message_id, m.kind, num(m.processed_at)});
+  if (changed.affected() == 0)
+    return detail::message_processed_already(m.message_id);
+  return std::nullopt;
+}
+
+} // namespace orderd::persistence::postgres
