@@ -9,8 +9,8 @@
 # scripts/build.sh --release builds into build/release. The runtime stage gets the binary and only
 # the Debian packages that provide the shared libraries it links (found by deploy/runtime-packages.sh
 # with ldd + dpkg in the build stage, e.g. libcaf-core0.17 libspdlog1.10 libfmt9 libsqlite3-0
-# libjemalloc2 librabbitmq4 libssl3, and libpq5 / libpqxx-6.4 once the PostgreSQL store links
-# them). scripts/validate_deploy.sh checks this file (no Docker engine runs in CI).
+# libjemalloc2 librabbitmq4 libssl3 libpq5). scripts/validate_deploy.sh checks this file (no
+# Docker engine runs in CI).
 
 # -- build --------------------------------------------------------------------------------------
 FROM debian:12 AS build

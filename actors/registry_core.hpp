@@ -118,6 +118,14 @@ public:
     count();
     if (!msg.reason || msg.reason == caf::exit_reason::normal)
       return std::nullopt;
+    // A child that could not reach the store (a database outage) did not fail by itself, and
+    // restarting it cannot help until the database is back: an outage must not spend budgets
+    // and take the supervision tree down. Retried at a steady pace instead.
+    if (msg.reason.category() == caf::atom("orderd") && code_of(msg.reason) == errc::unavailable) {
+      auto pace = std::min<std::chrono::milliseconds>(limits.max_backoff,
+                                                      std::chrono::milliseconds{1000});
+      return std::make_pair(name, restart_tracker::decision{false, pace, true});
+    }
     return std::make_pair(name, trackers_[name].on_crash(now, limits));
   }
 
@@ -241,6 +249,16 @@ void supervise_children(Self* self, restart_limits limits, restart_mode mode, Re
       return;
     }
     ++core.stats().restarts;
+    if (decision.dependency_down) {
+      spdlog::warn("{}: {} {} stopped, the store is unavailable ({}); {}", core.label(),
+                   core.child_kind(), key, caf::to_string(msg.reason),
+                   mode == restart_mode::lazy ? std::string{"it reloads on next use"}
+                                              : fmt::format("retrying in {} ms",
+                                                            decision.backoff.count()));
+      if (mode == restart_mode::eager)
+        restart(key, caf::timespan{decision.backoff});
+      return;
+    }
     if (mode == restart_mode::lazy) {
       spdlog::warn("{}: {} {} crashed ({}); it reloads on next use", core.label(),
                    core.child_kind(), key, caf::to_string(msg.reason));

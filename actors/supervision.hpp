@@ -26,6 +26,9 @@ public:
   struct decision {
     bool escalate = false;
     std::chrono::milliseconds backoff{0};
+    /// The child stopped because a dependency (the store) was unreachable, not by a fault of
+    /// its own: not counted against the budget.
+    bool dependency_down = false;
   };
 
   /// Records a crash at `now`: restart after `backoff` (doubling per recent crash), or escalate

@@ -2,7 +2,8 @@
 # The orderd benchmark harness (issue 5; docs/PERFORMANCE.md explains the numbers).
 #
 #   bench/run.sh [--quick] [--out DIR] [--no-build] [--orderd PATH] [--store-bench PATH]
-#                [--duration S] [--connections N] [--skus N] [--keep] [-- ORDERD_ARGS...]
+#                [--duration S] [--connections N] [--skus N] [--keep] [--store sqlite|postgres]
+#                [-- ORDERD_ARGS...]
 #
 # Builds orderd in Release (scripts/build.sh --release), starts it on a free loopback port with
 # a fresh data directory, loads a catalogue of 1,000 SKUs, drives it with wrk (one load thread,
@@ -21,6 +22,9 @@
 #   --duration S       seconds per scenario       --connections N     wrk connections (64)
 #   --skus N           catalogue size             --keep              keep the temp dir (logs, data)
 #   --no-messaging     skip scenario 7 (it starts a RabbitMQ node: about 15 s more)
+#   --store postgres   orderd and the store bench on PostgreSQL: the harness runs itself under
+#                      tests/postgres/with_postgres.sh (a private server on loopback, removed
+#                      afterwards) and gives every orderd start and the store bench a fresh database
 #   --amqp-tail PATH   tool that declares the events queue (default: next to orderd, ../tests/)
 #   -- ORDERD_ARGS     extra orderd flags, e.g. -- --http-threads 2
 # Environment: WRK (wrk binary), PYTHON (python3), BENCH_BUILD_DIR (default build/release),
@@ -33,7 +37,8 @@ source "$(dirname "$0")/lib.sh" bench
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 command_line="bench/run.sh $*"
 
-quick=0 build=1 keep=0 messaging=1 amqp_tail=""
+quick=0 build=1 keep=0 messaging=1 amqp_tail="" store=sqlite
+all_args=("$@")
 out_dir="$BENCH/results"
 orderd="" store_bench="" duration="" connections=64 skus=""
 orderd_args=()
@@ -50,12 +55,28 @@ while (($#)); do
     --duration) duration=$2; shift ;;
     --connections) connections=$2; shift ;;
     --skus) skus=$2; shift ;;
+    --store) store=$2; shift ;;
     --) shift; orderd_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
   shift
 done
+case "$store" in
+  sqlite) ;;
+  postgres)
+    if [[ -z "${ORDERD_TEST_DATABASE_URL:-}" ]]; then
+      exec "$REPO/tests/postgres/with_postgres.sh" "$0" "${all_args[@]}"
+    fi ;;
+  *) die "--store must be sqlite or postgres, not '$store'" ;;
+esac
+# fresh_database NAME: creates database NAME on the private server and prints its URL.
+fresh_database() {
+  "$ORDERD_TEST_PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ORDERD_TEST_DATABASE_URL/postgres" \
+    -c "CREATE DATABASE $1" >/dev/null
+  echo "$ORDERD_TEST_DATABASE_URL/$1"
+}
+
 if ((quick)); then
   duration=${duration:-2}; skus=${skus:-50}; store_seconds=1
 else
@@ -139,8 +160,14 @@ log "$started, commit $commit, load average $loadavg_start, $(nproc) cores"
 
 mkdir -p "$tmp/results"
 # start_orderd DATA_DIR LOG [FLAGS...]: starts orderd, waits until it is ready, sets $url.
+databases=0
 start_orderd() {
-  spawn_orderd "$1" "$2" 3600 30 "${@:3}"
+  local store_flags=()
+  if [[ $store == postgres ]]; then
+    databases=$((databases + 1))
+    store_flags=(--store postgres --database-url "$(fresh_database "bench_orderd_$databases")")
+  fi
+  spawn_orderd "$1" "$2" 3600 30 "${store_flags[@]}" "${@:3}"
   "${TOOL[@]}" wait-ready "$url"
   log "orderd (pid $orderd_pid) listening on $url; data in $1"
 }
@@ -211,9 +238,11 @@ log "stopping orderd"
 stop_orderd
 
 # -- 6: the store alone -------------------------------------------------------------------------
-log "scenario store: $store_bench, ${store_seconds}s per batch size, SQLite FULL"
+store_flags=(--synchronous FULL)
+[[ $store == postgres ]] && store_flags=(--database-url "$(fresh_database bench_store)")
+log "scenario store: $store_bench, ${store_seconds}s per batch size, ${store_flags[*]%%://*}"
 run_child "$store_bench" --data-dir "$tmp/store" --skus "$skus" --seconds "$store_seconds" \
-  --batch 256 --batch 64 --synchronous FULL --json "$tmp/results/store.json" >&2
+  --batch 256 --batch 64 "${store_flags[@]}" --json "$tmp/results/store.json" >&2
 
 # -- 7: messaging -------------------------------------------------------------------------------
 # The create scenario again with RabbitMQ configured: a private node on loopback (as the tests

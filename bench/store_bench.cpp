@@ -10,6 +10,10 @@
 //
 //   orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] [--batch N]...
 //                      [--synchronous FULL|NORMAL] [--random-ids] [--no-outbox] [--json FILE]
+//                      [--database-url postgresql://...]
+//
+// With --database-url the store is PostgreSQL instead of SQLite (an empty database: the
+// catalogue is inserted first); bench/postgres.sh runs it against a private server.
 //
 // Order ids are time-ordered (version 7) as the server makes them; --random-ids uses random
 // version 4 ids instead (what the server did before), to measure what that costs. --no-outbox
@@ -40,6 +44,7 @@
 #include "domain/time.hpp"
 #include "events/catalogue.hpp"
 #include "events/rules.hpp"
+#include "persistence/postgres/postgres_store.hpp"
 #include "persistence/sqlite/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
@@ -57,6 +62,7 @@ struct options {
   std::string json_path;
   bool random_ids = false;
   bool outbox = true;
+  std::string database_url; // PostgreSQL instead of SQLite
 };
 
 bool random_order_ids = false; // --random-ids
@@ -66,7 +72,7 @@ bool with_outbox = true;       // not --no-outbox
   std::cerr << "store_bench: " << why << "\n"
             << "usage: orderd_store_bench [--data-dir DIR] [--skus N] [--seconds S] "
                "[--batch N]... [--synchronous FULL|NORMAL] [--random-ids] [--no-outbox] "
-               "[--json FILE]\n";
+               "[--json FILE] [--database-url URL]\n";
   std::exit(2);
 }
 
@@ -98,6 +104,8 @@ options parse(int argc, char** argv) {
         o.batches.push_back(static_cast<size_t>(std::stoul(value())));
       else if (a == "--synchronous")
         o.synchronous = value();
+      else if (a == "--database-url")
+        o.database_url = value();
       else if (a == "--json")
         o.json_path = value();
       else if (a == "-h" || a == "--help")
@@ -253,10 +261,17 @@ int main(int argc, char** argv) {
     for (auto suffix : {"", "-wal", "-shm"})
       fs::remove(db + suffix);
 
-    persistence::sqlite_options so;
-    so.synchronous = opt.synchronous;
-    persistence::sqlite_store_factory factory(db, so);
-    auto st = factory.open();
+    std::unique_ptr<persistence::store_factory> factory;
+    if (opt.database_url.empty()) {
+      persistence::sqlite_options so;
+      so.synchronous = opt.synchronous;
+      factory = std::make_unique<persistence::sqlite_store_factory>(db, so);
+    } else {
+      factory = std::make_unique<persistence::postgres_store_factory>(
+        persistence::postgres_options{opt.database_url});
+      opt.synchronous = "postgres";
+    }
+    auto st = factory->open();
 
     // The catalogue: opt.skus products with more stock than any run can take.
     std::vector<std::string> skus;

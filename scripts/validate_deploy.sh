@@ -9,7 +9,9 @@
 #   orderd setting (`orderd --help`);
 # * deploy/runtime-packages.sh maps every library the binary links to a Debian package;
 # * orderd started with the ConfigMap's file and the manifests' environment answers the probe
-#   paths, serves /openapi.json, and exits 0 on SIGTERM within terminationGracePeriodSeconds.
+#   paths, serves /openapi.json, and exits 0 on SIGTERM within terminationGracePeriodSeconds;
+#   their store is PostgreSQL, so this runs under tests/postgres/with_postgres.sh (ctest does)
+#   and each start gets a fresh database on that private server.
 # Needs python3 and PyYAML (Debian python3-yaml; installed here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --orderd) orderd=${2:?--orderd needs a path}; shift 2 ;;
     --orderd=*) orderd=${1#--orderd=}; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "validate_deploy: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -261,8 +263,9 @@ for fn in sorted(os.listdir(K8S)):
             doc["__file"] = fn
             objects.append(doc)
 kust = (load_yaml(os.path.join(K8S, "kustomization.yaml")) or [{}])[0]
-check(sorted(kust.get("resources", [])) == sorted({o["__file"] for o in objects}),
-      "kustomization.yaml lists every manifest")
+check(sorted(kust.get("resources", [])) ==
+      sorted({o["__file"] for o in objects if not o["__file"].endswith(".example.yaml")}),
+      "kustomization.yaml lists every manifest but the examples (secrets to fill in)")
 for o in objects:
     where = f"{o['__file']} {o.get('kind')}/{(o.get('metadata') or {}).get('name')}"
     check(o.get("apiVersion") and o.get("kind") and (o.get("metadata") or {}).get("name"),
@@ -280,7 +283,8 @@ pod = spec.get("template", {}).get("spec", {})
 labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
 check(spec.get("selector", {}).get("matchLabels", {}).items() <= labels.items(),
       "StatefulSet selector matches its pod labels")
-check(spec.get("replicas") == 1, "StatefulSet runs 1 replica (SQLite: one database per pod)")
+check(spec.get("replicas") == 1, "StatefulSet runs 1 replica (one node per database until the "
+      "cluster work)")
 claims = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
 check(bool(claims), "StatefulSet has volumeClaimTemplates (a volume per pod)")
 check(pod.get("terminationGracePeriodSeconds", 30) >= 15, "terminationGracePeriodSeconds >= 15")
@@ -315,6 +319,13 @@ for name in mounts:
 cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
 for name in cenv:
     check_env(name, "StatefulSet env")
+# The database URL (with its password) comes from a Secret, and the example Secret provides it.
+db_env = next((e for e in c.get("env", []) if e["name"] == "ORDERD_DATABASE_URL"), {})
+ref = (db_env.get("valueFrom") or {}).get("secretKeyRef") or {}
+check(bool(ref) and "value" not in db_env, "ORDERD_DATABASE_URL comes from a Secret")
+secret = next((o for o in by_kind.get("Secret", []) if o["metadata"]["name"] == ref.get("name")), {})
+check(ref.get("key") in (secret.get("stringData") or {}),
+      f"the example Secret {ref.get('name')} provides key {ref.get('key')}")
 data_mount = next((m["mountPath"] for n, m in mounts.items() if n in claims), None)
 check(data_mount is not None and cenv.get("ORDERD_DATA_DIR") == data_mount,
       "ORDERD_DATA_DIR is the claim's mount path")
@@ -345,6 +356,21 @@ for s in svcs:
               f"Service {s['metadata']['name']} targets a container port")
 
 # -- orderd with the manifests' settings -----------------------------------------------------------
+
+
+def test_database(label):
+    """A fresh database on the PostgreSQL of tests/postgres/with_postgres.sh (ctest's
+    deploy_files runs this script under it), standing in for the manifests' database."""
+    server = os.environ.get("ORDERD_TEST_DATABASE_URL", "")
+    psql = os.path.join(os.environ.get("ORDERD_TEST_PG_BIN", ""), "psql")
+    if not server:
+        check(False, f"{label}: a PostgreSQL to start orderd against (run under "
+                     "tests/postgres/with_postgres.sh)")
+        return "postgresql://unavailable/none"
+    name = f"deploy_{label}_{os.getpid()}"
+    subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", f"{server}/postgres", "-c",
+                    f"CREATE DATABASE {name}"], check=True, stdout=subprocess.DEVNULL)
+    return f"{server}/{name}"
 
 
 def smoke(label, env, args, paths, grace_s):
@@ -397,18 +423,24 @@ if have_binary and conf_text:
         f.write(conf_text)
         conf_file = f.name
     try:
-        k8s_env = {k: v for k, v in cenv.items() if k not in ("ORDERD_CONFIG", "ORDERD_DATA_DIR")}
+        k8s_env = {k: v for k, v in cenv.items()
+                   if k not in ("ORDERD_CONFIG", "ORDERD_DATA_DIR") and v is not None}
+        if ref:
+            k8s_env["ORDERD_DATABASE_URL"] = test_database("k8s")
         smoke("k8s ConfigMap + env", k8s_env, ["--config", conf_file],
               [live["httpGet"]["path"], ready["httpGet"]["path"], "/openapi.json"], grace)
     finally:
         os.unlink(conf_file)
 if have_binary:
-    # Address and data dir come from flags; settings that point at the other compose services
-    # (RabbitMQ, PostgreSQL: not running here) are left out.
+    # Address and data dir come from flags; the database is the test server's (a fresh one);
+    # other settings that point at compose services (RabbitMQ: not running here) are left out.
     compose_env = {k: str(v) for k, v in env.items()
                    if k not in ("ORDERD_HOST", "ORDERD_PORT", "ORDERD_DATA_DIR")
                    and k not in PENDING_SETTINGS
-                   and not any(f"@{svc}:" in str(v) for svc in services)}
+                   and (k == "ORDERD_DATABASE_URL"
+                        or not any(f"@{svc}:" in str(v) for svc in services))}
+    if "ORDERD_DATABASE_URL" in compose_env:
+        compose_env["ORDERD_DATABASE_URL"] = test_database("compose")
     smoke("compose env", compose_env, [], ["/health", "/ready", "/api/v1/products?limit=1"],
           duration_seconds(orderd.get("stop_grace_period", "30s")))
 

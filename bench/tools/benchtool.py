@@ -435,11 +435,13 @@ def cmd_report(a):
                      f"{fmt(lat['p99'], 2):>8} {fmt(lat['p999'], 2):>9} {non_2xx(r):>8,} "
                      f"{socket_errors(r):>7,} {cores(r, 'orderd_cpu_s'):>7} "
                      f"{cores(r, 'wrk_cpu_s'):>7}  {'; '.join(notes)}")
+    synchronous = str((store or {}).get('synchronous', ''))
+    store_label = "PostgreSQL" if synchronous == "postgres" else f"SQLite {synchronous}"
     for batch, run in store_runs.items():
         title = f"6 store alone, batch {batch}"
         lines.append(f"{title:<28} {'':>9} {fmt(run['change_sets_per_s']):>9} "
                      f"{'':>8} {'':>8} {'':>9} {run['refused']:>8,} {'':>7} {'':>7} {'':>7}  change sets/s "
-                     f"(SQLite {store.get('synchronous')}; commit p50 {run['batch_p50_ms']:.1f} ms, "
+                     f"({store_label}; commit p50 {run['batch_p50_ms']:.1f} ms, "
                      f"p99 {run['batch_p99_ms']:.1f} ms)")
     if not store_runs:
         lines.append(f"{'6 store alone':<28} {'FAILED':>9}")

@@ -73,7 +73,8 @@ void get_ready(const context& c, request&&, responder reply, const params_t&) {
       if (found->store_error)
         return reply(error_response(found->store_error));
       if (!found->store_ok)
-        return reply(problem_response(errc::unavailable, "the store does not answer"));
+        return reply(problem_response(errc::unavailable, "the store (" + found->report.backend
+                                                           + ") does not answer"));
       reply(json_response(200, encode_ready(found->report)));
     },
     [reply] { reply(unavailable_response()); });

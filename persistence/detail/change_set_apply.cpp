@@ -1,6 +1,7 @@
 #include "persistence/detail/change_set_apply.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -62,18 +63,41 @@ std::variant<std::vector<event_record>, op_failure> render_stock_events(
 struct op_dispatch {
   change_set_primitives& db;
   stock_tracker& stock;
+  std::vector<stock_pending> pending = {}; ///< moves whose figures the backend owes
+
+  /// Records a stock outcome: a move, or a pending one to resolve later.
+  refusal note(stock_outcome outcome) {
+    if (auto failure = std::get_if<op_failure>(&outcome))
+      return std::move(*failure);
+    if (auto later = std::get_if<stock_pending>(&outcome)) {
+      pending.push_back(*later);
+      return std::nullopt;
+    }
+    stock.touched(std::get<stock_move>(std::move(outcome)));
+    return std::nullopt;
+  }
+
+  /// Resolves the pending moves, in order.
+  refusal settle() {
+    auto due = std::move(pending);
+    pending.clear();
+    for (auto p : due) {
+      auto outcome = db.resolve_stock(p);
+      if (std::holds_alternative<stock_pending>(outcome))
+        throw std::logic_error("resolve_stock returned a pending move");
+      if (auto failure = note(std::move(outcome)))
+        return failure;
+    }
+    return std::nullopt;
+  }
 
   template <class Op>
   refusal operator()(const Op& op) {
     auto outcome = db.run(op);
-    if constexpr (std::is_same_v<decltype(outcome), stock_outcome>) {
-      if (auto failure = std::get_if<op_failure>(&outcome))
-        return std::move(*failure);
-      stock.touched(std::get<stock_move>(std::move(outcome)));
-      return std::nullopt;
-    } else {
+    if constexpr (std::is_same_v<decltype(outcome), stock_outcome>)
+      return note(std::move(outcome));
+    else
       return outcome;
-    }
   }
 
   refusal operator()(const delete_product& op) {
@@ -110,7 +134,12 @@ refusal run_ops(const change_set& cs, change_set_primitives& db, stock_tracker& 
     auto failure = check_arguments(op);
     if (!failure) {
       try {
-        failure = std::visit(dispatch, op);
+        // Pending stock moves are resolved before any other kind of operation: it may read
+        // their figures (append_stock_events) or touch the same product.
+        if (!std::holds_alternative<adjust_stock>(op))
+          failure = dispatch.settle();
+        if (!failure)
+          failure = std::visit(dispatch, op);
       } catch (const std::exception& e) {
         failure = db.refusal_of(e);
         if (!failure)
@@ -120,7 +149,15 @@ refusal run_ops(const change_set& cs, change_set_primitives& db, stock_tracker& 
     if (failure)
       return failure;
   }
-  return std::nullopt;
+  try {
+    if (auto failure = dispatch.settle())
+      return failure;
+    return db.finish_change_set();
+  } catch (const std::exception& e) {
+    if (auto failure = db.refusal_of(e))
+      return failure;
+    throw;
+  }
 }
 
 change_result applied(stock_tracker& stock) {
@@ -168,6 +205,14 @@ change_result apply_in_savepoint(const change_set& cs, change_set_primitives& db
 
 refusal change_set_primitives::refusal_of(const std::exception&) const {
   return std::nullopt;
+}
+
+refusal change_set_primitives::finish_change_set() {
+  return std::nullopt;
+}
+
+stock_outcome change_set_primitives::resolve_stock(stock_pending) {
+  throw std::logic_error("this store backend reported a pending stock move it cannot resolve");
 }
 
 std::vector<change_result> apply_batch(const std::vector<change_set>& batch,

@@ -20,9 +20,15 @@ namespace orderd::persistence::detail {
 /// Whether an operation was refused (and why); nullopt when it was applied.
 using refusal = std::optional<op_failure>;
 
+/// A stock move a backend sent without waiting for its figures: resolve_stock() gives them.
+struct stock_pending {
+  size_t handle = 0; ///< the backend's own reference
+};
+
 /// What an operation that changes a product's stock figures did: the figures and threshold
-/// before it (nullopt: it created the product) and after it, or why it was refused.
-using stock_outcome = std::variant<stock_move, op_failure>;
+/// before it (nullopt: it created the product) and after it, or why it was refused; or, for a
+/// backend that collects stock moves into one statement, that the answer comes later.
+using stock_outcome = std::variant<stock_move, op_failure, stock_pending>;
 
 /// The primitives apply_batch needs from a backend.
 class change_set_primitives {
@@ -46,6 +52,17 @@ public:
   /// one statement (a violated constraint) refuses its change set only. nullopt when the error
   /// puts the whole transaction in doubt (I/O, corruption): it then ends the batch.
   virtual refusal refusal_of(const std::exception& error) const;
+
+  /// Called after the last operation of a change set that nothing refused so far: a backend
+  /// that sent writes without waiting for their answers (a pipeline) reads them here and says
+  /// whether one refused. Its errors go through refusal_of like an operation's.
+  virtual refusal finish_change_set();
+
+  /// The outcome of a stock move that run() reported pending (never stock_pending again).
+  /// Called for every pending move, in the order they were reported, before the next
+  /// operation of another kind runs and before the change set ends. Only backends that report
+  /// pending moves implement it.
+  virtual stock_outcome resolve_stock(stock_pending pending);
 
   // -- one primitive per operation, run inside the transaction on arguments check_arguments
   // accepted. A refusal may leave changes behind: the caller undoes the whole change set.

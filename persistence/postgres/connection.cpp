@@ -153,6 +153,8 @@ result connection::exec(const std::string& sql,
 
 result connection::run(const std::string& sql,
                        const std::vector<std::optional<std::string>>& params) {
+  if (pipeline_)
+    return take(send(sql, params));
   auto known = prepared_.find(sql);
   if (known == prepared_.end()) {
     auto name = "orderd_" + std::to_string(prepared_.size() + 1);
@@ -172,11 +174,145 @@ bool connection::healthy() const noexcept {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+void connection::enter_pipeline() {
+  if (pipeline_)
+    return;
+  if (PQenterPipelineMode(conn_) != 1)
+    throw pg_error(errc::storage_failure, "", "PostgreSQL (" + label_ +
+                                                "): cannot enter pipeline mode: " +
+                                                scrub(trimmed(PQerrorMessage(conn_)), password_));
+  pipeline_ = true;
+  first_failure_.reset();
+  flushed_ = true;
+}
+
+void connection::leave_pipeline() noexcept {
+  if (!pipeline_)
+    return;
+  try {
+    if (healthy() && PQpipelineSync(conn_) == 1) {
+      while (!due_.empty())
+        read_next_answer();
+      // Then the sync's own answer.
+      while (healthy()) {
+        pg_result* res = PQgetResult(conn_);
+        if (res == nullptr)
+          continue;
+        auto status = PQresultStatus(res);
+        PQclear(res);
+        if (status == PGRES_PIPELINE_SYNC)
+          break;
+      }
+    }
+  } catch (...) {
+    // The session broke: nothing more to read; the next call finds it unhealthy.
+  }
+  if (healthy())
+    PQexitPipelineMode(conn_);
+  due_.clear();
+  answers_.clear();
+  first_failure_.reset();
+  pipeline_ = false;
+}
+
+connection::ticket connection::send(const std::string& sql,
+                                    const std::vector<std::optional<std::string>>& params) {
+  auto id = next_ticket_++;
+  if (!pipeline_) {
+    answers_.emplace(id, run(sql, params));
+    return id;
+  }
+  auto known = prepared_.find(sql);
+  if (known == prepared_.end()) {
+    auto name = "orderd_" + std::to_string(prepared_.size() + 1);
+    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1)
+      throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): cannot send: " +
+                                              scrub(trimmed(PQerrorMessage(conn_)), password_));
+    due_.push_back({0, sql});
+    known = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
+  if (PQsendQueryPrepared(conn_, known->second.c_str(), static_cast<int>(values.size()),
+                          values.data(), nullptr, nullptr, 0)
+      != 1)
+    throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): cannot send: " +
+                                            scrub(trimmed(PQerrorMessage(conn_)), password_));
+  due_.push_back({id, sql});
+  flushed_ = false;
+  return id;
+}
+
+result connection::take(ticket t) {
+  if (pipeline_ && answers_.find(t) == answers_.end()) {
+    if (!flushed_) {
+      // Ask the server to send what it has, without ending the pipeline's implicit segment.
+      if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0)
+        throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): cannot flush: " +
+                                                scrub(trimmed(PQerrorMessage(conn_)), password_));
+      flushed_ = true;
+    }
+    while (answers_.find(t) == answers_.end()) {
+      if (due_.empty())
+        throw pg_error(errc::internal, "", "PostgreSQL (" + label_ + "): no answer due for "
+                                             "statement " + std::to_string(t));
+      read_next_answer();
+    }
+  }
+  auto found = answers_.find(t);
+  if (found == answers_.end())
+    throw pg_error(errc::internal, "", "PostgreSQL (" + label_ + "): statement " +
+                                         std::to_string(t) + " has no answer");
+  auto answer = std::move(found->second);
+  answers_.erase(found);
+  if (auto* failure = std::get_if<pg_error>(&answer))
+    throw *failure;
+  return std::move(std::get<result>(answer));
+}
+
+void connection::read_next_answer() {
+  auto next = std::move(due_.front());
+  due_.pop_front();
+  pg_result* res = PQgetResult(conn_);
+  if (res == nullptr)
+    throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): no answer: " +
+                                            scrub(trimmed(PQerrorMessage(conn_)), password_));
+  result owned{res};
+  // Each statement's answer ends with a null result.
+  if (pg_result* stray = PQgetResult(conn_))
+    PQclear(stray);
+  auto status = PQresultStatus(res);
+  std::optional<pg_error> failure;
+  if (status == PGRES_PIPELINE_ABORTED) {
+    failure = first_failure_ ? *first_failure_
+                             : pg_error(errc::storage_failure, "", "PostgreSQL (" + label_ +
+                                                                     "): statement skipped");
+  } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    failure = error_of(res, next.sql);
+    if (!first_failure_)
+      first_failure_ = failure;
+    if (next.id == 0)
+      prepared_.erase(next.sql); // the PREPARE failed: a later use must send it again
+  }
+  if (next.id == 0)
+    return; // a PREPARE's answer: only its failure matters, and the statement reports it too
+  if (failure)
+    answers_.emplace(next.id, std::move(*failure));
+  else
+    answers_.emplace(next.id, std::move(owned));
+}
+
 result connection::check(pg_result* res, const std::string& sql) {
   result owned{res};
   auto status = res == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(res);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
     return owned;
+  throw error_of(res, sql);
+}
+
+pg_error connection::error_of(pg_result* res, const std::string& sql) {
   const char* state = res == nullptr ? nullptr : PQresultErrorField(res, PG_DIAG_SQLSTATE);
   std::string sqlstate = state == nullptr ? "" : state;
   auto why = scrub(trimmed(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_)),
@@ -188,9 +324,9 @@ result connection::check(pg_result* res, const std::string& sql) {
   bool lost = sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P0", 0) == 0
               || PQstatus(conn_) != CONNECTION_OK;
   auto first_line = sql.substr(0, sql.find('\n'));
-  throw pg_error(lost ? errc::unavailable : errc::storage_failure, sqlstate,
-                 "PostgreSQL (" + label_ + ")" + (sqlstate.empty() ? "" : " " + sqlstate) + ": " +
-                   why + " [in: " + first_line.substr(0, 80) + "]");
+  return pg_error(lost ? errc::unavailable : errc::storage_failure, sqlstate,
+                  "PostgreSQL (" + label_ + ")" + (sqlstate.empty() ? "" : " " + sqlstate) + ": " +
+                    why + " [in: " + first_line.substr(0, 80) + "]");
 }
 
 } // namespace orderd::persistence::postgres

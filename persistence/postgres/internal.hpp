@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,19 @@ idempotency_record read_idempotency(const result& r, int row);
 constexpr std::string_view processed_message_columns
   = "message_id, kind, orderd_ms(processed_at)";
 processed_message read_processed_message(const result& r, int row);
+
+/// A multi-row INSERT's shape: `head` up to VALUES, one `row` of `?` placeholders (with casts:
+/// a multi-row VALUES list does not take its types from the columns), and `tail` (conflict
+/// clause, RETURNING the key).
+struct row_insert {
+  std::string_view head;
+  std::string_view row;
+  std::string_view tail;
+};
+
+/// The statement that inserts `rows` rows of `kind` ($1 numbered across the rows), built once
+/// per kind and row count.
+const std::string& multi_row_sql(const row_insert& kind, size_t rows);
 
 /// `SELECT <columns> FROM <from>`.
 std::string select(std::string_view columns, std::string_view from);
@@ -193,6 +207,18 @@ private:
   void roll_back_to_savepoint() override;
   void release_savepoint() override;
   refusal refusal_of(const std::exception& error) const override;
+  refusal finish_change_set() override;
+  stock_outcome resolve_stock(detail::stock_pending pending) override;
+
+  /// Sends the stock moves queued since the last ones were resolved, as few UPDATEs as their
+  /// SKUs allow (one per run of distinct SKUs), and records each one's outcome.
+  void send_stock_moves();
+
+  /// Sends a write whose answer only says whether it refused, and reads that answer at the
+  /// end of the change set (`check` turns it into the refusal, or nullopt): within a change set
+  /// such writes share one round trip, in the pipeline of the batch's first pass.
+  refusal deferred(const std::string& sql, const args& params,
+                   std::function<refusal(const result&)> check);
 
   // -- change_set_primitives: the operations, in the file of their aggregate
   stock_outcome run(const insert_product& op) override;
@@ -213,13 +239,42 @@ private:
   refusal run(const save_idempotency& op) override;
   refusal run(const record_message& op) override;
 
-  /// The session inside the batch's transaction (begin() connected it).
-  connection& tx() { return *c_; }
+  /// The session inside the batch's transaction (begin() connected it), with every queued row
+  /// sent first: statements reach the server in the order the operations ran.
+  connection& tx() {
+    if (!queued_rows_.empty())
+      send_queued_rows();
+    return *c_;
+  }
+
+  /// One row of a multi-row INSERT (`rows.hpp`'s row_insert names the table and shape):
+  /// consecutive rows of one kind go to the server as one statement. `check` learns whether
+  /// the row was inserted (false: its key existed).
+  struct queued_row {
+    const struct row_insert* kind;
+    std::string key; ///< the row's unique id, as RETURNING gives it back
+    args values;
+    std::function<refusal(bool inserted)> check;
+  };
+  refusal queue_row(const row_insert& kind, std::string key, args values,
+                    std::function<refusal(bool inserted)> check);
+  void send_queued_rows();
 
   postgres_options options_;
   std::string label_;
   std::unique_ptr<connection> c_;
   std::string txid_; ///< of the open write transaction, to read its outcome back
+  struct pending_check {
+    connection::ticket ticket;
+    std::function<refusal(const result&)> check;
+  };
+  std::vector<pending_check> pending_; ///< deferred writes of the current change set
+  std::vector<queued_row> queued_rows_; ///< rows not sent yet (see tx())
+  struct queued_move {
+    adjust_stock op;
+    std::optional<stock_outcome> outcome; ///< once sent and answered
+  };
+  std::vector<queued_move> stock_moves_; ///< of the current change set; handle = index
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
 };

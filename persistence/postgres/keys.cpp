@@ -47,24 +47,28 @@ size_t postgres_store::purge_processed_messages(timestamp_ms cutoff) {
 
 refusal postgres_store::run(const save_idempotency& op) {
   auto& r = op.record;
-  auto changed = tx().run("INSERT INTO idempotency_keys (key, request_hash, status_code, "
-                          "response_body, created_at) VALUES ($1, $2, $3, $4, orderd_ts($5)) "
-                          "ON CONFLICT (key) DO NOTHING",
-                          {r.key, r.request_hash, num(r.status_code), r.response_body,
-                           num(r.created_at)});
-  if (changed.affected() == 0)
-    return detail::idempotency_key_exists(r.key);
-  return std::nullopt;
+  return deferred("INSERT INTO idempotency_keys (key, request_hash, status_code, "
+                  "response_body, created_at) VALUES ($1, $2, $3, $4, orderd_ts($5)) "
+                  "ON CONFLICT (key) DO NOTHING",
+                  {r.key, r.request_hash, num(r.status_code), r.response_body,
+                   num(r.created_at)},
+                  [key = r.key](const result& changed) -> refusal {
+                    if (changed.affected() == 0)
+                      return detail::idempotency_key_exists(key);
+                    return std::nullopt;
+                  });
 }
 
 refusal postgres_store::run(const record_message& op) {
   auto& m = op.message;
-  auto changed = tx().run("INSERT INTO processed_messages (message_id, kind, processed_at) "
-                          "VALUES ($1, $2, orderd_ts($3)) ON CONFLICT (message_id) DO NOTHING",
-                          {m.message_id, m.kind, num(m.processed_at)});
-  if (changed.affected() == 0)
-    return detail::message_processed_already(m.message_id);
-  return std::nullopt;
+  return deferred("INSERT INTO processed_messages (message_id, kind, processed_at) "
+                  "VALUES ($1, $2, orderd_ts($3)) ON CONFLICT (message_id) DO NOTHING",
+                  {m.message_id, m.kind, num(m.processed_at)},
+                  [id = m.message_id](const result& changed) -> refusal {
+                    if (changed.affected() == 0)
+                      return detail::message_processed_already(id);
+                    return std::nullopt;
+                  });
 }
 
 } // namespace orderd::persistence::postgres

@@ -58,31 +58,42 @@ std::vector<notification> postgres_store::pending_notifications(notification_cha
 
 // -- change-set primitives (see persistence/detail/change_set_apply.hpp)
 
+namespace {
+
+const row_insert notification_row{
+  "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
+  "last_error, customer_id, event_id, event_type, created_at, updated_at) VALUES ",
+  "(?::uuid, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, "
+  "?::text, ?::text, orderd_ts(?::bigint), orderd_ts(?::bigint))",
+  " ON CONFLICT (id) DO NOTHING RETURNING id"};
+
+} // namespace
+
 refusal postgres_store::run(const insert_notification& op) {
   auto& n = op.item;
-  auto r = tx().run(
-    "INSERT INTO notifications (id, channel, recipient, subject, body, status, attempts, "
-    "last_error, customer_id, event_id, event_type, created_at, updated_at) VALUES ($1, $2, $3, "
-    "$4, $5, $6, $7, $8, $9, $10, $11, orderd_ts($12), orderd_ts($13)) "
-    "ON CONFLICT (id) DO NOTHING",
-    {n.id, text_of(to_string(n.channel)), n.recipient, n.subject, n.body, text_of(to_string(n.status)),
-     num(n.attempts), n.last_error, n.customer_id, n.event_id, n.event_type, num(n.created_at),
-     num(n.updated_at)});
-  if (r.affected() == 0)
-    return detail::notification_exists(n.id);
-  return std::nullopt;
+  return queue_row(notification_row, n.id,
+                   {n.id, text_of(to_string(n.channel)), n.recipient, n.subject, n.body,
+                    text_of(to_string(n.status)), num(n.attempts), n.last_error, n.customer_id,
+                    n.event_id, n.event_type, num(n.created_at), num(n.updated_at)},
+                   [id = n.id](bool inserted) -> refusal {
+                     if (!inserted)
+                       return detail::notification_exists(id);
+                     return std::nullopt;
+                   });
 }
 
 refusal postgres_store::run(const update_notification& op) {
   if (!uuid_shaped(op.id))
     return detail::notification_not_found(op.id);
-  auto r = tx().run("UPDATE notifications SET status = $2, attempts = $3, last_error = $4, "
-                    "updated_at = orderd_ts($5) WHERE id = $1",
-                    {op.id, text_of(to_string(op.status)), num(op.attempts), op.last_error,
-                     num(op.updated_at)});
-  if (r.affected() == 0)
-    return detail::notification_not_found(op.id);
-  return std::nullopt;
+  return deferred("UPDATE notifications SET status = $2, attempts = $3, last_error = $4, "
+                  "updated_at = orderd_ts($5) WHERE id = $1",
+                  {op.id, text_of(to_string(op.status)), num(op.attempts), op.last_error,
+                   num(op.updated_at)},
+                  [id = op.id](const result& r) -> refusal {
+                    if (r.affected() == 0)
+                      return detail::notification_not_found(id);
+                    return std::nullopt;
+                  });
 }
 
 } // namespace orderd::persistence::postgres

@@ -128,7 +128,8 @@ refusal postgres_store::run(const insert_order& op) {
     quantities.push_back(line.quantity);
     prices.push_back(line.unit_price_cents);
   }
-  auto r = tx().run(
+  std::string id = o.id;
+  return deferred(
     "WITH new_order AS ("
     "  INSERT INTO orders (id, customer_id, customer_email, status, total_cents, currency, "
     "  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, orderd_ts($7), orderd_ts($8)) "
@@ -139,28 +140,33 @@ refusal postgres_store::run(const insert_order& op) {
     "  unnest($9::text[], $10::bigint[], $11::bigint[]) WITH ORDINALITY "
     "    AS l(sku, quantity, price, n)) "
     "SELECT count(*) FROM new_order",
-    {o.id, o.customer_id, o.customer_email, text_of(to_string(o.status)), num(o.total_cents), o.currency,
-     num(o.created_at), num(o.updated_at), array_literal(skus), array_literal(quantities),
-     array_literal(prices)});
-  if (r.int64(0, 0) == 0)
-    return detail::order_exists(o.id);
-  return std::nullopt;
+    {o.id, o.customer_id, o.customer_email, text_of(to_string(o.status)), num(o.total_cents),
+     o.currency, num(o.created_at), num(o.updated_at), array_literal(skus),
+     array_literal(quantities), array_literal(prices)},
+    [id](const result& r) -> refusal {
+      if (r.int64(0, 0) == 0)
+        return detail::order_exists(id);
+      return std::nullopt;
+    });
 }
 
 refusal postgres_store::run(const transition_order& op) {
   if (!uuid_shaped(op.order_id))
     return detail::order_not_found(op.order_id);
-  auto changed = tx().run("UPDATE orders SET status = $2, updated_at = orderd_ts($3), "
-                          "cancel_reason = $4 WHERE id = $1 AND status = $5",
-                          {op.order_id, text_of(to_string(op.to)), num(op.updated_at),
-                           op.to == order_status::cancelled ? op.cancel_reason : std::string{},
-                           text_of(to_string(op.from))});
-  if (changed.affected() == 1)
-    return std::nullopt;
-  auto r = tx().run("SELECT status FROM orders WHERE id = $1", {op.order_id});
-  if (r.rows() == 0)
-    return detail::order_not_found(op.order_id);
-  return detail::wrong_order_status(op.order_id, read_status(r, 0, 0, op.order_id), op.from);
+  return deferred("UPDATE orders SET status = $2, updated_at = orderd_ts($3), "
+                  "cancel_reason = $4 WHERE id = $1 AND status = $5",
+                  {op.order_id, text_of(to_string(op.to)), num(op.updated_at),
+                   op.to == order_status::cancelled ? op.cancel_reason : std::string{},
+                   text_of(to_string(op.from))},
+                  [this, id = op.order_id, from = op.from](const result& changed) -> refusal {
+                    if (changed.affected() == 1)
+                      return std::nullopt;
+                    // Why not: a second look (rare: the actors check first).
+                    auto r = tx().run("SELECT status FROM orders WHERE id = $1", {id});
+                    if (r.rows() == 0)
+                      return detail::order_not_found(id);
+                    return detail::wrong_order_status(id, read_status(r, 0, 0, id), from);
+                  });
 }
 
 } // namespace orderd::persistence::postgres

@@ -79,20 +79,33 @@ size_t postgres_store::purge_published(timestamp_ms cutoff) {
 
 // -- change-set primitives (see persistence/detail/change_set_apply.hpp)
 
+namespace {
+
+const row_insert outbox_row{
+  "INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, envelope) VALUES ",
+  "(?::uuid, ?::text, ?::text, orderd_ts(?::bigint), ?::text, ?::text)",
+  " ON CONFLICT (id) DO NOTHING RETURNING id"};
+
+} // namespace
+
 refusal postgres_store::run(const append_event& op) {
+  // Queued: consecutive events of a change set go to the server as one INSERT, in seq order.
   auto& e = op.event;
-  auto r = tx().run("INSERT INTO outbox (id, type, aggregate, occurred_at, correlation_id, "
-                    "envelope) VALUES ($1, $2, $3, orderd_ts($4), $5, $6) "
-                    "ON CONFLICT (id) DO NOTHING",
-                    {e.id, e.type, e.aggregate, num(e.occurred_at), e.correlation_id,
-                     e.payload});
-  if (r.affected() == 0)
-    return detail::event_exists(e.id);
-  return std::nullopt;
+  return queue_row(outbox_row, e.id,
+                   {e.id, e.type, e.aggregate, num(e.occurred_at), e.correlation_id, e.payload},
+                   [id = e.id](bool inserted) -> refusal {
+                     if (!inserted)
+                       return detail::event_exists(id);
+                     return std::nullopt;
+                   });
 }
 
 void postgres_store::run(const mark_events_published& op) {
-  mark(tx(), op.through, op.at);
+  // The relay's mark joins the batch: one statement, never back, never past the newest event.
+  deferred("UPDATE outbox_cursor SET published_through = t.target, published_at = orderd_ts($2) "
+           "FROM (SELECT least($1, (SELECT coalesce(max(seq), 0) FROM outbox)) AS target) t "
+           "WHERE published_through < t.target",
+           {num(op.through), num(op.at)}, [](const result&) -> refusal { return std::nullopt; });
 }
 
 } // namespace orderd::persistence::postgres

@@ -1,5 +1,8 @@
 // Products and their stock figures: the catalogue reads and the stock primitives.
 
+#include <map>
+#include <set>
+
 #include "persistence/postgres/internal.hpp"
 
 namespace orderd::persistence::postgres {
@@ -121,26 +124,79 @@ stock_outcome postgres_store::run(const set_available& op) {
 }
 
 stock_outcome postgres_store::run(const adjust_stock& op) {
-  // The hot path (every placement), in one round trip: the guard against overselling is the
-  // WHERE clause, evaluated on the row as locked, so no other session can slip in between.
-  static const auto sql = returning_snapshot(
-    "UPDATE products SET available = available + $2, reserved = reserved + $3, "
-    "sold = sold + $4, version = version + 1, updated_at = orderd_ts($5) "
-    "WHERE sku = $1 AND available + $2 >= 0 AND reserved + $3 >= 0 AND sold + $4 >= 0");
-  auto r = tx().run(sql, {op.sku, num(op.available_delta), num(op.reserved_delta),
-                          num(op.sold_delta), num(op.updated_at)});
-  if (r.rows() == 0) {
-    if (auto have = locked_snapshot(tx(), op.sku))
-      return detail::insufficient_stock(have->level, op);
-    return detail::product_not_found(op.sku);
+  // The hot path (every placement). Queued: the moves of a change set go to the server as one
+  // statement when their figures are first needed (detail::apply_batch asks for them before
+  // the next operation of another kind).
+  stock_moves_.push_back({op, std::nullopt});
+  return detail::stock_pending{stock_moves_.size() - 1};
+}
+
+stock_outcome postgres_store::resolve_stock(detail::stock_pending pending) {
+  if (pending.handle >= stock_moves_.size())
+    throw store_error(errc::internal, "postgres: unknown pending stock move");
+  if (!stock_moves_[pending.handle].outcome)
+    send_stock_moves();
+  return *stock_moves_[pending.handle].outcome;
+}
+
+void postgres_store::send_stock_moves() {
+  // The guard against overselling is the WHERE clause, evaluated on each row as locked, so no
+  // other session can slip in between; a row it leaves alone is a refusal, told apart below.
+  // VALUES rather than unnest: the planner then knows how many rows join (an index lookup
+  // each), also in the generic plan.
+  static const row_insert moves{
+    "UPDATE products p SET available = p.available + d.available, "
+    "reserved = p.reserved + d.reserved, sold = p.sold + d.sold, version = p.version + 1, "
+    "updated_at = orderd_ts(d.at) FROM (VALUES ",
+    "(?::text, ?::bigint, ?::bigint, ?::bigint, ?::bigint)",
+    ") AS d(sku, available, reserved, sold, at) "
+    "WHERE p.sku = d.sku COLLATE \"C\" AND p.available + d.available >= 0 "
+    "AND p.reserved + d.reserved >= 0 AND p.sold + d.sold >= 0 "
+    "RETURNING p.sku, p.available, p.reserved, p.sold, p.version, p.low_stock_threshold"};
+  constexpr size_t max_moves = 32; // keeps the distinct statements (one per count) few
+  size_t first = 0;
+  while (first < stock_moves_.size() && stock_moves_[first].outcome)
+    ++first;
+  while (first < stock_moves_.size()) {
+    // A run of distinct SKUs: an UPDATE changes each row once, whatever joins to it twice.
+    std::set<std::string> skus;
+    size_t end = first;
+    while (end < stock_moves_.size() && end - first < max_moves
+           && skus.insert(stock_moves_[end].op.sku).second)
+      ++end;
+    args values;
+    for (size_t i = first; i < end; ++i) {
+      auto& op = stock_moves_[i].op;
+      values.insert(values.end(), {op.sku, num(op.available_delta), num(op.reserved_delta),
+                                   num(op.sold_delta), num(op.updated_at)});
+    }
+    auto r = tx().run(multi_row_sql(moves, end - first), values);
+    std::map<std::string, int> row_of;
+    for (int row = 0; row < r.rows(); ++row)
+      row_of.emplace(r.text(row, 0), row);
+    for (size_t i = first; i < end; ++i) {
+      auto& move = stock_moves_[i];
+      auto& op = move.op;
+      auto hit = row_of.find(op.sku);
+      if (hit == row_of.end()) {
+        if (auto have = locked_snapshot(tx(), op.sku))
+          move.outcome = detail::insufficient_stock(have->level, op);
+        else
+          move.outcome = detail::product_not_found(op.sku);
+        continue;
+      }
+      stock_snapshot after{{op.sku, r.int64(hit->second, 1), r.int64(hit->second, 2),
+                            r.int64(hit->second, 3), r.int64(hit->second, 4)},
+                           r.int64(hit->second, 5)};
+      auto before = after;
+      before.level.available -= op.available_delta;
+      before.level.reserved -= op.reserved_delta;
+      before.level.sold -= op.sold_delta;
+      before.level.version -= 1;
+      move.outcome = stock_move{std::move(before), std::move(after)};
+    }
+    first = end;
   }
-  auto after = read_snapshot(r, 0, op.sku);
-  auto before = after;
-  before.level.available -= op.available_delta;
-  before.level.reserved -= op.reserved_delta;
-  before.level.sold -= op.sold_delta;
-  before.level.version -= 1;
-  return stock_move{std::move(before), std::move(after)};
 }
 
 } // namespace orderd::persistence::postgres

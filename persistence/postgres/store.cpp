@@ -3,6 +3,10 @@
 // factory that migrates the schema on first open.
 
 #include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "persistence/postgres/internal.hpp"
@@ -61,6 +65,9 @@ connection& postgres_store::session() {
                    "PostgreSQL at " + label_ + " is unreachable; retrying with backoff");
   try {
     c_ = std::make_unique<connection>(options_.conninfo);
+    // Every statement is prepared once and run with fresh values many times; its plan does not
+    // depend on them (keys and limits), so plan once instead of five custom plans first.
+    c_->exec("SET plan_cache_mode = force_generic_plan");
     backoff_ = milliseconds{0};
     return *c_;
   } catch (const store_error&) {
@@ -93,11 +100,19 @@ bool postgres_store::ping() {
 void postgres_store::begin() {
   // One round trip: the transaction and its id, to read the outcome back if COMMIT is lost.
   // synchronous_commit stays what the server says (on by default): a 2xx is a durable commit.
+  pending_.clear();
+  queued_rows_.clear();
+  stock_moves_.clear();
   auto r = tx().exec("BEGIN; SELECT txid_current()");
   txid_ = r.text(0, 0);
+  // The batch's statements go out without waiting for each answer (see deferred()); only a
+  // statement whose answer is needed at once (a stock move) waits, for everything before it.
+  tx().enter_pipeline();
 }
 
 void postgres_store::commit() {
+  pending_.clear();
+  tx().leave_pipeline(); // every answer was read by then (finish_change_set)
   try {
     tx().exec("COMMIT");
   } catch (const store_error& e) {
@@ -140,9 +155,13 @@ void postgres_store::resolve_commit_outcome(const store_error& lost) {
 }
 
 void postgres_store::roll_back() {
+  pending_.clear();
+  queued_rows_.clear();
+  stock_moves_.clear();
   if (!c_ || !c_->healthy())
     return; // the server rolls back a transaction whose session is gone
   try {
+    c_->leave_pipeline();
     c_->exec("ROLLBACK");
   } catch (...) {
     drop_session();
@@ -150,15 +169,117 @@ void postgres_store::roll_back() {
 }
 
 void postgres_store::savepoint() {
+  // Savepoints come only in the batch's second pass, after a refusal: one statement at a
+  // time there, so each refusal is seen where it happens.
+  pending_.clear();
+  tx().leave_pipeline();
   tx().exec("SAVEPOINT change_set");
 }
 
 void postgres_store::roll_back_to_savepoint() {
+  pending_.clear();
+  queued_rows_.clear();
+  stock_moves_.clear();
   tx().exec("ROLLBACK TO SAVEPOINT change_set; RELEASE SAVEPOINT change_set");
 }
 
 void postgres_store::release_savepoint() {
   tx().exec("RELEASE SAVEPOINT change_set");
+}
+
+const std::string& multi_row_sql(const row_insert& kind, size_t rows) {
+  // Only the writer's thread builds statements, but a store per reader exists too: guard the
+  // cache anyway (built once per kind and count, then only read).
+  static std::mutex guard;
+  static std::map<std::pair<const row_insert*, size_t>, std::string> built;
+  std::lock_guard<std::mutex> lock{guard};
+  auto& sql = built[{&kind, rows}];
+  if (sql.empty()) {
+    sql = std::string{kind.head};
+    int n = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      if (r > 0)
+        sql += ", ";
+      for (char ch : kind.row) {
+        if (ch == '?')
+          sql += "$" + std::to_string(++n);
+        else
+          sql += ch;
+      }
+    }
+    sql += kind.tail;
+  }
+  return sql;
+}
+
+refusal postgres_store::queue_row(const row_insert& kind, std::string key, args values,
+                                  std::function<refusal(bool inserted)> check) {
+  queued_rows_.push_back({&kind, std::move(key), std::move(values), std::move(check)});
+  return std::nullopt;
+}
+
+void postgres_store::send_queued_rows() {
+  constexpr size_t max_rows = 64; // keeps the distinct statements (one per count) few
+  auto rows = std::move(queued_rows_);
+  queued_rows_.clear();
+  for (size_t first = 0; first < rows.size();) {
+    size_t end = first + 1;
+    while (end < rows.size() && end - first < max_rows && rows[end].kind == rows[first].kind)
+      ++end;
+    args values;
+    std::vector<std::pair<std::string, std::function<refusal(bool)>>> checks;
+    for (size_t i = first; i < end; ++i) {
+      for (auto& v : rows[i].values)
+        values.push_back(std::move(v));
+      std::string key = rows[i].key;
+      for (auto& ch : key)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      checks.emplace_back(std::move(key), std::move(rows[i].check));
+    }
+    auto ticket = c_->send(multi_row_sql(*rows[first].kind, end - first), values);
+    pending_.push_back({ticket, [checks = std::move(checks)](const result& r) -> refusal {
+                          // RETURNING lists the keys inserted; a key listed once stands for its
+                          // first row only (a second row with it met the first).
+                          std::multiset<std::string> inserted;
+                          for (int row = 0; row < r.rows(); ++row)
+                            inserted.insert(r.text(row, 0));
+                          for (auto& [key, check] : checks) {
+                            auto hit = inserted.find(key);
+                            bool was_inserted = hit != inserted.end();
+                            if (was_inserted)
+                              inserted.erase(hit);
+                            if (auto failure = check(was_inserted))
+                              return failure;
+                          }
+                          return std::nullopt;
+                        }});
+    first = end;
+  }
+}
+
+refusal postgres_store::deferred(const std::string& sql, const args& params,
+                                 std::function<refusal(const result&)> check) {
+  pending_.push_back({tx().send(sql, params), std::move(check)});
+  return std::nullopt;
+}
+
+refusal postgres_store::finish_change_set() {
+  stock_moves_.clear(); // all resolved by now (apply_batch settles them first)
+  tx();                 // sends the queued rows
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (auto failure = pending[i].check(tx().take(pending[i].ticket))) {
+      for (size_t rest = i + 1; rest < pending.size(); ++rest) {
+        try {
+          tx().take(pending[rest].ticket); // read (and drop) the answers still due
+        } catch (const store_error&) {
+        }
+      }
+      return failure;
+    }
+  }
+  return std::nullopt;
 }
 
 refusal postgres_store::refusal_of(const std::exception& error) const {
