@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/canonical_id.hpp"
 #include "http/observe.hpp"
 #include "http/reply.hpp"
 #include "wire/url.hpp"
@@ -36,7 +37,9 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
     return false;
   params.clear();
   for (size_t i = 0; i < pattern.size(); ++i) {
-    if (!pattern[i].empty() && pattern[i].front() == '{')
+    if (pattern[i] == "{id}")
+      params.push_back(canonical_id(segs[i])); // entity ids: UUIDs in any case are one id
+    else if (!pattern[i].empty() && pattern[i].front() == '{')
       params.push_back(segs[i]);
     else if (pattern[i] != segs[i])
       return false;

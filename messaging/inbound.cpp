@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/canonical_id.hpp"
 #include "domain/ids.hpp"
 #include "domain/validation.hpp"
 #include "util/name_table.hpp"
@@ -101,7 +102,7 @@ std::variant<cancel_command, std::string> decode_order_cancel(std::string_view b
   auto id = json.find("order_id");
   if (id == json.end() || !id->is_string() || !is_uuid(id->get<std::string>()))
     return std::string{"order_id: must be an order id (UUID)"};
-  return cancel_command{id->get<std::string>()};
+  return cancel_command{canonical_id(id->get<std::string>())};
 }
 
 std::variant<payment_command, std::string> decode_payment_result(std::string_view body) {
@@ -119,7 +120,7 @@ std::variant<payment_command, std::string> decode_payment_result(std::string_vie
   if (id == json.end() || !id->is_string() || !is_uuid(id->get<std::string>()))
     note("order_id: must be an order id (UUID)");
   else
-    c.order_id = id->get<std::string>();
+    c.order_id = canonical_id(id->get<std::string>());
   auto status = json.find("status");
   if (status != json.end() && *status == "succeeded")
     c.succeeded = true;

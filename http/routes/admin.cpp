@@ -252,7 +252,7 @@ void add_admin_routes(router& r) {
   r.on("/metrics").get(get_metrics);
   r.on("/dashboard").get(get_dashboard);
   r.on("/api/v1/admin/dlq").get(list_dead_letters, admin_token);
-  r.on("/api/v1/admin/dlq/{id}/replay").post(replay_dead_letter, admin_token);
+  r.on("/api/v1/admin/dlq/{message_id}/replay").post(replay_dead_letter, admin_token);
   r.on("/api/v1/admin/actors").get(get_actors, admin_token);
   r.on("/api/v1/admin/overview").get(get_overview, admin_token);
   // The fault hook predates the token and has its own switch (--enable-fault-injection); it

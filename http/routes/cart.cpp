@@ -2,6 +2,7 @@
 // to the cart supervisor, which routes it to that customer's cart actor.
 
 #include "domain/ids.hpp"
+#include "domain/canonical_id.hpp"
 #include "http/ask.hpp"
 #include "http/router.hpp"
 #include "wire/json_codec.hpp"
@@ -21,7 +22,7 @@ std::optional<std::string> cart_owner(const request& req, responder& reply) {
     reply(bad_param("X-Customer-Id", "must be a customer id (a UUID)"));
     return std::nullopt;
   }
-  return std::string{*id};
+  return canonical_id(*id);
 }
 
 void get_cart(const context& c, request&& req, responder reply, const params_t&) {

@@ -2,6 +2,7 @@
 // operations as the v1 routes (orders.hpp), in the seed's wire format and query parameters.
 
 #include "http/routes/orders.hpp"
+#include "domain/canonical_id.hpp"
 #include "http/router.hpp"
 
 namespace orderd::http {
@@ -17,7 +18,7 @@ void place_legacy_order(const context& c, request&& req, responder reply, const 
 /// GET /order?id= reads one order; GET /order?status= lists them.
 void get_legacy_order(const context& c, request&& req, responder reply, const params_t&) {
   if (auto id = req.query_param("id"))
-    return answer_order(c, std::string{*id}, reply, legacy);
+    return answer_order(c, canonical_id(*id), reply, legacy);
   if (req.query_param("status"))
     return answer_order_list(c, std::move(req), reply, legacy);
   reply(bad_param("id", "give ?id=<order id> or ?status=<status>"));
@@ -31,7 +32,7 @@ void cancel_legacy_order(const context& c, request&& req, responder reply, const
   auto id = req.query_param("id");
   if (!id)
     return reply(bad_param("id", "give ?id=<order id>"));
-  cancel_order(c, std::string{*id}, correlation_of(req), reply, legacy);
+  cancel_order(c, canonical_id(*id), correlation_of(req), reply, legacy);
 }
 
 } // namespace

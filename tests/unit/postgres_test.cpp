@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "persistence/postgres/cluster.hpp"
 #include "persistence/postgres/connection.hpp"
 #include "persistence/postgres/migrate.hpp"
 #include "persistence/schema/migrations.hpp"
@@ -191,4 +192,129 @@ CAF_TEST(the database itself guards the order state machine) {
                     c.exec("UPDATE orders SET status = 'CANCELLED' WHERE id = $1", {other});
                   }),
                   "");
+}
+
+// -- the cluster's shared state (002_cluster.sql, persistence/postgres/cluster)
+
+CAF_TEST(the shard count of the first node holds and every shard has a lease row) {
+  fresh_database db;
+  {
+    connection c{db.url()};
+    migrate(c);
+  }
+  cluster_directory first{db.url()};
+  cluster_directory second{db.url()};
+  CAF_CHECK_EQUAL(first.ensure_cluster(8), 8);
+  CAF_CHECK_EQUAL(second.ensure_cluster(64), 8); // the cluster exists: its count holds
+  auto leases = second.leases();
+  CAF_REQUIRE_EQUAL(leases.size(), 8u);
+  for (int32_t i = 0; i < 8; ++i) {
+    CAF_CHECK_EQUAL(leases[static_cast<size_t>(i)].shard, i);
+    CAF_CHECK(leases[static_cast<size_t>(i)].owner.empty());
+    CAF_CHECK(!leases[static_cast<size_t>(i)].valid);
+  }
+}
+
+CAF_TEST(members are live while their heartbeat is recent by the database clock) {
+  fresh_database db;
+  {
+    connection c{db.url()};
+    migrate(c);
+  }
+  cluster_directory dir{db.url()};
+  using std::chrono::milliseconds;
+  dir.heartbeat("node-b", "10.0.0.2:7000", "0190a5b2-7c1e-7d3f-8a9b-00000000000b");
+  dir.heartbeat("node-a", "10.0.0.1:7000", "0190a5b2-7c1e-7d3f-8a9b-00000000000a");
+  auto live = dir.live_members(milliseconds{60000});
+  CAF_REQUIRE_EQUAL(live.size(), 2u);
+  CAF_CHECK_EQUAL(live[0].node_id, "node-a");
+  CAF_CHECK_EQUAL(live[0].advertise, "10.0.0.1:7000");
+  CAF_CHECK_EQUAL(live[1].node_id, "node-b");
+  // A heartbeat older than the window is not live (a window of nothing: every heartbeat is).
+  CAF_CHECK(dir.live_members(milliseconds{0}).empty());
+  // A node that left is not live, until it beats again.
+  dir.leave("node-b", "0190a5b2-7c1e-7d3f-8a9b-00000000000b");
+  CAF_CHECK_EQUAL(dir.live_members(milliseconds{60000}).size(), 1u);
+  dir.heartbeat("node-b", "10.0.0.2:7000", "0190a5b2-7c1e-7d3f-8a9b-0000000000bb");
+  CAF_CHECK_EQUAL(dir.live_members(milliseconds{60000}).size(), 2u);
+}
+
+CAF_TEST(a shard has one owner at a time and every change of hands raises its epoch) {
+  fresh_database db;
+  {
+    connection c{db.url()};
+    migrate(c);
+  }
+  cluster_directory a{db.url()};
+  cluster_directory b{db.url()};
+  using std::chrono::milliseconds;
+  a.ensure_cluster(4);
+  auto held = a.acquire(2, "node-a", milliseconds{60000});
+  CAF_REQUIRE(held);
+  CAF_CHECK_EQUAL(held->owner, "node-a");
+  CAF_CHECK_EQUAL(held->epoch, 1);
+  CAF_CHECK(held->valid);
+  // Another node cannot take an unexpired lease; its owner renews it at the same epoch.
+  CAF_CHECK(!b.acquire(2, "node-b", milliseconds{60000}));
+  auto renewed = a.acquire(2, "node-a", milliseconds{60000});
+  CAF_REQUIRE(renewed);
+  CAF_CHECK_EQUAL(renewed->epoch, 1);
+  // A lease given up (a hand-off) is free at once; the taker gets the next epoch.
+  CAF_CHECK(a.release(2, "node-a", 1));
+  CAF_CHECK(!a.release(2, "node-a", 1)); // released already
+  auto taken = b.acquire(2, "node-b", milliseconds{60000});
+  CAF_REQUIRE(taken);
+  CAF_CHECK_EQUAL(taken->owner, "node-b");
+  CAF_CHECK_EQUAL(taken->epoch, 2);
+  // An expired lease (a lease of nothing expires at once) goes to whoever asks next.
+  CAF_REQUIRE(b.acquire(3, "node-b", milliseconds{0}));
+  auto over = a.acquire(3, "node-a", milliseconds{60000});
+  CAF_REQUIRE(over);
+  CAF_CHECK_EQUAL(over->epoch, 2);
+  // The history holds one row per (shard, epoch): never two owners of one epoch.
+  auto history = a.session().exec(
+    "SELECT shard, epoch, owner FROM shard_lease_history ORDER BY shard, epoch");
+  CAF_REQUIRE_EQUAL(history.rows(), 4);
+  CAF_CHECK_EQUAL(history.text(0, 2), "node-a"); // shard 2, epoch 1
+  CAF_CHECK_EQUAL(history.text(1, 2), "node-b"); // shard 2, epoch 2
+  CAF_CHECK_EQUAL(history.text(2, 2), "node-b"); // shard 3, epoch 1
+  CAF_CHECK_EQUAL(history.text(3, 2), "node-a"); // shard 3, epoch 2
+}
+
+CAF_TEST(a former owner is fenced and a takeover waits for a write in flight) {
+  fresh_database db;
+  {
+    connection c{db.url()};
+    migrate(c);
+  }
+  cluster_directory a{db.url()};
+  cluster_directory b{db.url()};
+  using std::chrono::milliseconds;
+  a.ensure_cluster(2);
+  auto mine = a.acquire(0, "node-a", milliseconds{0}); // expires at once: a paused owner
+  CAF_REQUIRE(mine);
+  auto theirs = b.acquire(0, "node-b", milliseconds{60000});
+  CAF_REQUIRE(theirs);
+  auto fence = [](cluster_directory& dir, const std::string& node, int64_t epoch) {
+    return dir.session()
+      .exec(cluster_directory::fence_sql(), {std::string{"0"}, node, std::to_string(epoch)})
+      .rows();
+  };
+  // Whatever node-a's memory says, its epoch no longer passes the fence; node-b's does.
+  CAF_CHECK_EQUAL(fence(a, "node-a", mine->epoch), 0);
+  CAF_CHECK_EQUAL(fence(b, "node-b", theirs->epoch), 1);
+  // node-b writes: its fence share-locks the lease row until the commit, so nothing can change
+  // the lease meanwhile (a takeover once it expires, a release, an operator's UPDATE): it waits.
+  b.session().exec("BEGIN");
+  CAF_CHECK_EQUAL(fence(b, "node-b", theirs->epoch), 1);
+  a.session().exec("SET lock_timeout = '200ms'");
+  auto expire_now = [&] {
+    a.session().exec("UPDATE shard_leases SET expires_at = now() WHERE shard = 0");
+  };
+  CAF_CHECK_EQUAL(sqlstate_of(expire_now), "55P03");
+  b.session().exec("COMMIT");
+  CAF_CHECK_EQUAL(sqlstate_of(expire_now), "");
+  auto after = a.acquire(0, "node-a", milliseconds{60000});
+  CAF_REQUIRE(after);
+  CAF_CHECK_EQUAL(after->epoch, theirs->epoch + 1);
 }
