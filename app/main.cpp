@@ -271,6 +271,7 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   http_opts.max_body_bytes = s.max_body_bytes;
   http_opts.max_connections = s.max_connections;
   http_opts.idle_timeout = milliseconds{s.idle_timeout_ms};
+  http_opts.header_timeout = milliseconds{s.header_timeout_ms};
   http_opts.response_timeout = milliseconds{s.request_timeout_ms * 3};
   http::server server{http_opts, [routes](http::request&& req, http::responder reply) {
                         routes->handle(std::move(req), std::move(reply));

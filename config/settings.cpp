@@ -177,6 +177,10 @@ constexpr std::array options{
   option{.name = "idle-timeout-ms", .metavar = "MS", .section = network,
          .meaning = "close keep-alive connections idle this long",
          .field = &settings::idle_timeout_ms, .min = 1},
+  option{.name = "header-timeout-ms", .metavar = "MS", .section = network,
+         .meaning = "close a connection whose request line and headers take longer than this "
+                    "from their first byte (slow clients); capped by --idle-timeout-ms",
+         .field = &settings::header_timeout_ms, .min = 1},
   // -- storage
   option{.name = "data-dir", .metavar = "DIR", .section = storage,
          .meaning = "directory for the SQLite file and other local state",

@@ -22,6 +22,7 @@ struct settings {
   size_t max_connections = 10000;          ///< --max-connections: further ones are refused
   uint32_t request_timeout_ms = 10000;     ///< --request-timeout-ms: actor reply deadline (503)
   uint32_t idle_timeout_ms = 60000;        ///< --idle-timeout-ms: keep-alive idle close
+  uint32_t header_timeout_ms = 10000;      ///< --header-timeout-ms: request line + headers
 
   // -- storage
   std::string data_dir = "./data";         ///< --data-dir: SQLite file and other local state

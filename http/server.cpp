@@ -365,9 +365,30 @@ private:
       std::min<size_t>(core_->options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(static_cast<uint64_t>(core_->options.max_body_bytes));
     phase_ = phase::reading;
+    if (buffer_.size() > 0)
+      return read_header(); // a pipelined request's bytes are here: its header clock runs
+    // Waiting for the next request may take up to the idle timeout; once its first bytes are
+    // here, the rest of its headers must follow within the (shorter) header timeout.
     set_deadline(core_->options.idle_timeout);
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (self->phase_ != phase::reading)
+                                return;
+                              if (ec)
+                                return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    auto header = core_->options.header_timeout;
+    auto idle = core_->options.idle_timeout;
+    reading_header_ = true;
+    set_deadline(header.count() > 0 && (idle.count() <= 0 || header < idle) ? header : idle);
     bhttp::async_read_header(socket_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->reading_header_ = false;
                                self->on_header(ec);
                              });
   }
@@ -400,6 +421,7 @@ private:
   void read_body() {
     if (phase_ != phase::reading)
       return;
+    set_deadline(core_->options.idle_timeout); // the body has the connection's own deadline
     bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (self->phase_ != phase::reading)
@@ -564,7 +586,7 @@ private:
       return arm_timer();
     switch (phase_) {
       case phase::reading:
-        spdlog::debug("http {}: idle timeout", remote_);
+        spdlog::debug("http {}: {} timeout", remote_, reading_header_ ? "header" : "idle");
         return close();
       case phase::handling:
         spdlog::debug("http {}: no response in time", remote_);
@@ -591,6 +613,7 @@ private:
   bool close_after_write_ = false;
   bool in_flight_counted_ = false;
   bool timer_armed_ = false;
+  bool reading_header_ = false; ///< a request's first bytes are here, its headers are not yet
   clock_type::time_point deadline_ = clock_type::time_point::max();
   clock_type::time_point timer_expiry_{};
 };

@@ -25,6 +25,10 @@ struct server_options {
   /// How long a connection may wait for (and take to send) its next request, and to read a
   /// response; then it is closed. 0 = never.
   std::chrono::milliseconds idle_timeout{60000};
+  /// How long a request may take, from its first byte, to send its request line and headers
+  /// (a slow-header client holds a connection no longer than this); then it is closed. Capped by
+  /// idle_timeout; 0 = idle_timeout alone.
+  std::chrono::milliseconds header_timeout{10000};
   /// Backstop for a handler that never calls its responder (nor drops it): the client gets 503 and
   /// the connection is closed. Routes should enforce their own, shorter deadline. 0 = never (the
   /// connection then stays open until the client closes it or stop()).

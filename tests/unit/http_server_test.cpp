@@ -487,6 +487,26 @@ CAF_TEST(an idle keep-alive connection is closed after the idle timeout) {
   CAF_CHECK(eventually([&] { return srv.active_connections() == 0; }));
 }
 
+CAF_TEST(slow headers are cut off by the header timeout while an idle connection may wait) {
+  auto opts = test_options();
+  opts.idle_timeout = 30s;
+  opts.header_timeout = 300ms;
+  server srv{opts, [](request&&, responder reply) { reply(json("ok")); }};
+  auto endpoint = srv.start();
+  // A request whose headers never finish: closed long before the idle timeout could do it.
+  client slow{endpoint};
+  auto sent = std::chrono::steady_clock::now();
+  slow.write_raw("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  CAF_CHECK(slow.closed_by_server());
+  // Which deadline closed it (the margin is 50-fold: no timing is measured here).
+  CAF_CHECK_LESS(std::chrono::steady_clock::now() - sent, opts.idle_timeout / 2);
+  // A connection that sends nothing for longer than the header timeout is merely idle: it is
+  // kept, and its request, once sent, is served.
+  client idle{endpoint};
+  std::this_thread::sleep_for(opts.header_timeout * 2);
+  CAF_CHECK_EQUAL(body_of(idle.get("/")), "ok");
+}
+
 CAF_TEST(drain waits for an in-flight slow reply) {
   std::promise<responder> kept;
   server srv{test_options(), [&](request&&, responder reply) { kept.set_value(std::move(reply)); }};
