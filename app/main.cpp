@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <algorithm>
 #include <thread>
 #include <unistd.h>
@@ -119,6 +120,38 @@ runtime_options runtime_options_from(const config::settings& s) {
     pos = comma + 1;
   }
   return o;
+}
+
+/// The connection limit that fits the open-files limit: the soft limit is raised to the hard
+/// one first, and `reserved` descriptors stay for what orderd opens besides connections (store
+/// files and sessions, the broker, mail files, epoll and timers). Past this limit a client gets
+/// 503 at once; past the file table, accept() would fail and it would hang in the backlog.
+size_t connection_limit_for_open_files(size_t configured) {
+  constexpr rlim_t reserved = 128;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0)
+    return configured;
+  if (files.rlim_cur < files.rlim_max) {
+    auto raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      files = raised;
+  }
+  size_t limit = configured;
+  if (files.rlim_cur != RLIM_INFINITY) {
+    auto fit = files.rlim_cur > reserved ? static_cast<size_t>(files.rlim_cur - reserved) : 1;
+    if (limit == 0 || fit < limit)
+      limit = fit;
+  }
+  spdlog::info("open files: limit {} (hard {}); connection limit {}{}",
+               files.rlim_cur == RLIM_INFINITY ? std::string{"unlimited"}
+                                               : std::to_string(files.rlim_cur),
+               files.rlim_max == RLIM_INFINITY ? std::string{"unlimited"}
+                                               : std::to_string(files.rlim_max),
+               limit, limit < configured || configured == 0
+                        ? fmt::format(" (lowered from --max-connections {})", configured)
+                        : std::string{});
+  return limit;
 }
 
 /// --node-id, or the host name.
@@ -269,7 +302,9 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   http_opts.port = s.port;
   http_opts.threads = s.http_threads;
   http_opts.max_body_bytes = s.max_body_bytes;
-  http_opts.max_connections = s.max_connections;
+  http_opts.max_connections = connection_limit_for_open_files(s.max_connections);
+  observability::catalogue::http_connection_limit().set(
+    static_cast<double>(http_opts.max_connections));
   http_opts.idle_timeout = milliseconds{s.idle_timeout_ms};
   http_opts.header_timeout = milliseconds{s.header_timeout_ms};
   http_opts.response_timeout = milliseconds{s.request_timeout_ms * 3};

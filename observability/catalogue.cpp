@@ -25,6 +25,13 @@ histogram_family& http_request_duration() {
   return f;
 }
 
+gauge& http_connection_limit() {
+  static auto& g = reg().gauge_metric(
+    "orderd_http_connection_limit",
+    "Open HTTP connections allowed: --max-connections, lowered to fit the open-files limit.");
+  return g;
+}
+
 gauge_family& orders_by_status() {
   static auto& f = reg().gauges("orderd_orders",
                                 "Orders in the store by status (counted at scrape time).",
@@ -170,6 +177,7 @@ double breaker_state_value(std::string_view state) noexcept {
 void register_all() {
   http_requests();
   http_request_duration();
+  http_connection_limit();
   orders_by_status();
   order_placement_duration();
   stock_reservations();

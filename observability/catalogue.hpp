@@ -16,6 +16,9 @@ void register_all();
 // -- HTTP (http/observe.cpp)
 counter_family& http_requests();          ///< orderd_http_requests_total{route,method,status}
 histogram_family& http_request_duration(); ///< orderd_http_request_duration_seconds{route}
+/// orderd_http_connection_limit: open connections allowed (app/main.cpp, from --max-connections
+/// and the open-files limit)
+gauge& http_connection_limit();
 
 // -- orders and stock (actors/order_actor.cpp, actors/stock_actor.cpp)
 gauge_family& orders_by_status();           ///< orderd_orders{status}, read from the store at scrape

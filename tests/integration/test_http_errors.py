@@ -1,10 +1,13 @@
 """HTTP-level errors: 404, 405 + Allow, 415, 413, problem+json everywhere, hostile input."""
 
 import json
+import re
+import resource
 import socket
 import unittest
 
-from harness import OrderdTestCase, order_body, product_body
+from harness import (Orderd, OrderdTestCase, order_body, poll_until, product_body,
+                     require_binary)
 
 
 def allowed(resp):
@@ -16,6 +19,40 @@ class HttpErrorsTest(OrderdTestCase):
         s = self.start()
         self.assert_status(s.get("/health"), 200)
         self.assert_status(s.get("/ready"), 200)
+
+    def test_a_full_file_table_gets_503_not_a_hang(self):
+        # orderd under a limit of 1,024 open files derives its connection limit from it: a
+        # client past it gets 503 with Retry-After at once, never a silent wait in the backlog.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+        self.assertGreaterEqual(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1200,
+                                "the test itself needs 1,200 descriptors")
+
+        class LimitedOrderd(Orderd):
+            def command(self):
+                return ["prlimit", "--nofile=1024:1024", "--"] + super().command()
+
+        server = LimitedOrderd(require_binary(), self.data_dir, f"{self.tmp}/orderd-1.log")
+        self.servers.append(server)
+        server.start()
+        metrics = server.get("/metrics").text
+        limit = int(float(re.search(r"^orderd_http_connection_limit (\S+)$", metrics,
+                                    re.M).group(1)))
+        self.assertLess(limit, 1024, "the connection limit fits the open-files limit")
+        self.assertIn("connection limit", server.log_text())
+        idle = []
+        try:
+            for _ in range(1100):
+                idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+            refused = server.get("/health", timeout=5)
+            self.assert_problem(refused, 503)
+            self.assertEqual(refused.header("Retry-After"), "1")
+        finally:
+            for conn in idle:
+                conn.close()
+        poll_until(lambda: server.get("/health").status == 200, 30,
+                   message="connections accepted again once the idle ones closed")
 
     def test_unknown_routes_are_404(self):
         s = self.start()
