@@ -18,6 +18,7 @@
 
 #include "actors/notifier.hpp"
 #include "actors/root_supervisor.hpp"
+#include "app/cluster_membership.hpp"
 #include "app/demo_catalogue.hpp"
 #include "app/logging.hpp"
 #include "config/settings.hpp"
@@ -293,6 +294,14 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   api_opts.admin_token = s.admin_token;
   api_opts.request_timeout = milliseconds{s.request_timeout_ms};
   api_opts.store_backend = store->backend();
+  // A member of a cluster (on the PostgreSQL store): joins before it listens.
+  std::unique_ptr<app::cluster_membership> membership;
+  if (!s.cluster_advertise.empty()) {
+    membership = std::make_unique<app::cluster_membership>(
+      s.database_url, options.node_id, s.cluster_advertise, static_cast<int32_t>(s.cluster_shards));
+    membership->start();
+    api_opts.cluster = [m = membership.get()] { return m->report(); };
+  }
   auto routes = std::make_shared<http::api>(svc, api_opts);
   if (s.enable_fault_injection)
     spdlog::warn("fault injection is enabled: POST /api/v1/admin/faults crashes actors on demand");
@@ -331,6 +340,8 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   if (!server.drain(seconds{10}))
     spdlog::warn("shutdown: some requests did not finish within 10 s");
   server.stop();
+  if (membership)
+    membership->stop(); // the others see this node gone at once, not after the live window
   caf::scoped_actor self{sys};
   self->monitor(root);
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);

@@ -256,6 +256,14 @@ constexpr std::array options{
   option{.name = "node-id", .metavar = "NAME", .section = messaging,
          .meaning = "this node's name, the source of its events; empty means the host name",
          .field = &settings::node_id},
+  option{.name = "cluster-advertise", .metavar = "HOST:PORT", .section = messaging,
+         .meaning = "join the cluster on the PostgreSQL store: register this node (its --node-id) "
+                    "with the address other nodes reach it at, and see the others in /ready; "
+                    "empty: a single node",
+         .field = &settings::cluster_advertise},
+  option{.name = "cluster-shards", .metavar = "N", .section = messaging,
+         .meaning = "shards that keys map to, fixed by the first node that creates the cluster",
+         .field = &settings::cluster_shards, .min = 1, .max = 4096},
   option{.name = "amqp-url", .metavar = "URL", .section = messaging,
          .meaning = "RabbitMQ to publish events to, amqp://user:pass@host:port/vhost; empty "
                     "publishes on the in-process bus only",
@@ -740,6 +748,9 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
   if (v.store == "postgres" && v.database_url.empty())
     return failure("--store postgres needs --database-url (or ORDERD_DATABASE_URL), e.g. "
                    "postgresql://orderd:PASSWORD@db.example:5432/orderd?sslmode=verify-full");
+  if (!v.cluster_advertise.empty() && v.store != "postgres")
+    return failure("--cluster-advertise needs --store postgres: the nodes of a cluster share "
+                   "its database");
   if (v.store != "postgres" && !v.database_url.empty())
     return failure("--database-url is set but --store is " + v.store
                    + ": add --store postgres (or ORDERD_STORE=postgres), or drop the URL");

@@ -53,6 +53,8 @@ struct settings {
 
   // -- messaging (events: transactional outbox, relay, RabbitMQ)
   std::string node_id;                     ///< --node-id: source of events; empty = host name
+  std::string cluster_advertise;           ///< --cluster-advertise: join the cluster as HOST:PORT
+  uint32_t cluster_shards = 64;            ///< --cluster-shards: shards, when creating the cluster
   std::string amqp_url;                    ///< --amqp-url: empty = in-process bus only
   std::string amqp_exchange = "orderd.events"; ///< --amqp-exchange: durable topic exchange
   size_t relay_batch = 500;                ///< --relay-batch: events per publish

@@ -3,10 +3,12 @@
 // What every route handler is given: the actors to ask and the API's options.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "actors/services.hpp"
+#include "http/status_json.hpp"
 
 namespace orderd::http {
 
@@ -17,6 +19,8 @@ struct api_options {
   /// How long a route waits for the actors before answering 503.
   std::chrono::milliseconds request_timeout{10000};
   std::string store_backend = "sqlite";
+  /// This node's view of the cluster, for /ready; empty outside a cluster.
+  std::function<cluster_report()> cluster;
 };
 
 /// Shared by all routes for the API's lifetime; handlers copy what their continuations need.

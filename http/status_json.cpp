@@ -36,6 +36,23 @@ std::string encode_ready(const ready_report& r) {
     if (!r.commands || !r.commands->connected)
       degraded = true;
   }
+  if (r.cluster) {
+    auto& c = *r.cluster;
+    ordered_json members = ordered_json::array();
+    for (auto& m : c.members)
+      members.push_back({{"node_id", m.node_id},
+                         {"advertise", m.advertise},
+                         {"heartbeat_age_ms", m.heartbeat_age_ms}});
+    auto& cluster = checks["cluster"];
+    cluster = {{"ok", c.ok},
+               {"node_id", c.node_id},
+               {"shards", c.shard_count},
+               {"members", std::move(members)}};
+    if (!c.last_error.empty())
+      cluster["last_error"] = c.last_error;
+    if (!c.ok)
+      degraded = true;
+  }
   return wire::dump(ordered_json{{"status", degraded ? "degraded" : "ready"},
                                  {"checks", std::move(checks)}});
 }

@@ -15,17 +15,35 @@
 namespace orderd::http {
 
 /// What GET /ready found, once the store answered that it is fine.
+/// This node's view of the cluster (with --cluster-advertise): itself and the live members,
+/// as the membership thread last read them from the database.
+struct cluster_report {
+  struct member {
+    std::string node_id;
+    std::string advertise;
+    int64_t heartbeat_age_ms = 0; ///< by the database's clock
+  };
+  std::string node_id;
+  int32_t shard_count = 0;
+  bool ok = false;        ///< the last heartbeat reached the database
+  std::string last_error; ///< why not, when !ok
+  std::vector<member> members;
+};
+
 struct ready_report {
   std::string backend; ///< the store backend, e.g. "sqlite"
   relay_status relay;  ///< as the relay said, or state "unknown" and why in last_error
   bool commands_asked = false;            ///< only with --amqp-url and a running consumer
   std::optional<inbound_status> commands; ///< empty: asked, but no answer
+  std::optional<cluster_report> cluster;  ///< only with --cluster-advertise
 };
 
 /// `{"status":"ready"|"degraded","checks":{"store":{"backend","ok"},"broker":{"publisher",
 /// "state","backlog","ok"[,"last_error"]}[,"commands":{"ok","queue","received","acked",
-/// "retried","dead_lettered","in_flight"[,"last_error"]}]}}`. Degraded while the relay's
-/// breaker is not closed or the command consumer has no broker: events and commands wait.
+/// "retried","dead_lettered","in_flight"[,"last_error"]}][,"cluster":{"ok","node_id","shards",
+/// "members":[{"node_id","advertise","heartbeat_age_ms"}][,"last_error"]}]}}`. Degraded while the
+/// relay's breaker is not closed, the command consumer has no broker (events and commands wait),
+/// or this node's last cluster heartbeat failed.
 std::string encode_ready(const ready_report& r);
 
 /// `{"supervisors":[{"name","parent" (null for the root),"slot","live_children","restarts",

@@ -36,6 +36,8 @@ void get_ready(const context& c, request&&, responder reply, const params_t&) {
   reply.answer_within(status_wait);
   auto found = std::make_shared<readiness>();
   found->report.backend = c.opts.store_backend;
+  if (c.opts.cluster)
+    found->report.cluster = c.opts.cluster();
   gather(
     svc,
     [svc, reader, found](fan_out& fan) {

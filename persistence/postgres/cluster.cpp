@@ -64,14 +64,15 @@ void cluster_directory::leave(const std::string& node_id, const std::string& inc
 
 std::vector<cluster_member> cluster_directory::live_members(std::chrono::milliseconds ttl) {
   auto r = c_.run("SELECT node_id, advertise, incarnation, orderd_ms(started_at), "
-                  "orderd_ms(heartbeat_at) FROM cluster_members "
+                  "orderd_ms(heartbeat_at), orderd_ms(now()) - orderd_ms(heartbeat_at) "
+                  "FROM cluster_members "
                   "WHERE left_at IS NULL AND heartbeat_at > now() - $1 * interval '1 millisecond' "
                   "ORDER BY node_id",
                   {ms(ttl)});
   std::vector<cluster_member> out;
   for (int row = 0; row < r.rows(); ++row)
     out.push_back({r.text(row, 0), r.text(row, 1), r.text(row, 2), r.int64(row, 3),
-                   r.int64(row, 4)});
+                   r.int64(row, 4), r.int64(row, 5)});
   return out;
 }
 

@@ -22,6 +22,7 @@ struct cluster_member {
   std::string incarnation; ///< a UUID per start of the node
   timestamp_ms started_at = 0;
   timestamp_ms heartbeat_at = 0;
+  int64_t heartbeat_age_ms = 0; ///< now() - heartbeat_at, by the database's clock
 };
 
 /// A shard's lease. `owner` is empty while nobody ever held it.

@@ -1,0 +1,71 @@
+"""Cluster membership on the PostgreSQL store, the cluster's first step: nodes started with
+--cluster-advertise register in the database they share and list each other in /ready, judged
+by the database's clock; the first node fixes the shard count; a node that stops gracefully
+leaves at once, one killed with -9 drops out once its heartbeat is older than the live window.
+
+Runs under tests/postgres/with_postgres.sh with ORDERD_TEST_STORE=postgres (ctest's
+integration_postgres).
+"""
+
+import os
+
+from harness import OrderdTestCase, database_for, poll_until, run_orderd_once
+
+LIVE_WINDOW_S = 5  # app/cluster_membership.hpp
+
+
+class ClusterMembershipTest(OrderdTestCase):
+    def setUp(self):
+        super().setUp()
+        if os.environ.get("ORDERD_TEST_STORE") != "postgres":
+            self.fail("run under tests/postgres/with_postgres.sh with ORDERD_TEST_STORE=postgres "
+                      "(ctest -R integration_postgres)")
+        self.database = database_for(os.path.join(self.tmp, "cluster"))
+
+    def node(self, name, *extra):
+        data = os.path.join(self.tmp, name)
+        os.makedirs(data)
+        return self.start_server("--store", "postgres", "--database-url", self.database,
+                                 "--node-id", name,
+                                 "--cluster-advertise", f"127.0.0.1:{7001 + len(self.servers)}",
+                                 *extra, data_dir=data)
+
+    def cluster(self, server):
+        ready = self.assert_json(server.get("/ready"), 200)
+        return ready["checks"]["cluster"]
+
+    def names(self, server):
+        return [m["node_id"] for m in self.cluster(server)["members"]]
+
+    def test_nodes_see_each_other_and_leave(self):
+        a = self.node("node-a", "--cluster-shards", "16")
+        b = self.node("node-b", "--cluster-shards", "64")
+        c = self.node("node-c")
+        poll_until(lambda: self.names(a) == ["node-a", "node-b", "node-c"], 15,
+                   message="node-a listing all three members")
+        view = self.cluster(a)
+        self.assertTrue(view["ok"], view)
+        self.assertEqual(view["node_id"], "node-a")
+        self.assertEqual(view["shards"], 16, "the first node fixed the shard count")
+        self.assertEqual(self.cluster(b)["shards"], 16, "a later node adopts it")
+        for m in view["members"]:
+            self.assertRegex(m["advertise"], r"^127\.0\.0\.1:700[1-3]$")
+            self.assertGreaterEqual(m["heartbeat_age_ms"], 0)
+            self.assertLess(m["heartbeat_age_ms"], LIVE_WINDOW_S * 1000)
+        poll_until(lambda: self.names(c) == ["node-a", "node-b", "node-c"], 15,
+                   message="node-c listing all three members")
+
+        # SIGTERM: the node records that it left; the others stop listing it at once.
+        self.assertEqual(c.stop(), 0)
+        poll_until(lambda: self.names(a) == ["node-a", "node-b"], LIVE_WINDOW_S - 1,
+                   message="node-c gone before its heartbeat could age out")
+
+        # kill -9: no goodbye; it drops out when its last heartbeat is older than the window.
+        b.kill()
+        poll_until(lambda: self.names(a) == ["node-a"], LIVE_WINDOW_S + 10,
+                   message="node-b dropping out after the live window")
+
+    def test_a_cluster_needs_the_postgres_store(self):
+        code, output = run_orderd_once(["--cluster-advertise", "127.0.0.1:7001"])
+        self.assertNotEqual(code, 0)
+        self.assertIn("--cluster-advertise needs --store postgres", output)
