@@ -66,12 +66,9 @@ void replace_lines(connection& c, const std::string& customer_id,
 std::optional<customer> postgres_store::find_customer(const std::string& id) {
   if (!uuid_shaped(id))
     return std::nullopt;
-  return guarded("find_customer", [&](connection& c) -> std::optional<customer> {
+  return guarded("find_customer", [&](connection& c) {
     static const auto sql = select(customer_columns, "customers WHERE id = $1");
-    auto r = c.run(sql, {id});
-    if (r.rows() == 0)
-      return std::nullopt;
-    return read_customer(r, 0);
+    return find_one(c, sql, id, read_customer);
   });
 }
 

@@ -112,6 +112,17 @@ const std::string& multi_row_sql(const row_insert& kind, size_t rows);
 /// `SELECT <columns> FROM <from>`.
 std::string select(std::string_view columns, std::string_view from);
 
+/// The row `sql` selects by its one parameter `$1 = key`, made into an item by `read`; nullopt
+/// when there is none.
+template <class Read>
+auto find_one(connection& c, const std::string& sql, const std::string& key, Read read)
+  -> std::optional<decltype(read(std::declval<const result&>(), 0))> {
+  auto r = c.run(sql, {key});
+  if (r.rows() == 0)
+    return std::nullopt;
+  return read(r, 0);
+}
+
 /// Every row of `r` made into an item by `read`.
 template <class Read>
 auto read_all(const result& r, Read read) {

@@ -6,40 +6,40 @@
 namespace orderd::persistence::postgres {
 
 std::optional<idempotency_record> postgres_store::find_idempotency(const std::string& key) {
-  return guarded("find_idempotency", [&](connection& c) -> std::optional<idempotency_record> {
+  return guarded("find_idempotency", [&](connection& c) {
     static const auto sql = select(idempotency_columns, "idempotency_keys WHERE key = $1");
-    auto r = c.run(sql, {key});
-    if (r.rows() == 0)
-      return std::nullopt;
-    return read_idempotency(r, 0);
+    return find_one(c, sql, key, read_idempotency);
   });
 }
 
+namespace {
+
+/// Runs a DELETE whose one parameter is the cutoff time; returns how many rows it deleted.
+size_t delete_before(connection& c, const std::string& sql, timestamp_ms cutoff) {
+  return static_cast<size_t>(c.run(sql, {num(cutoff)}).affected());
+}
+
+} // namespace
+
 size_t postgres_store::purge_idempotency(timestamp_ms cutoff) {
   return guarded("purge_idempotency", [&](connection& c) {
-    return static_cast<size_t>(
-      c.run("DELETE FROM idempotency_keys WHERE created_at < orderd_ts($1)", {num(cutoff)})
-        .affected());
+    return delete_before(c, "DELETE FROM idempotency_keys WHERE created_at < orderd_ts($1)",
+                         cutoff);
   });
 }
 
 std::optional<processed_message> postgres_store::find_processed_message(const std::string& id) {
-  return guarded("find_processed_message",
-                 [&](connection& c) -> std::optional<processed_message> {
-                   static const auto sql = select(processed_message_columns,
-                                                  "processed_messages WHERE message_id = $1");
-                   auto r = c.run(sql, {id});
-                   if (r.rows() == 0)
-                     return std::nullopt;
-                   return read_processed_message(r, 0);
-                 });
+  return guarded("find_processed_message", [&](connection& c) {
+    static const auto sql
+      = select(processed_message_columns, "processed_messages WHERE message_id = $1");
+    return find_one(c, sql, id, read_processed_message);
+  });
 }
 
 size_t postgres_store::purge_processed_messages(timestamp_ms cutoff) {
   return guarded("purge_processed_messages", [&](connection& c) {
-    return static_cast<size_t>(
-      c.run("DELETE FROM processed_messages WHERE processed_at < orderd_ts($1)", {num(cutoff)})
-        .affected());
+    return delete_before(c, "DELETE FROM processed_messages WHERE processed_at < orderd_ts($1)",
+                         cutoff);
   });
 }
 

@@ -7,12 +7,9 @@ namespace orderd::persistence::postgres {
 std::optional<notification> postgres_store::find_notification(const std::string& id) {
   if (!uuid_shaped(id))
     return std::nullopt;
-  return guarded("find_notification", [&](connection& c) -> std::optional<notification> {
+  return guarded("find_notification", [&](connection& c) {
     static const auto sql = select(notification_columns, "notifications WHERE id = $1");
-    auto r = c.run(sql, {id});
-    if (r.rows() == 0)
-      return std::nullopt;
-    return read_notification(r, 0);
+    return find_one(c, sql, id, read_notification);
   });
 }
 

@@ -26,12 +26,9 @@ std::optional<stock_snapshot> locked_snapshot(connection& c, const std::string& 
 } // namespace
 
 std::optional<product> postgres_store::find_product(const std::string& sku) {
-  return guarded("find_product", [&](connection& c) -> std::optional<product> {
+  return guarded("find_product", [&](connection& c) {
     static const auto sql = select(product_columns, "products WHERE sku = $1");
-    auto r = c.run(sql, {sku});
-    if (r.rows() == 0)
-      return std::nullopt;
-    return read_product(r, 0);
+    return find_one(c, sql, sku, read_product);
   });
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -196,14 +197,22 @@ CAF_TEST(the database itself guards the order state machine) {
 
 // -- the cluster's shared state (002_cluster.sql, persistence/postgres/cluster)
 
+namespace {
+
+/// A fresh database with orderd's schema.
+std::unique_ptr<fresh_database> migrated_database() {
+  auto db = std::make_unique<fresh_database>();
+  connection c{db->url()};
+  migrate(c);
+  return db;
+}
+
+} // namespace
+
 CAF_TEST(the shard count of the first node holds and every shard has a lease row) {
-  fresh_database db;
-  {
-    connection c{db.url()};
-    migrate(c);
-  }
-  cluster_directory first{db.url()};
-  cluster_directory second{db.url()};
+  auto db = migrated_database();
+  cluster_directory first{db->url()};
+  cluster_directory second{db->url()};
   CAF_CHECK_EQUAL(first.ensure_cluster(8), 8);
   CAF_CHECK_EQUAL(second.ensure_cluster(64), 8); // the cluster exists: its count holds
   auto leases = second.leases();
@@ -216,12 +225,8 @@ CAF_TEST(the shard count of the first node holds and every shard has a lease row
 }
 
 CAF_TEST(members are live while their heartbeat is recent by the database clock) {
-  fresh_database db;
-  {
-    connection c{db.url()};
-    migrate(c);
-  }
-  cluster_directory dir{db.url()};
+  auto db = migrated_database();
+  cluster_directory dir{db->url()};
   using std::chrono::milliseconds;
   dir.heartbeat("node-b", "10.0.0.2:7000", "0190a5b2-7c1e-7d3f-8a9b-00000000000b");
   dir.heartbeat("node-a", "10.0.0.1:7000", "0190a5b2-7c1e-7d3f-8a9b-00000000000a");
@@ -240,13 +245,9 @@ CAF_TEST(members are live while their heartbeat is recent by the database clock)
 }
 
 CAF_TEST(a shard has one owner at a time and every change of hands raises its epoch) {
-  fresh_database db;
-  {
-    connection c{db.url()};
-    migrate(c);
-  }
-  cluster_directory a{db.url()};
-  cluster_directory b{db.url()};
+  auto db = migrated_database();
+  cluster_directory a{db->url()};
+  cluster_directory b{db->url()};
   using std::chrono::milliseconds;
   a.ensure_cluster(4);
   auto held = a.acquire(2, "node-a", milliseconds{60000});
@@ -282,13 +283,9 @@ CAF_TEST(a shard has one owner at a time and every change of hands raises its ep
 }
 
 CAF_TEST(a former owner is fenced and a takeover waits for a write in flight) {
-  fresh_database db;
-  {
-    connection c{db.url()};
-    migrate(c);
-  }
-  cluster_directory a{db.url()};
-  cluster_directory b{db.url()};
+  auto db = migrated_database();
+  cluster_directory a{db->url()};
+  cluster_directory b{db->url()};
   using std::chrono::milliseconds;
   a.ensure_cluster(2);
   auto mine = a.acquire(0, "node-a", milliseconds{0}); // expires at once: a paused owner
