@@ -748,6 +748,9 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
   if (v.store == "postgres" && v.database_url.empty())
     return failure("--store postgres needs --database-url (or ORDERD_DATABASE_URL), e.g. "
                    "postgresql://orderd:PASSWORD@db.example:5432/orderd?sslmode=verify-full");
+  if (v.enable_fault_injection && v.admin_token.empty())
+    return failure("--enable-fault-injection needs --admin-token (or ORDERD_ADMIN_TOKEN): the "
+                   "fault hook crashes actors on request, so only the admin may call it");
   if (!v.cluster_advertise.empty() && v.store != "postgres")
     return failure("--cluster-advertise needs --store postgres: the nodes of a cluster share "
                    "its database");

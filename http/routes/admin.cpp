@@ -255,12 +255,10 @@ void add_admin_routes(router& r) {
   r.on("/api/v1/admin/dlq/{message_id}/replay").post(replay_dead_letter, admin_token);
   r.on("/api/v1/admin/actors").get(get_actors, admin_token);
   r.on("/api/v1/admin/overview").get(get_overview, admin_token);
-  // The fault hook predates the token and has its own switch (--enable-fault-injection); it
-  // needs the token too once one is configured.
-  auto& opts = r.ctx().opts;
-  if (opts.enable_fault_injection)
-    r.on("/api/v1/admin/faults")
-      .post(inject_fault, json_body | (opts.admin_token.empty() ? nothing : admin_token));
+  // The fault hook has its own switch (--enable-fault-injection) and always needs the token
+  // (the settings refuse the switch without one).
+  if (r.ctx().opts.enable_fault_injection)
+    r.on("/api/v1/admin/faults").post(inject_fault, json_body | admin_token);
 }
 
 } // namespace orderd::http

@@ -39,6 +39,8 @@ STOP_TIMEOUT = 30.0       # seconds to wait for a graceful exit
 REQUEST_TIMEOUT = 60.0    # per HTTP request; generous, the machine may be loaded
 LOG_TAIL_LINES = 400      # lines of each process log printed on failure
 
+# The admin token of servers a test starts with --enable-fault-injection and no token of its own.
+HARNESS_ADMIN_TOKEN = "harness-admin-token"
 LISTEN_RE = re.compile(r"listening on http://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\"']+):(?P<port>\d+)")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBLEM_TYPE = "application/problem+json"
@@ -188,7 +190,14 @@ class Orderd:
     def command(self):
         return [self.binary, "--host", self.host, "--port", "0", "--data-dir", self.data_dir,
                 "--log-level", os.environ.get("ORDERD_TEST_LOG_LEVEL", "info"),
-                *self.store_args(), *self.args]
+                *self.store_args(), *self.fault_token_args(), *self.args]
+
+    def fault_token_args(self):
+        # The fault hook needs the admin token; a test that only asks for the hook gets the
+        # harness's token, which request() then sends to the hook for it.
+        if "--enable-fault-injection" in self.args and "--admin-token" not in self.args:
+            return ["--admin-token", HARNESS_ADMIN_TOKEN]
+        return []
 
     def store_args(self):
         if os.environ.get("ORDERD_TEST_STORE") != "postgres" or "--store" in self.args:
@@ -331,6 +340,10 @@ class Orderd:
     def request(self, method, path, body=None, **kw):
         if self.port is None:
             raise ServerError("orderd is not listening")
+        if self.fault_token_args() and path.startswith("/api/v1/admin/faults"):
+            headers = dict(kw.pop("headers", None) or {})
+            headers.setdefault("Authorization", f"Bearer {HARNESS_ADMIN_TOKEN}")
+            kw["headers"] = headers
         return http_request(self.host, self.port, method, path, body, **kw)
 
     def get(self, path, **kw):

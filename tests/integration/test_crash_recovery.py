@@ -139,6 +139,10 @@ class CrashRecoveryTest(OrderdTestCase):
 
     def test_server_survives_crashes_under_load(self):
         s = self.start_server("--enable-fault-injection")
+        # The hook needs the admin token (the harness started orderd with one): a wrong one is
+        # refused and crashes nothing.
+        self.assert_problem(s.post(FAULTS, {"target": "writer"},
+                                   headers={"Authorization": "Bearer not-the-token"}), 401)
         for sku, qty in INITIAL.items():
             self.create_product(s, sku, qty)
         # Malformed fault requests are refused, not obeyed.

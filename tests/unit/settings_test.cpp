@@ -173,13 +173,21 @@ CAF_TEST(flags accept separate and attached values) {
 }
 
 CAF_TEST(boolean flags accept bare and explicit forms) {
-  auto r = with_flags({"--demo-catalogue", "--enable-fault-injection=true"});
+  auto r = with_flags({"--demo-catalogue", "--enable-fault-injection=true", "--admin-token=t"});
   CAF_REQUIRE_EQUAL(to_string(r.what), "run");
   CAF_CHECK(r.values.demo_catalogue);
   CAF_CHECK(r.values.enable_fault_injection);
   r = with_flags({"--demo-catalogue", "--demo-catalogue=false"});
   CAF_REQUIRE_EQUAL(to_string(r.what), "run");
   CAF_CHECK(!r.values.demo_catalogue);
+}
+
+CAF_TEST(the fault hook needs the admin token) {
+  // It crashes actors on request: never open to anyone.
+  check_error(with_flags({"--enable-fault-injection"}), {"--enable-fault-injection", "--admin-token"});
+  check_error(with_env({"ORDERD_ENABLE_FAULT_INJECTION=1"}), {"ORDERD_ADMIN_TOKEN"});
+  CAF_CHECK_EQUAL(to_string(with_flags({"--enable-fault-injection", "--admin-token", "t"}).what),
+                  "run");
 }
 
 CAF_TEST(the last of a repeated flag wins) {
@@ -189,7 +197,7 @@ CAF_TEST(the last of a repeated flag wins) {
 
 CAF_TEST(environment variables set values) {
   auto r = with_env({"ORDERD_DATA_DIR=/srv/orderd", "ORDERD_ENABLE_FAULT_INJECTION=1",
-                     "ORDERD_HTTP_THREADS=4", "PATH=/usr/bin"});
+                     "ORDERD_ADMIN_TOKEN=t", "ORDERD_HTTP_THREADS=4", "PATH=/usr/bin"});
   CAF_REQUIRE_EQUAL(to_string(r.what), "run");
   CAF_CHECK_EQUAL(r.values.data_dir, "/srv/orderd");
   CAF_CHECK(r.values.enable_fault_injection);
@@ -231,7 +239,10 @@ CAF_TEST(every key maps to its own field) {
   for (auto& [key, value] : non_defaults) {
     if (key == "config")
       continue;
-    auto r = with_flags({"--" + key + "=" + value});
+    // A setting that needs another one gets it (the fault hook needs the admin token).
+    auto r = key == "enable-fault-injection"
+               ? with_flags({"--" + key + "=" + value, "--admin-token=s3cret"})
+               : with_flags({"--" + key + "=" + value});
     CAF_REQUIRE_EQUAL(to_string(r.what), "run");
     if (r.values == settings{})
       CAF_FAIL("--" << key << "=" << value << " changed nothing");
