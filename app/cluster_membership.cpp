@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
+#include "observability/catalogue.hpp"
 #include "persistence/postgres/cluster.hpp"
 
 namespace orderd::app {
@@ -69,6 +70,11 @@ http::cluster_report cluster_membership::report() const {
 
 void cluster_membership::beat() {
   // One beat: refresh this node's heartbeat, then read who is live (the database's clock).
+  static auto& live = observability::catalogue::cluster_members();
+  static auto& beats_ok = observability::catalogue::cluster_heartbeats().with({"ok"});
+  static auto& beats_failed = observability::catalogue::cluster_heartbeats().with({"failed"});
+  static auto& duration = observability::catalogue::cluster_heartbeat_duration();
+  auto started = std::chrono::steady_clock::now();
   std::vector<http::cluster_report::member> members;
   std::string error;
   try {
@@ -80,6 +86,14 @@ void cluster_membership::beat() {
   } catch (const std::exception& e) {
     error = e.what();
     session_.reset();
+  }
+  duration.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (error.empty()) {
+    beats_ok.inc();
+    live.set(static_cast<double>(members.size()));
+  } else {
+    beats_failed.inc();
   }
   std::lock_guard<std::mutex> lock{mutex_};
   bool was_ok = last_.ok;

@@ -111,6 +111,29 @@ histogram& store_batch_size() {
   return h;
 }
 
+gauge& cluster_members() {
+  static auto& g = reg().gauge_metric(
+    "orderd_cluster_members",
+    "Live cluster members (this node included) as this node's last heartbeat read them.");
+  return g;
+}
+
+counter_family& cluster_heartbeats() {
+  static auto& f = reg().counters(
+    "orderd_cluster_heartbeats_total",
+    "This node's cluster heartbeats (one a second with --cluster-advertise): ok or failed.",
+    {"outcome"});
+  return f;
+}
+
+histogram& cluster_heartbeat_duration() {
+  static auto& h = reg().histogram_metric(
+    "orderd_cluster_heartbeat_seconds",
+    "One heartbeat: refresh this node's row and read the live members (two statements).",
+    latency_buckets());
+  return h;
+}
+
 histogram& store_commit_duration() {
   static auto& h = reg().histogram_metric("orderd_store_commit_duration_seconds",
                                           "Time the store writer takes to apply and commit a batch.",
@@ -185,6 +208,9 @@ void register_all() {
   low_stock_events();
   store_batch_size();
   store_commit_duration();
+  cluster_members();
+  cluster_heartbeats();
+  cluster_heartbeat_duration();
   outbox_backlog();
   event_publish_lag();
   events_published();

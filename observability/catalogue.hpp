@@ -30,6 +30,11 @@ counter& low_stock_events();                ///< orderd_low_stock_events_total
 /// orderd_payments_total{outcome}: succeeded | failed (declined) | timed_out (no answer in time)
 counter_family& payments();
 
+// -- cluster membership (app/cluster_membership.cpp)
+gauge& cluster_members();                 ///< orderd_cluster_members: live, as this node last saw
+counter_family& cluster_heartbeats();     ///< orderd_cluster_heartbeats_total{outcome}: ok | failed
+histogram& cluster_heartbeat_duration();  ///< orderd_cluster_heartbeat_seconds
+
 // -- store writer (actors/store_actors.cpp)
 histogram& store_batch_size();   ///< orderd_store_batch_size (change sets per commit)
 histogram& store_commit_duration(); ///< orderd_store_commit_duration_seconds

@@ -54,6 +54,10 @@ class ClusterMembershipTest(OrderdTestCase):
             self.assertLess(m["heartbeat_age_ms"], LIVE_WINDOW_S * 1000)
         poll_until(lambda: self.names(c) == ["node-a", "node-b", "node-c"], 15,
                    message="node-c listing all three members")
+        metrics = poll_until(lambda: (lambda t: t if "orderd_cluster_members 3" in t else None)(
+            a.get("/metrics").text), 5, message="orderd_cluster_members 3 on node-a")
+        self.assertRegex(metrics, r'orderd_cluster_heartbeats_total\{outcome="ok"\} [1-9]')
+        self.assertRegex(metrics, r"orderd_cluster_heartbeat_seconds_count [1-9]")
 
         # SIGTERM: the node records that it left; the others stop listing it at once.
         self.assertEqual(c.stop(), 0)
