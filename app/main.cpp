@@ -29,6 +29,7 @@
 #include "messaging/inbound.hpp"
 #include "messaging/amqp_url.hpp"
 #include "notify/delivery.hpp"
+#include "notify/webhook_policy.hpp"
 #include "observability/catalogue.hpp"
 #include "persistence/memory/memory_store.hpp"
 #include "persistence/postgres/postgres_store.hpp"
@@ -201,7 +202,8 @@ void wire_consumer(services& svc, const config::settings& s, const messaging::am
 /// The notification transports: e-mail over SMTP (--smtp-url) or into <data-dir>/mail, webhooks
 /// over HTTP. Both block (with their own timeouts), so each gets a detached actor: a slow SMTP
 /// server or webhook never holds a scheduler thread. Push has no provider: record only.
-void wire_notifications(services& svc, const config::settings& s) {
+void wire_notifications(services& svc, const config::settings& s,
+                        std::shared_ptr<const notify::webhook_policy> policy) {
   auto timeout = milliseconds{s.webhook_timeout_ms};
   auto from = s.mail_from;
   delivery_function send_mail;
@@ -215,8 +217,8 @@ void wire_notifications(services& svc, const config::settings& s) {
     send_mail = [dir, from](const notification& n) { return notify::write_maildir(dir, from, n); };
     spdlog::info("notifications: e-mail into {}/new (no --smtp-url)", dir);
   }
-  delivery_function post = [secret = s.webhook_secret, timeout](const notification& n) {
-    return notify::post_webhook(n, secret, timeout);
+  delivery_function post = [secret = s.webhook_secret, timeout, policy](const notification& n) {
+    return notify::post_webhook(n, secret, *policy, timeout);
   };
   svc.spawn_transport = [send_mail, post](caf::event_based_actor* parent,
                                          notification_channel channel) -> caf::actor {
@@ -263,7 +265,8 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
     spdlog::info("events: node {} publishes on the in-process bus (no --amqp-url)",
                  options.node_id);
   }
-  wire_notifications(*svc, s);
+  auto webhooks = std::make_shared<const notify::webhook_policy>(s.webhook_allow);
+  wire_notifications(*svc, s, webhooks);
   auto root = sys.spawn(root_supervisor_impl, svc);
   svc->root.set(root);
 
@@ -294,6 +297,7 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   api_opts.admin_token = s.admin_token;
   api_opts.request_timeout = milliseconds{s.request_timeout_ms};
   api_opts.store_backend = store->backend();
+  api_opts.webhook_refusal = [webhooks](std::string_view url) { return webhooks->refusal(url); };
   // A member of a cluster (on the PostgreSQL store): joins before it listens.
   std::unique_ptr<app::cluster_membership> membership;
   if (!s.cluster_advertise.empty()) {
@@ -386,6 +390,20 @@ int main(int argc, char** argv) {
       amqp = orderd::messaging::parse_amqp_url(s.amqp_url);
     } catch (const std::exception& ex) {
       std::cerr << "orderd: invalid --amqp-url: " << ex.what() << "\n(see orderd --help)"
+                << std::endl;
+      return 64; // EX_USAGE
+    }
+  }
+  // Configured webhook recipients obey the same allow-list as the API's (no SSRF by config).
+  orderd::notify::webhook_policy webhooks{s.webhook_allow};
+  for (size_t at = 0; at < s.webhook_urls.size();) {
+    auto comma = std::min(s.webhook_urls.find(',', at), s.webhook_urls.size());
+    auto url = s.webhook_urls.substr(at, comma - at);
+    at = comma + 1;
+    if (url.empty())
+      continue;
+    if (auto why = webhooks.refusal(url)) {
+      std::cerr << "orderd: --webhook-url " << url << ": " << *why << "\n(see orderd --help)"
                 << std::endl;
       return 64; // EX_USAGE
     }

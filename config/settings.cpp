@@ -328,6 +328,10 @@ constexpr std::array options{
                     "sends no webhooks",
          .field = &settings::webhook_urls, .check = is_url_list,
          .accepts = "empty or http:// URLs, comma separated"},
+  option{.name = "webhook-allow", .metavar = "HOSTS", .section = notifications,
+         .meaning = "hosts (host or host:port, comma separated) webhooks may be sent to; empty: "
+                    "any host but loopback, link-local and private addresses",
+         .field = &settings::webhook_allow},
   option{.name = "webhook-secret", .metavar = "SECRET", .section = notifications,
          .meaning = "key of the X-Orderd-Signature HMAC-SHA256 header of webhooks; empty signs "
                     "nothing",

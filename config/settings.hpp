@@ -52,6 +52,7 @@ struct settings {
   uint32_t idempotency_ttl_hours = 24;     ///< --idempotency-ttl-hours: keep keys at least this
 
   // -- messaging (events: transactional outbox, relay, RabbitMQ)
+  std::string webhook_allow;               ///< --webhook-allow: hosts webhooks may call
   std::string node_id;                     ///< --node-id: source of events; empty = host name
   std::string cluster_advertise;           ///< --cluster-advertise: join the cluster as HOST:PORT
   uint32_t cluster_shards = 64;            ///< --cluster-shards: shards, when creating the cluster

@@ -8,17 +8,13 @@
 #include <string_view>
 
 #include "domain/ids.hpp"
+#include "util/ascii.hpp"
 
 namespace orderd {
 
 /// `id` in lower case when it is spelled as a UUID; anything else unchanged.
 inline std::string canonical_id(std::string_view id) {
-  std::string out{id};
-  if (is_uuid(out))
-    for (auto& c : out)
-      if (c >= 'A' && c <= 'F')
-        c = static_cast<char>(c - 'A' + 'a');
-  return out;
+  return is_uuid(id) ? ascii_lower(id) : std::string{id};
 }
 
 } // namespace orderd

@@ -2,14 +2,12 @@
 
 #include <cctype>
 
+#include "util/ascii.hpp"
+
 namespace orderd {
 
 std::string email_key(std::string_view email) {
-  std::string key{email};
-  for (auto& c : key)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return key;
+  return ascii_lower(email);
 }
 
 namespace {

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/services.hpp"
@@ -21,6 +23,8 @@ struct api_options {
   std::string store_backend = "sqlite";
   /// This node's view of the cluster, for /ready; empty outside a cluster.
   std::function<cluster_report()> cluster;
+  /// Why a webhook recipient may not be called (--webhook-allow); nullopt: it may. Empty: any.
+  std::function<std::optional<std::string>(std::string_view url)> webhook_refusal;
 };
 
 /// Shared by all routes for the API's lifetime; handlers copy what their continuations need.

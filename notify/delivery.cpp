@@ -1,4 +1,5 @@
 #include "notify/delivery.hpp"
+#include "notify/webhook_policy.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +10,9 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -82,7 +85,10 @@ public:
     return net::error::timed_out;
   }
 
-  error_code connect(const std::string& host, uint16_t port) {
+  /// Resolves and connects. `may_connect` (when given) filters the resolved addresses: when it
+  /// leaves none, the connection is refused before any packet is sent.
+  error_code connect(const std::string& host, uint16_t port,
+                     const std::function<bool(const std::string&)>& may_connect = {}) {
     tcp::resolver resolver{ioc_};
     tcp::resolver::results_type endpoints;
     auto ec = run([&](auto handler) {
@@ -94,7 +100,16 @@ public:
     });
     if (ec)
       return ec;
-    return run([&](auto handler) { net::async_connect(socket_, endpoints, handler); });
+    std::vector<tcp::endpoint> allowed;
+    for (auto& entry : endpoints)
+      if (!may_connect || may_connect(entry.endpoint().address().to_string()))
+        allowed.push_back(entry.endpoint());
+    if (allowed.empty())
+      return net::error::access_denied;
+    return run([&](auto handler) {
+      net::async_connect(socket_, allowed,
+                         [handler](error_code ec, const tcp::endpoint&) { handler(ec); });
+    });
   }
 
 private:
@@ -336,14 +351,22 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view body) {
 }
 
 std::string post_webhook(const notification& n, std::string_view secret,
-                         std::chrono::milliseconds timeout) {
+                         const webhook_policy& policy, std::chrono::milliseconds timeout) {
   auto target = parse_http_url(n.recipient);
   if (!target)
     return "not an http:// URL: " + n.recipient;
+  if (auto why = policy.refusal(n.recipient))
+    return "webhook refused: " + *why;
   deadline_io io{timeout};
-  if (auto ec = io.connect(target->host, target->port))
+  auto may_connect = [&](const std::string& address) {
+    return policy.may_connect(n.recipient, address);
+  };
+  if (auto ec = io.connect(target->host, target->port, may_connect))
     return "webhook connect to " + target->host + ":" + std::to_string(target->port)
-           + " failed: " + ec.message();
+           + (ec == net::error::access_denied
+                ? " refused: it resolves only to loopback, link-local or private addresses "
+                  "(list the host in --webhook-allow to call it)"
+                : " failed: " + ec.message());
   http::request<http::string_body> req{http::verb::post, target->target, 11};
   req.set(http::field::host, target->host + ":" + std::to_string(target->port));
   req.set(http::field::user_agent, "orderd-webhook");

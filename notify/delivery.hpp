@@ -15,6 +15,8 @@
 
 namespace orderd::notify {
 
+class webhook_policy;
+
 /// host and port of an smtp://host:port URL (port 25 when left out).
 struct smtp_target {
   std::string host;
@@ -50,7 +52,9 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view body);
 
 /// POSTs the notification's body (JSON) to its recipient URL; success is a 2xx answer. With a
 /// secret, the X-Orderd-Signature header carries "sha256=" + hmac_sha256_hex(secret, body).
+/// `policy` decides whether the recipient may be called at all, on its text and on each address
+/// it resolves to (webhook_policy.hpp); a refusal is an error like any failed attempt.
 std::string post_webhook(const notification& n, std::string_view secret,
-                         std::chrono::milliseconds timeout);
+                         const webhook_policy& policy, std::chrono::milliseconds timeout);
 
 } // namespace orderd::notify

@@ -59,6 +59,9 @@ void create_notification(const context& c, request&& req, responder reply, const
   n.recipient = r->recipient;
   n.subject = r->subject;
   n.body = r->body;
+  if (n.channel == notification_channel::webhook && c.opts.webhook_refusal)
+    if (auto why = c.opts.webhook_refusal(n.recipient))
+      return reply(bad_param("recipient", *why)); // orderd calls no URL it was not allowed to
   if (!c.svc->notifier.get())
     return reply(problem_response(errc::unavailable, "notifications are not running; retry"));
   auto accepted = [reply](const notification& created) {

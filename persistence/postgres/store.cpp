@@ -11,6 +11,7 @@
 
 #include "persistence/postgres/internal.hpp"
 #include "persistence/postgres/migrate.hpp"
+#include "util/ascii.hpp"
 
 namespace orderd::persistence {
 
@@ -231,10 +232,7 @@ void postgres_store::send_queued_rows() {
     for (size_t i = first; i < end; ++i) {
       for (auto& v : rows[i].values)
         values.push_back(std::move(v));
-      std::string key = rows[i].key;
-      for (auto& ch : key)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      checks.emplace_back(std::move(key), std::move(rows[i].check));
+      checks.emplace_back(ascii_lower(rows[i].key), std::move(rows[i].check));
     }
     auto ticket = c_->send(multi_row_sql(*rows[first].kind, end - first), values);
     pending_.push_back({ticket, [checks = std::move(checks)](const result& r) -> refusal {

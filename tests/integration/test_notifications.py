@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from harness import OrderdTestCase, order_body, poll_until, query, random_id
+from harness import OrderdTestCase, order_body, poll_until, query, random_id, run_orderd_once
 
 NOTIFICATIONS = "/api/v1/notifications"
 CUSTOMERS = "/api/v1/customers"
@@ -198,6 +198,7 @@ class NotificationsTest(OrderdTestCase):
         server = self.start_server("--smtp-url", f"smtp://127.0.0.1:{sink.port}",
                                    "--mail-from", "shop@example.com",
                                    "--webhook-url", hook.url("/a") + "," + hook.url("/b"),
+                                   "--webhook-allow", f"127.0.0.1:{hook.port}",
                                    "--webhook-secret", "s3cret")
         self.create_product(server, "SKU-1", 10)
         order = self.place(server, "SKU-1")
@@ -220,6 +221,7 @@ class NotificationsTest(OrderdTestCase):
     def test_a_dead_webhook_is_retried_then_dead_lettered_and_orders_are_unaffected(self):
         port = closed_port()
         server = self.start_server("--webhook-url", f"http://127.0.0.1:{port}/hook",
+                                   "--webhook-allow", "127.0.0.1",
                                    "--notify-max-attempts", "3", "--notify-backoff-ms", "50",
                                    "--notify-breaker-failures", "2",
                                    "--notify-breaker-cooldown-ms", "300")
@@ -258,7 +260,8 @@ class NotificationsTest(OrderdTestCase):
 
     def test_pending_notifications_survive_a_crash(self):
         port = closed_port()
-        args = ("--webhook-url", f"http://127.0.0.1:{port}/hook", "--notify-backoff-ms", "60000")
+        args = ("--webhook-url", f"http://127.0.0.1:{port}/hook", "--webhook-allow", "127.0.0.1",
+                "--notify-backoff-ms", "60000")
         server = self.start_server(*args)
         self.create_product(server, "SKU-1", 10)
         self.place(server, "SKU-1")
@@ -272,6 +275,35 @@ class NotificationsTest(OrderdTestCase):
             self.assert_json(server2.get(f"{NOTIFICATIONS}/{pending[0]['id']}"), 200)), 20,
             message="resumed attempt")
         self.assertEqual(again["status"], "PENDING")
+
+    def test_webhooks_never_reach_internal_addresses_unless_allowed(self):
+        # SSRF: any API client names webhook recipients. Loopback, link-local and private
+        # addresses are refused (400) unless the operator listed the host; the target sees
+        # nothing.
+        hook = WebhookReceiver()
+        self.addCleanup(hook.close)
+        server = self.start_server()
+        before = len(self.notifications(server))
+        for url in (hook.url(), f"http://localhost:{hook.port}/x",
+                    "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/x"):
+            with self.subTest(url=url):
+                body = self.assert_problem(server.post(NOTIFICATIONS, {
+                    "channel": "webhook", "recipient": url, "subject": "x"}), 400)
+                self.assertIn("--webhook-allow", json.dumps(body))
+        self.assertEqual(len(self.notifications(server)), before)
+        self.assertEqual(hook.posts, [])
+        # A configured recipient obeys the same rule: orderd refuses to start.
+        code, out = run_orderd_once(["--webhook-url", hook.url()])
+        self.assertEqual(code, 64, out)
+        self.assertIn("--webhook-allow", out)
+        # Listed, the same receiver is called.
+        allowed = self.start_server("--webhook-allow", f"127.0.0.1:{hook.port}",
+                                    data_dir=os.path.join(self.tmp, "allowed"))
+        created = self.assert_json(allowed.post(NOTIFICATIONS, {
+            "channel": "webhook", "recipient": hook.url("/ok"), "subject": "x"}), 202)
+        poll_until(lambda: self.assert_json(allowed.get(f"{NOTIFICATIONS}/{created['id']}"),
+                                            200)["status"] == "SENT", 10, message="allowed sent")
+        self.assertEqual([p for p, _, _ in hook.posts], ["/ok"])
 
     def test_ad_hoc_notifications_and_every_error_status(self):
         server = self.start_server()

@@ -5,6 +5,7 @@
 #include <caf/test/dsl.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +15,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <netdb.h>
+
 #include "notify/delivery.hpp"
+#include "notify/webhook_policy.hpp"
 
 using namespace orderd;
 using namespace orderd::notify;
@@ -114,7 +118,7 @@ CAF_TEST(deliveries to a silent server give up at their deadline) {
   CAF_CHECK(why.find("timed out") != std::string::npos);
   n.recipient = "http://127.0.0.1:" + std::to_string(silent.port) + "/hook";
   n.body = "{}";
-  auto hook_why = post_webhook(n, "", 300ms);
+  auto hook_why = post_webhook(n, "", webhook_policy{"127.0.0.1"}, 300ms);
   CAF_CHECK(!hook_why.empty());
   auto took = std::chrono::steady_clock::now() - started;
   CAF_CHECK(took < 3s);
@@ -127,4 +131,67 @@ CAF_TEST(a refused connection fails at once with a reason) {
   probe.fd = ::socket(AF_INET, SOCK_STREAM, 0);
   auto why = send_smtp({"127.0.0.1", port}, "shop@example.com", sample(), 2s);
   CAF_CHECK(why.find("SMTP connect") != std::string::npos);
+}
+
+CAF_TEST(webhooks never reach internal addresses unless their host is listed) {
+  webhook_policy open;
+  for (auto url : {"http://127.0.0.1:9/x", "http://localhost/x", "http://api.localhost/",
+                   "http://LOCALHOST./x", "http://10.1.2.3/", "http://192.168.0.1/",
+                   "http://172.16.5.5/", "http://169.254.169.254/latest/meta-data",
+                   "http://100.64.0.1/", "http://0.0.0.0/", "http://[::1]:8080/",
+                   "http://[fe80::1]/", "http://[fd00::1]/", "http://[::ffff:127.0.0.1]/",
+                   "ftp://example.com/"})
+    if (!open.refusal(url))
+      CAF_FAIL(std::string{url} << " is not refused");
+  for (auto url : {"http://hooks.example.com/x", "http://93.184.216.34/", "http://172.32.0.1/"})
+    if (open.refusal(url))
+      CAF_FAIL(std::string{url} << " is refused: " << *open.refusal(url));
+  // A listed host may be anything (the operator said so); with a list, nothing else may be.
+  webhook_policy listed{"127.0.0.1:9090, Hooks.Example.com "};
+  CAF_CHECK(!listed.refusal("http://127.0.0.1:9090/a"));
+  CAF_CHECK(listed.refusal("http://127.0.0.1:9091/a"));
+  CAF_CHECK(!listed.refusal("http://hooks.example.COM/x"));
+  CAF_CHECK(listed.refusal("http://other.example.com/"));
+  // After resolution: an unlisted name may not land on an internal address.
+  CAF_CHECK(!open.may_connect("http://hooks.example.com/", "127.0.0.1"));
+  CAF_CHECK(!open.may_connect("http://hooks.example.com/", "::ffff:10.0.0.1"));
+  CAF_CHECK(open.may_connect("http://hooks.example.com/", "93.184.216.34"));
+  CAF_CHECK(listed.may_connect("http://127.0.0.1:9090/", "127.0.0.1"));
+  CAF_CHECK(!webhook_policy::is_internal("not-an-address"));
+  CAF_CHECK(webhook_policy::is_internal("fd12:3456::1"));
+  CAF_CHECK(!webhook_policy::is_internal("2001:db8::1"));
+}
+
+CAF_TEST(a webhook to a name that resolves to loopback is refused before connecting) {
+  // This machine's own name resolves to one of its addresses (Debian: 127.0.1.1 in /etc/hosts):
+  // not caught by the URL's text, only by the check of what the name resolves to.
+  char name[256] = {};
+  CAF_REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  addrinfo* found = nullptr;
+  if (getaddrinfo(name, nullptr, nullptr, &found) != 0)
+    CAF_FAIL(std::string{name} << " does not resolve");
+  bool internal = true;
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    auto* where = a->ai_family == AF_INET
+                    ? static_cast<void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                    : static_cast<void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    inet_ntop(a->ai_family, where, text, sizeof text);
+    internal = internal && webhook_policy::is_internal(text);
+  }
+  freeaddrinfo(found);
+  if (!internal)
+    CAF_FAIL(std::string{name} << " resolves to a public address here");
+  silent_listener listener; // on loopback: a connection would be accepted by the kernel
+  auto n = sample();
+  n.recipient = "http://" + std::string{name} + ":" + std::to_string(listener.port) + "/hook";
+  n.body = "{}";
+  webhook_policy open;
+  CAF_REQUIRE(!open.refusal(n.recipient)); // the text alone does not tell
+  auto why = post_webhook(n, "", open, 2s);
+  CAF_MESSAGE("the delivery said: " << why);
+  CAF_CHECK(why.find("refused") != std::string::npos);
+  // Nothing reached the listener: no pending connection to accept.
+  ::fcntl(listener.fd, F_SETFL, O_NONBLOCK);
+  CAF_CHECK_EQUAL(::accept(listener.fd, nullptr, nullptr), -1);
 }
