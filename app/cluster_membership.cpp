@@ -1,8 +1,13 @@
 #include "app/cluster_membership.hpp"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
+#include "domain/shard.hpp"
 #include "observability/catalogue.hpp"
 #include "persistence/postgres/cluster.hpp"
 
@@ -38,6 +43,7 @@ void cluster_membership::start() {
     std::lock_guard<std::mutex> lock{mutex_};
     last_.shard_count = shards;
   }
+  table_ = std::make_shared<cluster::shard_table>(node_id_, static_cast<uint32_t>(shards));
   beat();
   spdlog::info("cluster: node {} joined as {} ({} shards); members: {}", node_id_, advertise_,
                shards, report().members.size());
@@ -53,8 +59,20 @@ void cluster_membership::stop() {
   }
   wake_.notify_all();
   thread_.join();
+  // Stop serving first, then release: the others take the shards at their next beat instead
+  // of waiting for the leases to expire.
+  if (table_)
+    table_->drop_all();
   try {
     if (session_ && session_->directory.session().healthy()) {
+      static auto& handed_off
+        = observability::catalogue::cluster_shard_changes().with({"handed_off"});
+      for (auto& held : held_)
+        if (session_->directory.release(static_cast<int32_t>(held.shard), node_id_, held.epoch))
+          handed_off.inc();
+      if (!held_.empty())
+        spdlog::info("cluster: node {} released its {} shard(s)", node_id_, held_.size());
+      held_.clear();
       session_->directory.leave(node_id_, incarnation_);
       spdlog::info("cluster: node {} left", node_id_);
     }
@@ -81,8 +99,10 @@ void cluster_membership::beat() {
     if (!session_ || !session_->directory.session().healthy())
       session_ = std::make_unique<session>(conninfo_);
     session_->directory.heartbeat(node_id_, advertise_, incarnation_);
+    std::vector<http::cluster_report::member> live;
     for (auto& m : session_->directory.live_members(live_window))
-      members.push_back({m.node_id, m.advertise, m.heartbeat_age_ms});
+      live.push_back({m.node_id, m.advertise, m.heartbeat_age_ms, 0});
+    lease_round(live, members);
   } catch (const std::exception& e) {
     error = e.what();
     session_.reset();
@@ -95,16 +115,115 @@ void cluster_membership::beat() {
   } else {
     beats_failed.inc();
   }
+  std::vector<http::cluster_report::owned> served;
+  if (table_)
+    for (auto& o : table_->serving())
+      served.push_back({static_cast<int32_t>(o.shard), o.epoch});
+  static auto& owned = observability::catalogue::cluster_shards_owned();
+  owned.set(static_cast<double>(served.size()));
   std::lock_guard<std::mutex> lock{mutex_};
   bool was_ok = last_.ok;
   last_.ok = error.empty();
   last_.last_error = error;
+  last_.shards_served = std::move(served);
   if (last_.ok)
     last_.members = std::move(members);
   if (was_ok && !last_.ok)
     spdlog::warn("cluster: heartbeat of node {} failed: {}", node_id_, error);
   else if (!was_ok && last_.ok && !last_.members.empty())
     spdlog::info("cluster: heartbeat of node {} reaches the database", node_id_);
+}
+
+void cluster_membership::lease_round(const std::vector<http::cluster_report::member>& live,
+                                     std::vector<http::cluster_report::member>& counted) {
+  // Renew what this node holds, take what rendezvous hashing gives it and nobody holds, hand
+  // off what now belongs to another live member; then publish the picture to the shard table.
+  static auto& renewal = observability::catalogue::cluster_lease_renewal_duration();
+  static auto& changes = observability::catalogue::cluster_shard_changes();
+  static auto& acquired = changes.with({"acquired"});
+  static auto& taken_over = changes.with({"taken_over"});
+  static auto& handed_off = changes.with({"handed_off"});
+  static auto& lost = changes.with({"lost"});
+  using clock = std::chrono::steady_clock;
+  auto& dir = session_->directory;
+  auto serve_for = lease_ttl - serve_margin;
+
+  auto renew_started = clock::now();
+  auto renewed = dir.renew_all(node_id_, lease_ttl);
+  renewal.observe(std::chrono::duration<double>(clock::now() - renew_started).count());
+  std::map<uint32_t, cluster::owned_shard> mine;
+  for (auto& l : renewed)
+    mine[static_cast<uint32_t>(l.shard)] = {static_cast<uint32_t>(l.shard), l.epoch,
+                                            renew_started + serve_for};
+  for (auto& held : held_)
+    if (!mine.count(held.shard)) {
+      lost.inc();
+      spdlog::warn("cluster: node {} lost shard {} (epoch {}): its lease was not renewed in time",
+                   node_id_, held.shard, held.epoch);
+    }
+
+  std::vector<std::string> ids;
+  std::set<std::string> live_ids;
+  std::map<std::string, std::string> address;
+  for (auto& m : live) {
+    ids.push_back(m.node_id);
+    live_ids.insert(m.node_id);
+    address[m.node_id] = m.advertise;
+  }
+  auto leases = dir.leases();
+  cluster::shard_assignment next;
+  next.owners.resize(table_->shard_count());
+  for (auto& l : leases) {
+    auto shard = static_cast<uint32_t>(l.shard);
+    if (shard >= next.owners.size())
+      continue;
+    auto preferred = rendezvous_owner(shard, ids);
+    bool held = mine.count(shard) > 0;
+    if (held && preferred != node_id_ && !preferred.empty()) {
+      // Hand-off: stop serving, then release, so the preferred owner takes it at its next beat.
+      table_->drop(shard);
+      if (dir.release(l.shard, node_id_, mine[shard].epoch)) {
+        handed_off.inc();
+        spdlog::info("cluster: node {} handed shard {} (epoch {}) off to {}", node_id_, shard,
+                     mine[shard].epoch, preferred);
+      }
+      mine.erase(shard);
+      continue;
+    }
+    if (!held && preferred == node_id_ && !l.valid) {
+      auto started = clock::now();
+      if (auto got = dir.acquire(l.shard, node_id_, lease_ttl)) {
+        mine[shard] = {shard, got->epoch, started + serve_for};
+        bool takeover = !got->previous_owner.empty() && got->previous_owner != node_id_
+                        && !live_ids.count(got->previous_owner);
+        (takeover ? taken_over : acquired).inc();
+        if (takeover)
+          spdlog::warn("cluster: node {} took shard {} over from {} (epoch {})", node_id_, shard,
+                       got->previous_owner, got->epoch);
+        else
+          spdlog::debug("cluster: node {} acquired shard {} (epoch {})", node_id_, shard,
+                        got->epoch);
+        continue;
+      }
+    }
+    if (!held && l.valid && l.owner != node_id_)
+      next.owners[shard] = {l.owner, address.count(l.owner) ? address[l.owner] : std::string{},
+                            l.epoch};
+  }
+  held_.clear();
+  for (auto& [shard, o] : mine) {
+    next.owners[shard] = {node_id_, advertise_, o.epoch};
+    next.mine.push_back(o);
+    held_.push_back(o);
+  }
+  std::map<std::string, int32_t> per_node;
+  for (auto& o : next.owners)
+    if (!o.node_id.empty())
+      ++per_node[o.node_id];
+  counted = live;
+  for (auto& m : counted)
+    m.shards_owned = per_node[m.node_id];
+  table_->assign(std::move(next));
 }
 
 void cluster_membership::run() {

@@ -2,7 +2,10 @@
 
 // This node's membership of the cluster (--cluster-advertise on the PostgreSQL store): a thread
 // that creates the cluster's shards if it is the first node, then beats every second in the
-// database and reads back who else is live. What it last saw is /ready's "cluster" check.
+// database, reads back who else is live, and runs a lease round: it renews the leases it holds,
+// takes the free or expired ones rendezvous hashing gives it, and hands off (releases) the ones
+// that now belong to another live member. What it last saw is /ready's "cluster" check; the
+// shard table it keeps is what routing and fencing read.
 
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "cluster/shard_table.hpp"
 #include "http/status_json.hpp"
 
 namespace orderd::app {
@@ -20,6 +24,11 @@ public:
   /// A member is live while its heartbeat is younger than this, by the database's clock.
   static constexpr std::chrono::milliseconds live_window{5000};
   static constexpr std::chrono::milliseconds beat_interval{1000};
+  /// A lease lasts this long past its last renewal, by the database's clock...
+  static constexpr std::chrono::milliseconds lease_ttl{6000};
+  /// ...and this node stops serving a shard this long before that (measured from before the
+  /// renewing statement was sent, so the database's expiry always comes later).
+  static constexpr std::chrono::milliseconds serve_margin{1000};
 
   cluster_membership(std::string conninfo, std::string node_id, std::string advertise,
                      int32_t shards);
@@ -31,14 +40,20 @@ public:
   /// that cannot reach the database does not start. Throws store_error then.
   void start();
 
-  /// Leaves: marks this node gone in the database (best effort) and stops the thread.
+  /// Leaves: stops serving every shard, releases their leases so the others take them at
+  /// their next beat, marks this node gone in the database (best effort), stops the thread.
   void stop();
 
   /// What the last beat saw.
   http::cluster_report report() const;
 
+  /// Who serves which shard (valid after start()).
+  std::shared_ptr<cluster::shard_table> shards() const { return table_; }
+
 private:
   void beat();
+  void lease_round(const std::vector<http::cluster_report::member>& live,
+                   std::vector<http::cluster_report::member>& counted);
   void run();
 
   std::string conninfo_;
@@ -54,6 +69,8 @@ private:
   std::thread thread_;
   struct session;
   std::unique_ptr<session> session_; ///< used by the thread only (after start)
+  std::shared_ptr<cluster::shard_table> table_;
+  std::vector<cluster::owned_shard> held_; ///< leases held after the last round (thread only)
 };
 
 } // namespace orderd::app

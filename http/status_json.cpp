@@ -42,12 +42,17 @@ std::string encode_ready(const ready_report& r) {
     for (auto& m : c.members)
       members.push_back({{"node_id", m.node_id},
                          {"advertise", m.advertise},
-                         {"heartbeat_age_ms", m.heartbeat_age_ms}});
+                         {"heartbeat_age_ms", m.heartbeat_age_ms},
+                         {"shards_owned", m.shards_owned}});
+    ordered_json served = ordered_json::array();
+    for (auto& o : c.shards_served)
+      served.push_back({{"shard", o.shard}, {"epoch", o.epoch}});
     auto& cluster = checks["cluster"];
     cluster = {{"ok", c.ok},
                {"node_id", c.node_id},
                {"shards", c.shard_count},
-               {"members", std::move(members)}};
+               {"members", std::move(members)},
+               {"served", std::move(served)}};
     if (!c.last_error.empty())
       cluster["last_error"] = c.last_error;
     if (!c.ok)

@@ -22,9 +22,15 @@ struct cluster_report {
     std::string node_id;
     std::string advertise;
     int64_t heartbeat_age_ms = 0; ///< by the database's clock
+    int32_t shards_owned = 0;     ///< valid leases it held when read
+  };
+  struct owned {
+    int32_t shard = 0;
+    int64_t epoch = 0;
   };
   std::string node_id;
   int32_t shard_count = 0;
+  std::vector<owned> shards_served; ///< the shards this node serves, with their epochs
   bool ok = false;        ///< the last heartbeat reached the database
   std::string last_error; ///< why not, when !ok
   std::vector<member> members;
@@ -41,7 +47,8 @@ struct ready_report {
 /// `{"status":"ready"|"degraded","checks":{"store":{"backend","ok"},"broker":{"publisher",
 /// "state","backlog","ok"[,"last_error"]}[,"commands":{"ok","queue","received","acked",
 /// "retried","dead_lettered","in_flight"[,"last_error"]}][,"cluster":{"ok","node_id","shards",
-/// "members":[{"node_id","advertise","heartbeat_age_ms"}][,"last_error"]}]}}`. Degraded while the
+/// "members":[{"node_id","advertise","heartbeat_age_ms","shards_owned"}],"served":[{"shard","epoch"}]
+/// [,"last_error"]}]}}`. Degraded while the
 /// relay's breaker is not closed, the command consumer has no broker (events and commands wait),
 /// or this node's last cluster heartbeat failed.
 std::string encode_ready(const ready_report& r);

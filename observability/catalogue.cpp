@@ -134,6 +134,45 @@ histogram& cluster_heartbeat_duration() {
   return h;
 }
 
+gauge& cluster_shards_owned() {
+  static auto& g = reg().gauge_metric(
+    "orderd_cluster_shards_owned",
+    "Shards this node serves: it holds their leases and its local deadline has not passed.");
+  return g;
+}
+
+counter_family& cluster_shard_changes() {
+  static auto& f = reg().counters(
+    "orderd_cluster_shard_changes_total",
+    "Shards that changed hands at this node: acquired (free or handed to it), taken_over (from "
+    "a node that stopped renewing), handed_off (released to the preferred owner), lost (a "
+    "lease this node failed to renew in time).",
+    {"change"});
+  return f;
+}
+
+histogram& cluster_lease_renewal_duration() {
+  static auto& h = reg().histogram_metric(
+    "orderd_cluster_lease_renewal_seconds",
+    "Renewing every lease this node holds (one statement, once a second).", latency_buckets());
+  return h;
+}
+
+counter_family& cluster_forwards() {
+  static auto& f = reg().counters(
+    "orderd_cluster_forwards_total",
+    "Requests this node passed to the node that owns the key's shard, by interface.", {"to"});
+  return f;
+}
+
+counter& cluster_fenced_writes() {
+  static auto& c = reg().counter_metric(
+    "orderd_cluster_fenced_writes_total",
+    "Change sets the database refused because this node no longer held the shard's lease at "
+    "the epoch it wrote under (answered 503).");
+  return c;
+}
+
 histogram& store_commit_duration() {
   static auto& h = reg().histogram_metric("orderd_store_commit_duration_seconds",
                                           "Time the store writer takes to apply and commit a batch.",
@@ -211,6 +250,11 @@ void register_all() {
   cluster_members();
   cluster_heartbeats();
   cluster_heartbeat_duration();
+  cluster_shards_owned();
+  cluster_shard_changes();
+  cluster_lease_renewal_duration();
+  cluster_forwards();
+  cluster_fenced_writes();
   outbox_backlog();
   event_publish_lag();
   events_published();

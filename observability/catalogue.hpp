@@ -34,6 +34,14 @@ counter_family& payments();
 gauge& cluster_members();                 ///< orderd_cluster_members: live, as this node last saw
 counter_family& cluster_heartbeats();     ///< orderd_cluster_heartbeats_total{outcome}: ok | failed
 histogram& cluster_heartbeat_duration();  ///< orderd_cluster_heartbeat_seconds
+gauge& cluster_shards_owned();            ///< orderd_cluster_shards_owned: this node serves
+/// orderd_cluster_shard_changes_total{change}: acquired | taken_over | handed_off | lost
+counter_family& cluster_shard_changes();
+histogram& cluster_lease_renewal_duration(); ///< orderd_cluster_lease_renewal_seconds
+/// orderd_cluster_forwards_total{to}: requests this node passed to a shard's owner (stock,
+/// orders, carts)
+counter_family& cluster_forwards();
+counter& cluster_fenced_writes(); ///< orderd_cluster_fenced_writes_total: refused by the fence
 
 // -- store writer (actors/store_actors.cpp)
 histogram& store_batch_size();   ///< orderd_store_batch_size (change sets per commit)

@@ -18,12 +18,13 @@ declare -A allowed=(
   [resilience]=""
   [observability]=""
   [config]=""
+  [cluster]="domain"
   [wire]="domain"
   [events]="domain wire"
   [persistence]="domain events"
   [notify]="domain resilience observability"
-  [actors]="domain events wire persistence resilience observability notify"
-  [http]="domain wire events actors observability resilience"
+  [actors]="domain events wire persistence resilience observability notify cluster"
+  [http]="domain wire events actors observability resilience cluster"
   [messaging]="domain wire events actors observability resilience"
 )
 

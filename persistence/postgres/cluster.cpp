@@ -1,5 +1,7 @@
 #include "persistence/postgres/cluster.hpp"
 
+#include <algorithm>
+
 namespace orderd::persistence::postgres {
 
 namespace {
@@ -87,15 +89,33 @@ std::optional<shard_lease> cluster_directory::acquire(int32_t shard, const std::
     "  epoch = CASE WHEN owner = $2 AND expires_at > now() THEN epoch ELSE epoch + 1 END "
     "  WHERE shard = $1 AND (owner IS NULL OR owner = $2 OR expires_at <= now()) "
     "  RETURNING shard, owner, epoch, expires_at, "
-    "  (SELECT epoch FROM shard_leases WHERE shard = $1) AS old_epoch), "
+    "  (SELECT epoch FROM shard_leases WHERE shard = $1) AS old_epoch, "
+    "  (SELECT owner FROM shard_leases WHERE shard = $1) AS old_owner), "
     "history AS ("
     "  INSERT INTO shard_lease_history (shard, epoch, owner) "
     "  SELECT shard, epoch, owner FROM taken WHERE epoch <> old_epoch) "
-    "SELECT shard, owner, epoch, orderd_ms(expires_at), expires_at > now() FROM taken",
+    "SELECT shard, owner, epoch, orderd_ms(expires_at), expires_at > now(), old_owner "
+    "FROM taken",
     {std::to_string(shard), node_id, ms(ttl)});
   if (r.rows() == 0)
     return std::nullopt;
-  return read_lease(r, 0);
+  auto lease = read_lease(r, 0);
+  lease.previous_owner = r.is_null(0, 5) ? std::string{} : r.text(0, 5);
+  return lease;
+}
+
+std::vector<shard_lease> cluster_directory::renew_all(const std::string& node_id,
+                                                      std::chrono::milliseconds ttl) {
+  auto r = c_.run("UPDATE shard_leases SET expires_at = now() + $2 * interval '1 millisecond' "
+                  "WHERE owner = $1 AND expires_at > now() "
+                  "RETURNING shard, owner, epoch, orderd_ms(expires_at), true",
+                  {node_id, ms(ttl)});
+  std::vector<shard_lease> out;
+  for (int row = 0; row < r.rows(); ++row)
+    out.push_back(read_lease(r, row));
+  std::sort(out.begin(), out.end(),
+            [](const shard_lease& a, const shard_lease& b) { return a.shard < b.shard; });
+  return out;
 }
 
 bool cluster_directory::release(int32_t shard, const std::string& node_id, int64_t epoch) {

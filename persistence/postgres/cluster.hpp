@@ -32,6 +32,7 @@ struct shard_lease {
   int64_t epoch = 0;
   timestamp_ms expires_at = 0;
   bool valid = false; ///< unexpired by the database's clock when read
+  std::string previous_owner; ///< acquire() only: who held the row before (empty: nobody)
 };
 
 /// Membership, leases and fencing on one connection (one per caller; not thread-safe).
@@ -59,6 +60,11 @@ public:
   /// shard_lease_history. nullopt when another node holds it.
   std::optional<shard_lease> acquire(int32_t shard, const std::string& node_id,
                                      std::chrono::milliseconds ttl);
+
+  /// Renews every lease `node_id` holds unexpired until now() + `ttl` (one statement; the
+  /// epochs stay): the leases it still holds, by shard. A lease that expired is not renewed:
+  /// the node must acquire() it again, with a new epoch.
+  std::vector<shard_lease> renew_all(const std::string& node_id, std::chrono::milliseconds ttl);
 
   /// Gives the lease up at once (a hand-off), if `node_id` still holds it at `epoch`.
   bool release(int32_t shard, const std::string& node_id, int64_t epoch);

@@ -8,10 +8,12 @@ integration_postgres).
 """
 
 import os
+import time
 
 from harness import OrderdTestCase, database_for, poll_until, run_orderd_once
 
 LIVE_WINDOW_S = 5  # app/cluster_membership.hpp
+LEASE_TTL_S = 6    # app/cluster_membership.hpp
 
 
 class ClusterMembershipTest(OrderdTestCase):
@@ -68,6 +70,65 @@ class ClusterMembershipTest(OrderdTestCase):
         b.kill()
         poll_until(lambda: self.names(a) == ["node-a"], LIVE_WINDOW_S + 10,
                    message="node-b dropping out after the live window")
+
+    def served(self, server):
+        return {s["shard"]: s["epoch"] for s in self.cluster(server)["served"]}
+
+    def coverage(self, servers, shards):
+        """Each shard's servers, when every shard has exactly one; else None."""
+        owners = {}
+        for name, server in servers.items():
+            for shard in self.served(server):
+                if shard in owners:
+                    return None
+                owners[shard] = name
+        return owners if len(owners) == shards else None
+
+    def test_every_shard_has_one_owner_and_moves_when_a_node_goes(self):
+        a = self.node("node-a", "--cluster-shards", "16")
+        b = self.node("node-b")
+        c = self.node("node-c")
+        nodes = {"node-a": a, "node-b": b, "node-c": c}
+        owners = poll_until(
+            lambda: (lambda o: o if o and len(set(o.values())) == 3 else None)(
+                self.coverage(nodes, 16)),
+            15, message="16 shards spread over three nodes, one owner each")
+        # node-a's next beat reads every lease back: its member list counts them.
+        expected = {name: list(owners.values()).count(name) for name in nodes}
+        poll_until(lambda: {m["node_id"]: m["shards_owned"]
+                            for m in self.cluster(a)["members"]} == expected, 3,
+                   message=f"node-a counting the shards of each member as {expected}")
+
+        # SIGTERM: node-c releases its shards; the others take them at their next beat, long
+        # before a lease could expire.
+        c_shards = {s for s, n in owners.items() if n == "node-c"}
+        started = time.monotonic()
+        self.assertEqual(c.stop(), 0)
+        del nodes["node-c"]
+        owners = poll_until(lambda: self.coverage(nodes, 16), LEASE_TTL_S - 1,
+                            message="node-c's shards handed to node-a and node-b")
+        handoff_s = time.monotonic() - started
+        self.assertEqual({s for s, n in owners.items() if n == "node-c"}, set())
+        metrics = a.get("/metrics").text + b.get("/metrics").text
+        self.assertRegex(metrics, r'orderd_cluster_shard_changes_total\{change="acquired"\} [1-9]')
+        self.assertRegex(metrics, r"orderd_cluster_lease_renewal_seconds_count [1-9]")
+        print(f"hand-off of {len(c_shards)} shards after SIGTERM: {handoff_s:.2f} s")
+
+        # kill -9: node-b's leases expire on the database's clock and node-a takes them over,
+        # each with a new epoch, within the lease plus two seconds.
+        epochs_before = self.served(b)
+        started = time.monotonic()
+        b.kill()
+        del nodes["node-b"]
+        poll_until(lambda: self.coverage(nodes, 16), LEASE_TTL_S + 2,
+                   message="node-b's shards taken over by node-a")
+        takeover_s = time.monotonic() - started
+        after = self.served(a)
+        for shard, epoch in epochs_before.items():
+            self.assertGreater(after[shard], epoch, f"shard {shard}: a takeover raises the epoch")
+        self.assertRegex(a.get("/metrics").text,
+                         r'orderd_cluster_shard_changes_total\{change="taken_over"\} [1-9]')
+        print(f"takeover of {len(epochs_before)} shards after kill -9: {takeover_s:.2f} s")
 
     def test_a_cluster_needs_the_postgres_store(self):
         code, output = run_orderd_once(["--cluster-advertise", "127.0.0.1:7001"])
