@@ -365,8 +365,11 @@ void commit_then(registry_actor self, const services_ptr& svc, change_set cs,
 
 caf::result<customer> create_customer(registry_actor self, const services_ptr& svc,
                                       customer_details details) {
+  auto id = make_local_id(svc->cluster.get(), [] { return make_uuid(); });
+  if (!id)
+    return fail(errc::unavailable, "this node serves no shard right now; retry shortly");
   customer c;
-  c.id = make_uuid();
+  c.id = std::move(*id);
   c.details = std::move(details);
   c.version = 1;
   c.created_at = c.updated_at = svc->now();
@@ -419,27 +422,56 @@ caf::result<bool> delete_customer(registry_actor self, const services_ptr& svc, 
 
 caf::behavior cart_registry_impl(caf::stateful_actor<cart_registry_state>* self,
                                  services_ptr svc) {
+  if (svc->cluster)
+    self->state.core.shed_with(svc->cluster);
   supervise_children_lazily(self, svc->options.restarts);
+  // A customer's messages go to its cart actor: here, or on the node that serves the
+  // customer's shard (see actors/cluster_link.hpp).
+  auto dispatch = [=](const std::string& id, auto&&... xs) {
+    dispatch_keyed(
+      self, svc->cluster.get(), id, cluster_interface::carts,
+      [&] { return child_for(self, svc, id); }, std::forward<decltype(xs)>(xs)...);
+  };
+  // Customer writes are the registry's own; on a cluster node, the owner's registry's.
+  auto elsewhere = [=](const std::string& id) {
+    return route_key(svc->cluster.get(), id, cluster_interface::carts, from_another_node(self));
+  };
   return keyed_registry(
     self, [self, svc](const std::string& id) { return child_for(self, svc, id); },
     [=](create_atom, customer_details& details) {
       return create_customer(self, svc, std::move(details));
     },
-    [=](update_atom, std::string& id, customer_details& details) {
+    [=](update_atom a, std::string& id, customer_details& details) -> caf::result<customer> {
+      auto where = elsewhere(id);
+      if (where.refusal)
+        return *where.refusal;
+      if (where.remote) {
+        count_forward(cluster_interface::carts);
+        self->delegate(where.remote, a, std::move(id), std::move(details));
+        return caf::delegated<customer>{};
+      }
       return update_customer(self, svc, std::move(id), std::move(details));
     },
-    [=](delete_atom, std::string& id) { return delete_customer(self, svc, std::move(id)); },
-    [=](get_atom a, const std::string& id) {
-      return self->delegate(child_for(self, svc, id), a, id);
+    [=](delete_atom a, std::string& id) -> caf::result<bool> {
+      auto where = elsewhere(id);
+      if (where.refusal)
+        return *where.refusal;
+      if (where.remote) {
+        count_forward(cluster_interface::carts);
+        self->delegate(where.remote, a, std::move(id));
+        return caf::delegated<bool>{};
+      }
+      return delete_customer(self, svc, std::move(id));
     },
+    [=](get_atom a, const std::string& id) { dispatch(id, a, id); },
     [=](add_atom a, const std::string& id, const std::string& sku, int64_t quantity) {
-      return self->delegate(child_for(self, svc, id), a, id, sku, quantity);
+      dispatch(id, a, id, sku, quantity);
     },
     [=](remove_atom a, const std::string& id, const std::string& sku) {
-      return self->delegate(child_for(self, svc, id), a, id, sku);
+      dispatch(id, a, id, sku);
     },
     [=](checkout_atom a, const std::string& id, placement_request& req) {
-      return self->delegate(child_for(self, svc, id), a, id, std::move(req));
+      dispatch(id, a, id, std::move(req));
     });
 }
 

@@ -531,7 +531,14 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
                      caf::typed_response_promise<placement_result> rp) {
   auto key = req.idempotency_key;
   // Time-ordered: order ids are a unique index the writer appends to with every placement.
-  auto child = spawn_child(self, svc, make_time_ordered_uuid(svc->now()), true);
+  // On a cluster node, in a shard this node serves, so the order's actor starts here.
+  auto id = make_local_id(svc->cluster.get(), [&] { return make_time_ordered_uuid(svc->now()); });
+  if (!id) {
+    self->state.in_flight.erase(key);
+    rp.deliver(fail(errc::unavailable, "this node serves no shard right now; retry shortly"));
+    return;
+  }
+  auto child = spawn_child(self, svc, *id, true);
   self->request(child, caf::infinite, place_atom_v, std::move(req))
     .then(
       [=](placement_result& res) mutable {
@@ -548,7 +555,15 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
                                   services_ptr svc) {
+  if (svc->cluster)
+    self->state.core.shed_with(svc->cluster);
   supervise_children_lazily(self, svc->options.restarts);
+  // Messages for one order go to its actor: here, or on the node that serves the order's shard.
+  auto dispatch = [=](const std::string& id, auto&&... xs) {
+    dispatch_keyed(
+      self, svc->cluster.get(), id, cluster_interface::orders,
+      [&] { return child_for(self, svc, id); }, std::forward<decltype(xs)>(xs)...);
+  };
   return keyed_registry(
     self, [self, svc](const std::string& id) { return child_for(self, svc, id); },
     [=](place_atom, placement_request& req) -> caf::result<placement_result> {
@@ -561,6 +576,17 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
         return rp;
       }
       auto key = req.idempotency_key;
+      // A key is placed by the node that serves its shard, so a retry that lands on another
+      // node replays, and one racing the first gets 409 there.
+      auto where = route_key(svc->cluster.get(), key, cluster_interface::orders,
+                             from_another_node(self));
+      if (where.refusal)
+        return *where.refusal;
+      if (where.remote) {
+        count_forward(cluster_interface::orders);
+        self->delegate(where.remote, place_atom_v, std::move(req));
+        return caf::delegated<placement_result>{};
+      }
       if (auto i = st.in_flight.find(key); i != st.in_flight.end()) {
         if (i->second != req.request_hash)
           return fail(errc::idempotency_mismatch,
@@ -598,20 +624,20 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       return self->delegate(svc->readers.next(), a, order_tag{}, id);
     },
     [=](cancel_atom a, const std::string& id, const std::string& correlation_id) {
-      return self->delegate(child_for(self, svc, id), a, id, correlation_id);
+      dispatch(id, a, id, correlation_id);
     },
     [=](cancel_atom a, const std::string& id, const std::string& correlation_id,
         const std::string& message_id) {
-      return self->delegate(child_for(self, svc, id), a, id, correlation_id, message_id);
+      dispatch(id, a, id, correlation_id, message_id);
     },
     [=](move_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
-      return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
+      dispatch(id, a, id, to, correlation_id);
     },
     [=](settle_atom a, const payment_result& result) {
-      return self->delegate(child_for(self, svc, result.order_id), a, result);
+      dispatch(result.order_id, a, result);
     },
     [=](ship_atom a, const std::string& id, order_status to, const std::string& correlation_id) {
-      return self->delegate(child_for(self, svc, id), a, id, to, correlation_id);
+      dispatch(id, a, id, to, correlation_id);
     });
 }
 

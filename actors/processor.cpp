@@ -159,6 +159,13 @@ void scan(processor_actor self, const services_ptr& svc) {
         // One correlation id per batch: its events can be traced back to this tick.
         auto correlation_id = make_uuid();
         for (auto& o : due) {
+          // In a cluster each node moves the orders of the shards it serves.
+          if (svc->cluster
+              && !svc->cluster->shards().serving_epoch(svc->cluster->shards().shard_of(o.id))) {
+            if (--*remaining == 0)
+              done(self, svc, full);
+            continue;
+          }
           self
             ->request(svc->orders.get(), svc->options.request_timeout, move_atom_v, o.id,
                       order_status::processing, correlation_id)

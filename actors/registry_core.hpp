@@ -24,6 +24,7 @@
 #include <caf/system_messages.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster_link.hpp"
 #include "actors/protocol.hpp"
 #include "actors/supervision.hpp"
 
@@ -143,6 +144,29 @@ public:
       self->send_exit(entry.second, reason ? reason : caf::error{caf::exit_reason::user_shutdown});
   }
 
+  /// On a cluster node: the children of keys whose shard this node stopped serving are let go
+  /// (forgotten and told to passivate), so a shard that comes back is loaded afresh from the
+  /// store. Checked every second once shed_with() named the link.
+  void shed_with(std::shared_ptr<cluster_link> link) { cluster_ = std::move(link); }
+  bool sheds() const noexcept { return cluster_ != nullptr; }
+
+  template <class Self>
+  void shed_unserved(Self* self) {
+    if (!cluster_)
+      return;
+    auto& table = cluster_->shards();
+    std::vector<std::string> gone;
+    for (auto& entry : children_)
+      if (!table.serving_epoch(table.shard_of(entry.first)))
+        gone.push_back(entry.first);
+    for (auto& key : gone)
+      if (auto child = release(key))
+        self->send(child, idle_atom_v);
+    if (!gone.empty())
+      spdlog::info("{}: let go of {} {}(s) of shards this node no longer serves", label_,
+                   gone.size(), child_kind_);
+  }
+
   supervisor_stats& stats() noexcept { return stats_; }
   const std::string& label() const noexcept { return label_; }
   const std::string& child_kind() const noexcept { return child_kind_; }
@@ -153,6 +177,7 @@ private:
   std::unordered_map<std::string, caf::actor> children_;
   std::unordered_map<caf::actor_addr, std::string> keys_;
   std::unordered_map<std::string, restart_tracker> trackers_;
+  std::shared_ptr<cluster_link> cluster_;
   supervisor_stats stats_;
   std::string label_;
   std::string child_kind_;
@@ -285,8 +310,11 @@ void supervise_children_lazily(Self* self, restart_limits limits) {
 ///     go too; a child replaced under its key meanwhile gets no answer.
 ///   (crash_atom, key)       fault injection in the child; (crash_atom) in the registry itself
 ///   (stats_atom)            the registry's counters
+///   (tick_atom)             on a cluster node, every second: shed_unserved()
 template <class Self, class ChildFor, class... Handlers>
 caf::behavior keyed_registry(Self* self, ChildFor child_for, Handlers... own) {
+  if (self->state.core.sheds())
+    self->send(self, tick_atom_v);
   return {
     std::move(own)...,
     [self](idle_atom, const std::string& key, const caf::actor_addr& who) {
@@ -308,6 +336,13 @@ caf::behavior keyed_registry(Self* self, ChildFor child_for, Handlers... own) {
       throw std::runtime_error("injected fault in " + self->state.core.label());
     },
     [self](stats_atom) { return std::vector<supervisor_stats>{self->state.core.stats()}; },
+    [self](tick_atom) {
+      auto& core = self->state.core;
+      if (!core.sheds())
+        return;
+      core.shed_unserved(self);
+      self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v);
+    },
   };
 }
 

@@ -164,6 +164,12 @@ void poll(relay_actor self, const services_ptr& svc) {
     st.again = true;
     return;
   }
+  if (svc->cluster && !svc->cluster->shards().serving_epoch(0)) {
+    // In a cluster the node serving shard 0 relays (its marks are fenced on that shard); the
+    // others read from the store's cursor again if they take over.
+    st.sent_through = 0;
+    return;
+  }
   auto now = self->clock().now();
   if (now < st.not_before || !st.breaker->allow(now))
     return; // a retry is scheduled

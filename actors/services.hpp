@@ -12,6 +12,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/actor_slot.hpp"
+#include "actors/cluster_link.hpp"
 #include "actors/protocol/orders.hpp"
 #include "actors/order_views.hpp"
 #include "actors/runtime_options.hpp"
@@ -71,6 +72,9 @@ struct services {
     spawn_consumer;
   /// Set by main: the notification channels' transports (see transport_factory).
   transport_factory spawn_transport;
+  /// Set by main on a cluster node (--cluster-advertise): who serves which key; null on a
+  /// single node, where every key is served here.
+  std::shared_ptr<cluster_link> cluster;
   /// For /ready: "in-process" or "rabbitmq".
   std::string publisher_name = "in-process";
 };

@@ -385,6 +385,8 @@ caf::actor child_for(registry_actor self, const services_ptr& svc, const std::st
 
 caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* self,
                                   services_ptr svc) {
+  if (svc->cluster)
+    self->state.core.shed_with(svc->cluster);
   supervise_children(self, svc->options.restarts, restart_mode::eager,
                      [self, svc](const std::string& sku, caf::timespan backoff) {
                        spawn_child(self, svc, sku, backoff);
@@ -392,26 +394,40 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
   auto live = [self](const std::string& sku) { return self->state.core.live(sku); };
   auto route = [self, svc](const std::string& sku) { return child_for(self, svc, sku); };
   // Every message below is addressed by SKU: hand it to that SKU's actor, which answers the
-  // original sender directly.
+  // original sender directly; on a cluster node, to the registry of the node that serves the
+  // SKU's shard when that is another (see actors/cluster_link.hpp).
+  auto dispatch = [=](const std::string& sku, auto&&... xs) {
+    dispatch_keyed(
+      self, svc->cluster.get(), sku, cluster_interface::stock, [&] { return route(sku); },
+      std::forward<decltype(xs)>(xs)...);
+  };
+  // One-way messages (a hold's end, committed figures) go to the SKU's owner, or nowhere while
+  // its shard moves: the next owner reads the committed figures from the store.
+  auto tell = [=](const std::string& sku, auto&&... xs) {
+    auto where = route_key(svc->cluster.get(), sku, cluster_interface::stock,
+                           from_another_node(self));
+    if (where.remote) {
+      count_forward(cluster_interface::stock);
+      self->send(where.remote, std::forward<decltype(xs)>(xs)...);
+    } else if (!where.refusal) {
+      if (auto child = live(sku))
+        self->send(child, std::forward<decltype(xs)>(xs)...);
+    }
+  };
   return keyed_registry(
     self, route,
     [=](reserve_atom a, const std::string& sku, const std::string& order_id, int64_t qty) {
-      return self->delegate(route(sku), a, sku, order_id, qty);
+      dispatch(sku, a, sku, order_id, qty);
     },
     [=](release_atom a, const std::string& sku, const std::string& order_id) {
-      if (auto child = live(sku))
-        self->send(child, a, sku, order_id);
+      tell(sku, a, sku, order_id);
     },
     [=](commit_atom a, const std::string& sku, const std::string& order_id,
         const stock_level& level) {
       // A passivated or never-loaded SKU will read these figures from the store anyway.
-      if (auto child = live(sku))
-        self->send(child, a, sku, order_id, level);
+      tell(sku, a, sku, order_id, level);
     },
-    [=](resync_atom a, const std::string& sku) {
-      if (auto child = live(sku))
-        self->send(child, a, sku);
-    },
+    [=](resync_atom a, const std::string& sku) { tell(sku, a, sku); },
     [=](get_atom a, const std::string& sku) -> caf::delegated<caf::message> {
       if (auto child = live(sku))
         return self->delegate(child, a, sku);
@@ -425,39 +441,42 @@ caf::behavior stock_registry_impl(caf::stateful_actor<stock_registry_state>* sel
       auto child = caf::actor_cast<caf::actor>(who);
       if (!child)
         return;
-      if (self->state.core.take_back(sku, child))
+      auto& cluster = svc->cluster;
+      bool served_here
+        = !cluster || cluster->shards().serving_epoch(cluster->shards().shard_of(sku));
+      if (served_here && self->state.core.take_back(sku, child))
         self->send(child, a);
       else
         self->send(child, idle_atom_v);
     },
     [=](create_atom a, const std::string& sku, const product& p) {
-      return self->delegate(route(sku), a, sku, p);
+      dispatch(sku, a, sku, p);
     },
     [=](update_atom a, const std::string& sku, const product_details& d) {
-      return self->delegate(route(sku), a, sku, d);
+      dispatch(sku, a, sku, d);
     },
-    [=](delete_atom a, const std::string& sku) { return self->delegate(route(sku), a, sku); },
+    [=](delete_atom a, const std::string& sku) { dispatch(sku, a, sku); },
     [=](set_atom a, const std::string& sku, int64_t available) {
-      return self->delegate(route(sku), a, sku, available);
+      dispatch(sku, a, sku, available);
     },
     [=](adjust_atom a, const std::string& sku, int64_t delta) {
-      return self->delegate(route(sku), a, sku, delta);
+      dispatch(sku, a, sku, delta);
     },
     [=](create_atom a, const std::string& sku, const product& p, const change_origin& from) {
-      return self->delegate(route(sku), a, sku, p, from);
+      dispatch(sku, a, sku, p, from);
     },
     [=](update_atom a, const std::string& sku, const product_details& d,
         const change_origin& from) {
-      return self->delegate(route(sku), a, sku, d, from);
+      dispatch(sku, a, sku, d, from);
     },
     [=](delete_atom a, const std::string& sku, const change_origin& from) {
-      return self->delegate(route(sku), a, sku, from);
+      dispatch(sku, a, sku, from);
     },
     [=](set_atom a, const std::string& sku, int64_t available, const change_origin& from) {
-      return self->delegate(route(sku), a, sku, available, from);
+      dispatch(sku, a, sku, available, from);
     },
     [=](adjust_atom a, const std::string& sku, int64_t delta, const change_origin& from) {
-      return self->delegate(route(sku), a, sku, delta, from);
+      dispatch(sku, a, sku, delta, from);
     });
 }
 

@@ -62,8 +62,14 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   if (appended_events)
     if (auto relay = svc->relay.get())
       self->send(relay, nudge_atom_v);
-  for (size_t i = 0; i < waiting.size(); ++i)
+  static auto& fenced = observability::catalogue::cluster_fenced_writes();
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    if (results[i].code == errc::unavailable && results[i].detail.rfind("fenced:", 0) == 0) {
+      fenced.inc();
+      spdlog::warn("store writer: change set refused by its fence: {}", results[i].detail);
+    }
     waiting[i].deliver(std::move(results[i]));
+  }
 }
 
 } // namespace
@@ -74,6 +80,17 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr 
   return {
     [=](write_atom, change_set& cs) -> caf::response_promise {
       auto& st = self->state;
+      if (svc->cluster) {
+        // Fenced at the epochs of now: a change set for a shard that is changing hands is
+        // refused before it is sent (503), and the database refuses one whose lease moved on.
+        if (auto refused = add_fences(*svc->cluster, cs)) {
+          static auto& fenced = observability::catalogue::cluster_fenced_writes();
+          fenced.inc();
+          auto rp = self->make_response_promise();
+          rp.deliver(std::move(*refused));
+          return rp;
+        }
+      }
       if (!st.appended_events && appends_events(cs))
         st.appended_events = true;
       st.batch.push_back(std::move(cs));

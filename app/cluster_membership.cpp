@@ -100,8 +100,18 @@ void cluster_membership::beat() {
       session_ = std::make_unique<session>(conninfo_);
     session_->directory.heartbeat(node_id_, advertise_, incarnation_);
     std::vector<http::cluster_report::member> live;
-    for (auto& m : session_->directory.live_members(live_window))
+    std::vector<std::tuple<std::string, std::string, std::string>> addresses;
+    for (auto& m : session_->directory.live_members(live_window)) {
       live.push_back({m.node_id, m.advertise, m.heartbeat_age_ms, 0});
+      addresses.emplace_back(m.node_id, m.advertise, m.incarnation);
+    }
+    members_listener listener;
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      listener = listener_;
+    }
+    if (listener)
+      listener(addresses);
     lease_round(live, members);
   } catch (const std::exception& e) {
     error = e.what();

@@ -8,11 +8,14 @@
 // shard table it keeps is what routing and fencing read.
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "cluster/shard_table.hpp"
 #include "http/status_json.hpp"
@@ -47,6 +50,15 @@ public:
   /// What the last beat saw.
   http::cluster_report report() const;
 
+  /// Called in the membership thread after each beat that read the live members, with their
+  /// (node id, advertised address, incarnation). Must not block.
+  using members_listener = std::function<void(
+    const std::vector<std::tuple<std::string, std::string, std::string>>& live)>;
+  void on_members(members_listener listener) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    listener_ = std::move(listener);
+  }
+
   /// Who serves which shard (valid after start()).
   std::shared_ptr<cluster::shard_table> shards() const { return table_; }
 
@@ -70,6 +82,7 @@ private:
   struct session;
   std::unique_ptr<session> session_; ///< used by the thread only (after start)
   std::shared_ptr<cluster::shard_table> table_;
+  members_listener listener_;
   std::vector<cluster::owned_shard> held_; ///< leases held after the last round (thread only)
 };
 

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster_gateway.hpp"
 #include "actors/notifier.hpp"
 #include "actors/root_supervisor.hpp"
 #include "app/cluster_membership.hpp"
+#include "app/cluster_peers.hpp"
 #include "app/demo_catalogue.hpp"
 #include "app/logging.hpp"
 #include "config/settings.hpp"
@@ -251,6 +254,12 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
     scheduler_threads = std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", scheduler_threads);
   cfg.set("scheduler.policy", caf::atom_from_string(s.caf_scheduler));
+  bool clustered = !s.cluster_advertise.empty();
+  if (clustered) {
+    // Nodes send each other keyed messages through CAF's middleman (serialized payloads).
+    cfg.load<caf::io::middleman>();
+    add_cluster_message_types(cfg);
+  }
   caf::actor_system sys{cfg};
 
   auto options = runtime_options_from(s);
@@ -267,8 +276,45 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   }
   auto webhooks = std::make_shared<const notify::webhook_policy>(s.webhook_allow);
   wire_notifications(*svc, s, webhooks);
+  // A member of a cluster (on the PostgreSQL store) joins before its actors start: they route
+  // every key by the shard table the membership keeps.
+  std::unique_ptr<app::cluster_membership> membership;
+  if (clustered) {
+    membership = std::make_unique<app::cluster_membership>(
+      s.database_url, options.node_id, s.cluster_advertise, static_cast<int32_t>(s.cluster_shards));
+    membership->start();
+    svc->cluster = std::make_shared<cluster_link>(membership->shards());
+  }
   auto root = sys.spawn(root_supervisor_impl, svc);
   svc->root.set(root);
+  std::unique_ptr<app::cluster_peers> peers;
+  caf::actor gateway; // not in the supervision tree: stopped by hand at shutdown
+  if (clustered) {
+    auto listen = s.cluster_listen;
+    if (listen.empty())
+      listen = "0.0.0.0" + s.cluster_advertise.substr(s.cluster_advertise.rfind(':'));
+    auto colon = listen.rfind(':');
+    auto host = listen.substr(0, colon);
+    auto port = static_cast<uint16_t>(std::stoul(listen.substr(colon + 1)));
+    gateway = sys.spawn(cluster_gateway_impl, svc);
+    auto published = sys.middleman().publish(gateway, port, host.c_str(), true);
+    if (!published) {
+      spdlog::critical("cannot listen for cluster nodes on {}: {}", listen,
+                       sys.render(published.error()));
+      membership->stop();
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    spdlog::info("cluster: node {} listens for the other nodes on {}", options.node_id, listen);
+    peers = std::make_unique<app::cluster_peers>(sys, svc->cluster, options.node_id);
+    membership->on_members([p = peers.get()](const auto& live) {
+      std::vector<app::peer_address> addresses;
+      for (auto& [node, advertise, incarnation] : live)
+        addresses.push_back({node, advertise, incarnation});
+      p->update(std::move(addresses));
+    });
+  }
 
   // Either a signal or the supervision tree giving up ends the run.
   auto stop = std::make_shared<std::promise<int>>();
@@ -298,14 +344,8 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   api_opts.request_timeout = milliseconds{s.request_timeout_ms};
   api_opts.store_backend = store->backend();
   api_opts.webhook_refusal = [webhooks](std::string_view url) { return webhooks->refusal(url); };
-  // A member of a cluster (on the PostgreSQL store): joins before it listens.
-  std::unique_ptr<app::cluster_membership> membership;
-  if (!s.cluster_advertise.empty()) {
-    membership = std::make_unique<app::cluster_membership>(
-      s.database_url, options.node_id, s.cluster_advertise, static_cast<int32_t>(s.cluster_shards));
-    membership->start();
+  if (membership)
     api_opts.cluster = [m = membership.get()] { return m->report(); };
-  }
   auto routes = std::make_shared<http::api>(svc, api_opts);
   if (s.enable_fault_injection)
     spdlog::warn("fault injection is enabled: POST /api/v1/admin/faults crashes actors on demand");
@@ -344,8 +384,13 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   if (!server.drain(seconds{10}))
     spdlog::warn("shutdown: some requests did not finish within 10 s");
   server.stop();
-  if (membership)
+  if (membership) {
+    membership->on_members({});
+    if (peers)
+      peers->stop();
     membership->stop(); // the others see this node gone at once, not after the live window
+    caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
+  }
   caf::scoped_actor self{sys};
   self->monitor(root);
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);

@@ -258,9 +258,13 @@ constexpr std::array options{
          .field = &settings::node_id},
   option{.name = "cluster-advertise", .metavar = "HOST:PORT", .section = messaging,
          .meaning = "join the cluster on the PostgreSQL store: register this node (its --node-id) "
-                    "with the address other nodes reach it at, and see the others in /ready; "
-                    "empty: a single node",
+                    "with the address other nodes reach its cluster port at, serve the shards "
+                    "it is given and forward the rest to their owners; empty: a single node",
          .field = &settings::cluster_advertise},
+  option{.name = "cluster-listen", .metavar = "HOST:PORT", .section = messaging,
+         .meaning = "where the cluster port (actor messages between nodes) listens; empty: "
+                    "0.0.0.0 and the port of --cluster-advertise",
+         .field = &settings::cluster_listen},
   option{.name = "cluster-shards", .metavar = "N", .section = messaging,
          .meaning = "shards that keys map to, fixed by the first node that creates the cluster",
          .field = &settings::cluster_shards, .min = 1, .max = 4096},
@@ -758,6 +762,23 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
   if (!v.cluster_advertise.empty() && v.store != "postgres")
     return failure("--cluster-advertise needs --store postgres: the nodes of a cluster share "
                    "its database");
+  auto has_port = [](const std::string& hp) {
+    auto colon = hp.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == hp.size())
+      return false;
+    auto port = hp.substr(colon + 1);
+    return port.size() <= 5 && std::all_of(port.begin(), port.end(), ::isdigit)
+           && std::stoul(port) >= 1 && std::stoul(port) <= 65535;
+  };
+  if (!v.cluster_advertise.empty() && !has_port(v.cluster_advertise))
+    return failure("--cluster-advertise must be HOST:PORT with a port from 1 to 65535, e.g. "
+                   "orderd-0.orderd:7000");
+  if (!v.cluster_listen.empty() && !has_port(v.cluster_listen))
+    return failure("--cluster-listen must be HOST:PORT with a port from 1 to 65535, e.g. "
+                   "0.0.0.0:7000");
+  if (!v.cluster_listen.empty() && v.cluster_advertise.empty())
+    return failure("--cluster-listen needs --cluster-advertise (a node that is not in a cluster "
+                   "listens for no other node)");
   if (v.store != "postgres" && !v.database_url.empty())
     return failure("--database-url is set but --store is " + v.store
                    + ": add --store postgres (or ORDERD_STORE=postgres), or drop the URL");

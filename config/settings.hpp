@@ -55,6 +55,7 @@ struct settings {
   std::string webhook_allow;               ///< --webhook-allow: hosts webhooks may call
   std::string node_id;                     ///< --node-id: source of events; empty = host name
   std::string cluster_advertise;           ///< --cluster-advertise: join the cluster as HOST:PORT
+  std::string cluster_listen;              ///< --cluster-listen: the cluster port's HOST:PORT
   uint32_t cluster_shards = 64;            ///< --cluster-shards: shards, when creating the cluster
   std::string amqp_url;                    ///< --amqp-url: empty = in-process bus only
   std::string amqp_exchange = "orderd.events"; ///< --amqp-exchange: durable topic exchange

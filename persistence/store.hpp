@@ -190,11 +190,25 @@ using store_op = std::variant<insert_product, update_product, delete_product, se
                               delete_customer, save_cart, insert_notification,
                               update_notification>;
 
+/// A cluster's fencing token for one shard a change set writes: the change set commits only
+/// while `node` holds the shard's lease at `epoch`, unexpired by the database's clock, and
+/// nobody can take the lease over until it has committed (see persistence/postgres/cluster.hpp).
+/// Only the PostgreSQL store can check fences; the others refuse a change set that has any.
+struct shard_fence {
+  int32_t shard = 0;
+  std::string node;
+  int64_t epoch = 0;
+
+  friend bool operator==(const shard_fence&, const shard_fence&) = default;
+};
+
 /// Operations that commit together. `tag` is free for the caller (the writer uses it to route
-/// replies); stores ignore it.
+/// replies); stores ignore it. `fences` are checked before the first operation: a change set
+/// whose fence fails is refused as `unavailable` (detail starts with "fenced:").
 struct change_set {
   std::vector<store_op> ops;
   uint64_t tag = 0;
+  std::vector<shard_fence> fences;
 };
 
 /// The outcome of one change set.

@@ -130,6 +130,16 @@ struct op_dispatch {
 /// Runs the ops of `cs` in order up to the first refusal, which it returns.
 refusal run_ops(const change_set& cs, change_set_primitives& db, stock_tracker& stock) {
   op_dispatch dispatch{db, stock};
+  for (auto& f : cs.fences) {
+    try {
+      if (auto failure = db.fence(f))
+        return failure;
+    } catch (const std::exception& e) {
+      if (auto failure = db.refusal_of(e))
+        return failure;
+      throw;
+    }
+  }
   for (auto& op : cs.ops) {
     auto failure = check_arguments(op);
     if (!failure) {
@@ -205,6 +215,12 @@ change_result apply_in_savepoint(const change_set& cs, change_set_primitives& db
 
 refusal change_set_primitives::refusal_of(const std::exception&) const {
   return std::nullopt;
+}
+
+refusal change_set_primitives::fence(const shard_fence& f) {
+  return op_failure{errc::unavailable, "fenced: shard " + std::to_string(f.shard)
+                                         + " cannot be fenced by this store (a cluster needs "
+                                           "the PostgreSQL store)"};
 }
 
 refusal change_set_primitives::finish_change_set() {

@@ -58,6 +58,10 @@ public:
   /// whether one refused. Its errors go through refusal_of like an operation's.
   virtual refusal finish_change_set();
 
+  /// Checks one fence of the change set (before its first operation). The default refuses
+  /// (unavailable): only a store that keeps shard leases can check a fence.
+  virtual refusal fence(const shard_fence& f);
+
   /// The outcome of a stock move that run() reported pending (never stock_pending again).
   /// Called for every pending move, in the order they were reported, before the next
   /// operation of another kind runs and before the change set ends. Only backends that report

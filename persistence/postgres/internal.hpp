@@ -219,6 +219,7 @@ private:
   void release_savepoint() override;
   refusal refusal_of(const std::exception& error) const override;
   refusal finish_change_set() override;
+  refusal fence(const shard_fence& f) override;
   stock_outcome resolve_stock(detail::stock_pending pending) override;
 
   /// Sends the stock moves queued since the last ones were resolved, as few UPDATEs as their

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "persistence/postgres/internal.hpp"
+#include "persistence/postgres/cluster.hpp"
 #include "persistence/postgres/migrate.hpp"
 #include "util/ascii.hpp"
 
@@ -99,12 +100,17 @@ bool postgres_store::ping() {
 }
 
 void postgres_store::begin() {
-  // One round trip: the transaction and its id, to read the outcome back if COMMIT is lost.
+  // One round trip: the transaction, the outbox lock, and the transaction's id, to read the
+  // outcome back if COMMIT is lost.
   // synchronous_commit stays what the server says (on by default): a 2xx is a durable commit.
   pending_.clear();
   queued_rows_.clear();
   stock_moves_.clear();
-  auto r = tx().exec("BEGIN; SELECT txid_current()");
+  // The outbox lock (transaction-scoped, taken before any row lock, so it never deadlocks):
+  // writers that share the database, one per node, commit one after another, so outbox seq
+  // order is commit order and the relay, reading past its cursor, can never skip an event that
+  // commits later with a lower seq.
+  auto r = tx().exec("BEGIN; SELECT pg_advisory_xact_lock(479086700915); SELECT txid_current()");
   txid_ = r.text(0, 0);
   // The batch's statements go out without waiting for each answer (see deferred()); only a
   // statement whose answer is needed at once (a stock move) waits, for everything before it.
@@ -259,6 +265,21 @@ refusal postgres_store::deferred(const std::string& sql, const args& params,
                                  std::function<refusal(const result&)> check) {
   pending_.push_back({tx().send(sql, params), std::move(check)});
   return std::nullopt;
+}
+
+refusal postgres_store::fence(const shard_fence& f) {
+  // The lease row, share-locked until the commit: a takeover waits for this write, and a node
+  // that lost the lease (or never had it at this epoch) commits nothing of this change set.
+  return deferred(cluster_directory::fence_sql(),
+                  {std::to_string(f.shard), f.node, std::to_string(f.epoch)},
+                  [f](const result& r) -> refusal {
+                    if (r.rows() > 0)
+                      return std::nullopt;
+                    return op_failure{errc::unavailable,
+                                      "fenced: shard " + std::to_string(f.shard) + " is no longer "
+                                        "held by " + f.node + " at epoch "
+                                        + std::to_string(f.epoch)};
+                  });
 }
 
 refusal postgres_store::finish_change_set() {

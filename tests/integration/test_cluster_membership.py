@@ -8,12 +8,19 @@ integration_postgres).
 """
 
 import os
+import socket
 import time
 
 from harness import OrderdTestCase, database_for, poll_until, run_orderd_once
 
 LIVE_WINDOW_S = 5  # app/cluster_membership.hpp
 LEASE_TTL_S = 6    # app/cluster_membership.hpp
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class ClusterMembershipTest(OrderdTestCase):
@@ -29,7 +36,7 @@ class ClusterMembershipTest(OrderdTestCase):
         os.makedirs(data)
         return self.start_server("--store", "postgres", "--database-url", self.database,
                                  "--node-id", name,
-                                 "--cluster-advertise", f"127.0.0.1:{7001 + len(self.servers)}",
+                                 "--cluster-advertise", f"127.0.0.1:{free_port()}",
                                  *extra, data_dir=data)
 
     def cluster(self, server):
@@ -51,7 +58,7 @@ class ClusterMembershipTest(OrderdTestCase):
         self.assertEqual(view["shards"], 16, "the first node fixed the shard count")
         self.assertEqual(self.cluster(b)["shards"], 16, "a later node adopts it")
         for m in view["members"]:
-            self.assertRegex(m["advertise"], r"^127\.0\.0\.1:700[1-3]$")
+            self.assertRegex(m["advertise"], r"^127\.0\.0\.1:\d+$")
             self.assertGreaterEqual(m["heartbeat_age_ms"], 0)
             self.assertLess(m["heartbeat_age_ms"], LIVE_WINDOW_S * 1000)
         poll_until(lambda: self.names(c) == ["node-a", "node-b", "node-c"], 15,
@@ -134,3 +141,27 @@ class ClusterMembershipTest(OrderdTestCase):
         code, output = run_orderd_once(["--cluster-advertise", "127.0.0.1:7001"])
         self.assertNotEqual(code, 0)
         self.assertIn("--cluster-advertise needs --store postgres", output)
+        for args, message in [
+            (["--cluster-advertise", "127.0.0.1"], "--cluster-advertise must be HOST:PORT"),
+            (["--cluster-advertise", "host:70000"], "--cluster-advertise must be HOST:PORT"),
+            (["--cluster-advertise", "host:7000", "--cluster-listen", "0.0.0.0:x"],
+             "--cluster-listen must be HOST:PORT"),
+            (["--cluster-listen", "0.0.0.0:7000"], "--cluster-listen needs --cluster-advertise"),
+        ]:
+            code, output = run_orderd_once(["--store", "postgres", "--database-url",
+                                            "postgresql://u@127.0.0.1:1/db", *args])
+            self.assertEqual(code, 64, output)
+            self.assertIn(message, output)
+
+    def test_a_node_whose_cluster_port_is_taken_does_not_start(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            code, output = run_orderd_once(
+                ["--port", "0", "--data-dir", os.path.join(self.tmp, "busy"),
+                 "--store", "postgres", "--database-url", self.database,
+                 "--node-id", "busy", "--cluster-advertise", f"127.0.0.1:{port}",
+                 "--cluster-listen", f"127.0.0.1:{port}"])
+        self.assertEqual(code, 2, output)
+        self.assertIn("cannot listen for cluster nodes", output)

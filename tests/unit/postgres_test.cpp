@@ -17,6 +17,7 @@
 #include "persistence/postgres/cluster.hpp"
 #include "persistence/postgres/connection.hpp"
 #include "persistence/postgres/migrate.hpp"
+#include "persistence/postgres/postgres_store.hpp"
 #include "persistence/schema/migrations.hpp"
 #include "postgres_fixture.hpp"
 
@@ -314,4 +315,52 @@ CAF_TEST(a former owner is fenced and a takeover waits for a write in flight) {
   auto after = a.acquire(0, "node-a", milliseconds{60000});
   CAF_REQUIRE(after);
   CAF_CHECK_EQUAL(after->epoch, theirs->epoch + 1);
+}
+
+CAF_TEST(a change set commits only under the fence of a lease its node holds) {
+  auto db = migrated_database();
+  cluster_directory a{db->url()};
+  using std::chrono::milliseconds;
+  a.ensure_cluster(4);
+  auto held = a.acquire(1, "node-a", milliseconds{60000});
+  CAF_REQUIRE(held);
+  postgres_store_factory factory{postgres_options{db->url()}};
+  auto store = factory.open();
+  auto product_set = [](const std::string& sku, std::vector<shard_fence> fences) {
+    orderd::product p;
+    p.sku = sku;
+    p.name = sku;
+    p.price_cents = 100;
+    p.currency = "EUR";
+    p.available = 5;
+    change_set cs;
+    cs.ops.emplace_back(persistence::insert_product{p});
+    cs.fences = std::move(fences);
+    return cs;
+  };
+  // One batch: the holder's fence passes, a stale epoch and a node without the lease are
+  // refused as unavailable ("fenced:"), and the refused ones spoil nothing of the others.
+  auto results = store->apply({product_set("F-1", {{1, "node-a", held->epoch}}),
+                               product_set("F-2", {{1, "node-a", held->epoch + 1}}),
+                               product_set("F-3", {{1, "node-b", held->epoch}}),
+                               product_set("F-4", {{1, "node-a", held->epoch}, {2, "node-a", 0}}),
+                               product_set("F-5", {})});
+  CAF_REQUIRE_EQUAL(results.size(), 5u);
+  CAF_CHECK(results[0].ok());
+  for (size_t i : {1u, 2u, 3u}) {
+    CAF_CHECK_EQUAL(results[i].code, errc::unavailable);
+    if (results[i].detail.rfind("fenced:", 0) != 0)
+      CAF_FAIL("a fenced change set says so: " << results[i].detail);
+  }
+  CAF_CHECK(results[4].ok());
+  CAF_CHECK(store->find_product("F-1").has_value());
+  CAF_CHECK(!store->find_product("F-2").has_value());
+  CAF_CHECK(!store->find_product("F-3").has_value());
+  CAF_CHECK(!store->find_product("F-4").has_value());
+  CAF_CHECK(store->find_product("F-5").has_value());
+  // Once the lease is released, the former holder's fence fails too.
+  CAF_REQUIRE(a.release(1, "node-a", held->epoch));
+  auto late = store->apply({product_set("F-6", {{1, "node-a", held->epoch}})});
+  CAF_CHECK_EQUAL(late[0].code, errc::unavailable);
+  CAF_CHECK(!store->find_product("F-6").has_value());
 }
