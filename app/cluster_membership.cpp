@@ -82,8 +82,19 @@ void cluster_membership::stop() {
 }
 
 http::cluster_report cluster_membership::report() const {
-  std::lock_guard<std::mutex> lock{mutex_};
-  return last_;
+  http::cluster_report r;
+  {
+    std::lock_guard<std::mutex> lock{mutex_};
+    r = last_;
+  }
+  // What this node serves *now* (its deadlines may have passed since the last beat, e.g. while
+  // the process was paused), not what it served then.
+  if (table_) {
+    r.shards_served.clear();
+    for (auto& o : table_->serving())
+      r.shards_served.push_back({static_cast<int32_t>(o.shard), o.epoch});
+  }
+  return r;
 }
 
 void cluster_membership::beat() {
@@ -181,6 +192,7 @@ void cluster_membership::lease_round(const std::vector<http::cluster_report::mem
     address[m.node_id] = m.advertise;
   }
   auto leases = dir.leases();
+  bool awaiting = false;
   cluster::shard_assignment next;
   next.owners.resize(table_->shard_count());
   for (auto& l : leases) {
@@ -200,6 +212,8 @@ void cluster_membership::lease_round(const std::vector<http::cluster_report::mem
       mine.erase(shard);
       continue;
     }
+    if (!held && preferred == node_id_ && l.valid)
+      awaiting = true; // its holder hands it over at its next beat: look again soon
     if (!held && preferred == node_id_ && !l.valid) {
       auto started = clock::now();
       if (auto got = dir.acquire(l.shard, node_id_, lease_ttl)) {
@@ -234,12 +248,16 @@ void cluster_membership::lease_round(const std::vector<http::cluster_report::mem
   for (auto& m : counted)
     m.shards_owned = per_node[m.node_id];
   table_->assign(std::move(next));
+  awaiting_shards_ = awaiting;
 }
 
 void cluster_membership::run() {
   std::unique_lock<std::mutex> lock{mutex_};
   while (!stopping_) {
-    wake_.wait_for(lock, beat_interval, [this] { return stopping_; });
+    // While shards this node should own are still held elsewhere (a hand-off on its way), look
+    // again sooner: a released shard is taken within a fifth of a beat, not a whole one.
+    auto wait = awaiting_shards_ ? beat_interval / 5 : beat_interval;
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
     if (stopping_)
       break;
     lock.unlock();

@@ -84,6 +84,7 @@ private:
   std::shared_ptr<cluster::shard_table> table_;
   members_listener listener_;
   std::vector<cluster::owned_shard> held_; ///< leases held after the last round (thread only)
+  bool awaiting_shards_ = false; ///< some shard this node should own is still held elsewhere
 };
 
 } // namespace orderd::app

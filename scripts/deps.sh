@@ -25,11 +25,13 @@ BUILD_PACKAGES=(
 )
 
 # Servers the test suite starts itself (never as system services: scripts/rabbitmq.sh runs a
-# private node; tests/postgres/with_postgres.sh a private PostgreSQL). librabbitmq-dev and
+# private node; tests/postgres/with_postgres.sh a private PostgreSQL; scripts/cluster.sh its
+# own HAProxy). librabbitmq-dev and
 # libpq-dev, the client libraries, are in BUILD_PACKAGES above.
 SERVICE_PACKAGES=(
   rabbitmq-server
   postgresql-15
+  haproxy  # the load balancer in front of scripts/cluster.sh
 )
 
 # Test-only tools: headless Chromium drives the dashboard test (tests/integration/

@@ -281,6 +281,11 @@ class Orderd:
                                   f"{signal.Signals(sig).name}\n{self.log_tail()}") from None
         return self.proc.returncode
 
+    def signal_nowait(self, sig):
+        """Sends `sig` (e.g. SIGSTOP, SIGCONT) without waiting for anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM: the graceful path. Returns the exit code."""
         return self.signal(signal.SIGTERM, timeout)
