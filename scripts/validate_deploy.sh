@@ -39,7 +39,9 @@ fi
 exec python3 - "$orderd" <<'PY'
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -104,7 +106,9 @@ else:
 
 
 def check_env(name, where):
-    if name in env_names:
+    if not name.startswith("ORDERD_"):
+        check(True, "")  # the pod's own variables (e.g. POD_NAME), expanded into orderd's
+    elif name in env_names:
         check(True, "")
     elif name in PENDING_SETTINGS:
         note(f"{where}: {name} is not an orderd setting yet (added by "
@@ -192,7 +196,9 @@ if have_binary:
 
 compose = (load_yaml("docker-compose.yml") or [{}])[0]
 services = compose.get("services", {}) or {}
-for name in ("orderd", "rabbitmq", "postgres", "prometheus"):
+nodes = sorted(n for n in services if re.fullmatch(r"orderd-\d+", n))
+check(len(nodes) == 3, f"compose runs three orderd nodes ({nodes})")
+for name in ("lb", "rabbitmq", "postgres", "prometheus"):
     check(name in services, f"compose has service {name}")
 for name, svc in services.items():
     hc = (svc or {}).get("healthcheck", {})
@@ -208,24 +214,54 @@ for name, svc in services.items():
             check(os.path.exists(src), f"compose {name} mounts existing file {src}")
         else:
             check(src in (compose.get("volumes") or {}), f"compose volume {src} is declared")
-orderd = services.get("orderd", {}) or {}
-build = orderd.get("build", {})
-context = build if isinstance(build, str) else (build or {}).get("context", "")
-check(context == "." and os.path.exists("Dockerfile"), "compose builds orderd from ./Dockerfile")
-env = orderd.get("environment", {}) or {}
-if isinstance(env, list):
-    env = dict(e.split("=", 1) for e in env)
-check(env.get("ORDERD_HOST") == "0.0.0.0", "compose orderd listens on 0.0.0.0")
-check("ORDERD_AMQP_URL" in env and "rabbitmq" in str(env.get("ORDERD_AMQP_URL")),
-      "compose sets ORDERD_AMQP_URL to the rabbitmq service")
-for name in env:
-    check_env(name, "docker-compose.yml orderd")
-check(((orderd.get("depends_on") or {}).get("rabbitmq") or {}).get("condition") == "service_healthy",
-      "compose orderd waits for a healthy rabbitmq")
-check(any(p in str(orderd.get("healthcheck", {}).get("test")) for p in ("/health", "/ready")),
-      "compose orderd healthcheck probes /health or /ready")
-check(duration_seconds(orderd.get("stop_grace_period", "0s")) >= 15,
-      "compose orderd stop_grace_period >= 15s")
+
+
+def node_env(svc):
+    e = (svc or {}).get("environment", {}) or {}
+    return dict(x.split("=", 1) for x in e) if isinstance(e, list) else e
+
+
+advertised = []
+for name in nodes:
+    node = services.get(name, {}) or {}
+    build = node.get("build", {})
+    context = build if isinstance(build, str) else (build or {}).get("context", "")
+    check(context == "." and os.path.exists("Dockerfile"), f"compose {name} builds from ./Dockerfile")
+    env = node_env(node)
+    check(env.get("ORDERD_HOST") == "0.0.0.0", f"compose {name} listens on 0.0.0.0")
+    check("ORDERD_AMQP_URL" in env and "rabbitmq" in str(env.get("ORDERD_AMQP_URL")),
+          f"compose {name} sets ORDERD_AMQP_URL to the rabbitmq service")
+    check(env.get("ORDERD_STORE") == "postgres" and "@postgres:" in str(env.get("ORDERD_DATABASE_URL")),
+          f"compose {name} stores in the shared postgres service")
+    check(env.get("ORDERD_NODE_ID") == name, f"compose {name} is node {name}")
+    check(env.get("ORDERD_CLUSTER_ADVERTISE") == f"{name}:7000",
+          f"compose {name} advertises its cluster port as {name}:7000")
+    advertised.append(env.get("ORDERD_CLUSTER_ADVERTISE"))
+    for var in env:
+        check_env(var, f"docker-compose.yml {name}")
+    check(((node.get("depends_on") or {}).get("postgres") or {}).get("condition") == "service_healthy",
+          f"compose {name} waits for a healthy postgres")
+    check(any(p in str(node.get("healthcheck", {}).get("test")) for p in ("/health", "/ready")),
+          f"compose {name} healthcheck probes /health or /ready")
+    check(duration_seconds(node.get("stop_grace_period", "0s")) >= 15,
+          f"compose {name} stop_grace_period >= 15s")
+check(len(set(advertised)) == len(advertised), "compose nodes advertise distinct addresses")
+check(sum(1 for n in nodes if node_env(services[n]).get("ORDERD_DEMO_CATALOGUE") == "true") == 1,
+      "one compose node loads the demo catalogue")
+lb = services.get("lb", {}) or {}
+check(str(lb.get("image", "")).startswith("haproxy:"), "compose lb is HAProxy")
+check("8080:8080" in [str(p) for p in lb.get("ports", [])], "compose lb publishes port 8080")
+check("./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg" in " ".join(map(str, lb.get("volumes", []))),
+      "compose lb mounts deploy/haproxy.cfg")
+with open("deploy/haproxy.cfg") as f:
+    haproxy_cfg = f.read()
+check(sorted(re.findall(r"^\s*server\s+\S+\s+(orderd-\d+):8080\b", haproxy_cfg, re.M)) == nodes,
+      "deploy/haproxy.cfg balances over every compose node")
+if shutil.which("haproxy"):
+    out = subprocess.run(["haproxy", "-c", "-f", "deploy/haproxy.cfg"], capture_output=True, text=True)
+    check(out.returncode == 0, f"haproxy -c accepts deploy/haproxy.cfg {out.stderr.strip()[-300:]}")
+orderd = services.get(nodes[0] if nodes else "orderd-1", {}) or {}
+env = node_env(orderd)
 check(str((services.get("rabbitmq") or {}).get("image", "")).startswith("rabbitmq:3-management"),
       "compose rabbitmq uses the management image")
 check("15672:15672" in [str(p) for p in (services.get("rabbitmq") or {}).get("ports", [])],
@@ -250,8 +286,9 @@ prom = (load_yaml("deploy/prometheus.yml") or [{}])[0]
 jobs = {j.get("job_name"): j for j in prom.get("scrape_configs", []) or []}
 oj = jobs.get("orderd", {})
 check(oj.get("metrics_path", "/metrics") == "/metrics" and
-      "orderd:8080" in [t for sc in oj.get("static_configs", []) for t in sc.get("targets", [])],
-      "prometheus scrapes orderd:8080/metrics")
+      sorted(f"{n}:8080" for n in nodes)
+      == sorted(t for sc in oj.get("static_configs", []) for t in sc.get("targets", [])),
+      "prometheus scrapes every node's /metrics")
 
 # -- Kubernetes ---------------------------------------------------------------------------------
 
@@ -283,8 +320,7 @@ pod = spec.get("template", {}).get("spec", {})
 labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
 check(spec.get("selector", {}).get("matchLabels", {}).items() <= labels.items(),
       "StatefulSet selector matches its pod labels")
-check(spec.get("replicas") == 1, "StatefulSet runs 1 replica (one node per database until the "
-      "cluster work)")
+check(spec.get("replicas") == 3, "StatefulSet runs 3 replicas (a cluster on one database)")
 claims = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
 check(bool(claims), "StatefulSet has volumeClaimTemplates (a volume per pod)")
 check(pod.get("terminationGracePeriodSeconds", 30) >= 15, "terminationGracePeriodSeconds >= 15")
@@ -319,6 +355,19 @@ for name in mounts:
 cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
 for name in cenv:
     check_env(name, "StatefulSet env")
+# A cluster: each pod is a node named after itself, reached by the others at its stable DNS name
+# through the headless Service's cluster port.
+pod_name_env = next((e for e in c.get("env", []) if e["name"] == "POD_NAME"), {})
+check(((pod_name_env.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath") == "metadata.name",
+      "POD_NAME comes from the pod's metadata.name")
+check(cenv.get("ORDERD_NODE_ID") == "$(POD_NAME)", "ORDERD_NODE_ID is the pod's name")
+check(cenv.get("ORDERD_CLUSTER_ADVERTISE")
+      == f"$(POD_NAME).{spec.get('serviceName')}.orderd.svc.cluster.local:{ports.get('cluster')}",
+      "ORDERD_CLUSTER_ADVERTISE is the pod's DNS name under the headless Service, cluster port")
+check(ports.get("cluster") == 7000, "the container has a cluster port 7000")
+headless = next((s for s in by_kind.get("Service", []) if s["spec"].get("clusterIP") == "None"), {})
+check("cluster" in [p.get("targetPort") for p in headless.get("spec", {}).get("ports", [])],
+      "the headless Service exposes the cluster port")
 # The database URL (with its password) comes from a Secret, and the example Secret provides it.
 db_env = next((e for e in c.get("env", []) if e["name"] == "ORDERD_DATABASE_URL"), {})
 ref = (db_env.get("valueFrom") or {}).get("secretKeyRef") or {}
@@ -371,6 +420,12 @@ def test_database(label):
     subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", f"{server}/postgres", "-c",
                     f"CREATE DATABASE {name}"], check=True, stdout=subprocess.DEVNULL)
     return f"{server}/{name}"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def smoke(label, env, args, paths, grace_s):
@@ -427,6 +482,12 @@ if have_binary and conf_text:
                    if k not in ("ORDERD_CONFIG", "ORDERD_DATA_DIR") and v is not None}
         if ref:
             k8s_env["ORDERD_DATABASE_URL"] = test_database("k8s")
+        # The pod's name and DNS name stand in as a node name and a loopback address.
+        k8s_env.pop("POD_NAME", None)
+        if "ORDERD_NODE_ID" in k8s_env:
+            k8s_env["ORDERD_NODE_ID"] = "orderd-0"
+        if "ORDERD_CLUSTER_ADVERTISE" in k8s_env:
+            k8s_env["ORDERD_CLUSTER_ADVERTISE"] = f"127.0.0.1:{free_port()}"
         smoke("k8s ConfigMap + env", k8s_env, ["--config", conf_file],
               [live["httpGet"]["path"], ready["httpGet"]["path"], "/openapi.json"], grace)
     finally:
@@ -441,6 +502,8 @@ if have_binary:
                         or not any(f"@{svc}:" in str(v) for svc in services))}
     if "ORDERD_DATABASE_URL" in compose_env:
         compose_env["ORDERD_DATABASE_URL"] = test_database("compose")
+    if "ORDERD_CLUSTER_ADVERTISE" in env:
+        compose_env["ORDERD_CLUSTER_ADVERTISE"] = f"127.0.0.1:{free_port()}"
     smoke("compose env", compose_env, [], ["/health", "/ready", "/api/v1/products?limit=1"],
           duration_seconds(orderd.get("stop_grace_period", "30s")))
 
