@@ -104,9 +104,14 @@ std::optional<persistence::change_result> add_fences(const cluster_link& link,
   std::set<uint32_t> mine;
   for (auto key : owned)
     mine.insert(shard_of(key));
+  // Shards the caller fenced already (a placement's stock moves, at the ownership each hold
+  // was granted under) keep that fence: the owner now may be a later one.
+  std::set<uint32_t> fenced;
+  for (auto& f : cs.fences)
+    fenced.insert(static_cast<uint32_t>(f.shard));
   std::set<uint32_t> theirs;
   for (auto key : held_elsewhere)
-    if (!mine.count(shard_of(key)))
+    if (!mine.count(shard_of(key)) && !fenced.count(shard_of(key)))
       theirs.insert(shard_of(key));
   auto refused = [](std::string detail) {
     persistence::change_result r;

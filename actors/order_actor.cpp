@@ -157,6 +157,14 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
   change_set cs;
   cs.ops.emplace_back(persistence::insert_order{o});
   add_stock_ops(cs, stock_changes_for_placement(o.lines), o.created_at);
+  // Each stock move commits only while its SKU is still owned as it was when the hold was
+  // granted (in a cluster; see reservation).
+  for (auto& g : p->granted)
+    if (g.held.owner_epoch > 0) {
+      persistence::shard_fence f{g.held.shard, g.held.owner_node, g.held.owner_epoch};
+      if (std::find(cs.fences.begin(), cs.fences.end(), f) == cs.fences.end())
+        cs.fences.push_back(std::move(f));
+    }
   // The events commit with the order or not at all (transactional outbox).
   cs.ops.emplace_back(persistence::append_event{events::order_created(p->origin, o)});
   cs.ops.emplace_back(append_stock_events_op(p->origin, o.created_at));

@@ -107,6 +107,29 @@ std::string trace_of(const change_origin& from) {
            : observability::trace_id_of_correlation(from.correlation_id);
 }
 
+/// A hold for `sku`, stamped with the ownership it is granted under (see reservation); an
+/// error while this node does not serve the SKU's shard: the registry routed the request here
+/// just before the shard left, and the caller retries against the new owner.
+caf::result<reservation> hold_for(const stock_state& st, const services_ptr& svc,
+                                  const std::string& sku, int64_t quantity) {
+  reservation r;
+  r.sku = sku;
+  r.quantity = quantity;
+  r.unit_price_cents = st.item->price_cents;
+  r.currency = st.item->currency;
+  if (!svc->cluster)
+    return r;
+  auto& table = svc->cluster->shards();
+  auto shard = table.shard_of(sku);
+  auto epoch = table.serving_epoch(shard);
+  if (!epoch)
+    return shard_moving(shard);
+  r.shard = static_cast<int32_t>(shard);
+  r.owner_node = table.self();
+  r.owner_epoch = *epoch;
+  return r;
+}
+
 caf::error no_product(const std::string& sku) {
   return fail(errc::not_found, "no product with sku " + sku);
 }
@@ -258,7 +281,10 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       if (quantity <= 0)
         return fail(errc::invalid_input, "quantity must be positive");
       if (auto i = st.holds.find(order_id); i != st.holds.end())
-        return reservation{sku, i->second.quantity, st.item->price_cents, st.item->currency};
+        return hold_for(st, svc, sku, i->second.quantity);
+      if (svc->cluster
+          && !svc->cluster->shards().serving_epoch(svc->cluster->shards().shard_of(sku)))
+        return shard_moving(svc->cluster->shards().shard_of(sku));
       static auto& accepted = observability::catalogue::stock_reservations().with({"accepted"});
       static auto& rejected = observability::catalogue::stock_reservations().with({"rejected"});
       auto free = st.free_units();
@@ -272,7 +298,7 @@ caf::behavior running(stock_actor self, services_ptr svc) {
       st.held += quantity;
       if (holder && st.watched.insert(holder.address()).second)
         self->monitor(holder);
-      return reservation{sku, quantity, st.item->price_cents, st.item->currency};
+      return hold_for(st, svc, sku, quantity);
     },
     [=](release_atom, const std::string&, const std::string& order_id) {
       drop_hold(self, order_id);

@@ -229,6 +229,15 @@ caf::behavior reader_impl(caf::stateful_actor<reader_state>* self, services_ptr 
     [=](processed_atom, const std::string& message_id) {
       return guarded([&] { return db().find_processed_message(message_id).has_value(); });
     },
+    [=](charge_atom, const std::string& order_id) -> caf::result<persistence::payment_charge> {
+      try {
+        if (auto c = db().find_charge(order_id))
+          return std::move(*c);
+        return fail(errc::not_found, "order " + order_id + " was not charged");
+      } catch (const std::exception& ex) {
+        return store_failure(ex, "");
+      }
+    },
     [=](count_atom, order_tag) -> caf::result<order_status_counts> {
       return guarded([&] { return db().count_orders_by_status(); });
     },

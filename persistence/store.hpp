@@ -141,6 +141,25 @@ struct record_message {
   processed_message message;
 };
 
+/// The decided outcome of charging one order (the mock payment service's record; a real
+/// provider keeps the same by idempotency key). One per order, shared by every node.
+struct payment_charge {
+  std::string order_id;
+  bool succeeded = false;
+  std::string reason;        ///< why it was declined; empty when it succeeded
+  int64_t amount_cents = 0;
+  std::string currency;
+  timestamp_ms charged_at = 0;
+
+  friend bool operator==(const payment_charge&, const payment_charge&) = default;
+};
+
+/// Record a charge. Fails with `conflict` if the order was charged already (another node or an
+/// earlier attempt decided first): the caller then reads and keeps that outcome.
+struct record_charge {
+  payment_charge charge;
+};
+
 /// Insert a new customer. Fails with `conflict` if the id exists or another customer has the
 /// same e-mail (compared by email_key, case-insensitively).
 struct insert_customer {
@@ -188,7 +207,7 @@ using store_op = std::variant<insert_product, update_product, delete_product, se
                               append_event, append_stock_events, mark_events_published,
                               record_message, insert_customer, update_customer,
                               delete_customer, save_cart, insert_notification,
-                              update_notification>;
+                              update_notification, record_charge>;
 
 /// A cluster's fencing token for one shard a change set writes: the change set commits only
 /// while `node` holds the shard's lease at `epoch`, unexpired by the database's clock, and
@@ -294,6 +313,8 @@ public:
 
   /// Deletes processed-message records older than `cutoff`; returns how many.
   virtual size_t purge_processed_messages(timestamp_ms cutoff) = 0;
+  /// The recorded charge of an order, if it was charged.
+  virtual std::optional<payment_charge> find_charge(const std::string& order_id) = 0;
 
   virtual std::optional<customer> find_customer(const std::string& id) = 0;
 

@@ -16,6 +16,13 @@ struct reservation {
   int64_t quantity = 0;
   int64_t unit_price_cents = 0;
   std::string currency;
+  /// In a cluster: the shard of the SKU and the node and epoch at which the granting actor
+  /// served it (epoch 0 outside a cluster). The order's write is fenced at exactly this
+  /// ownership, so a hold granted by an owner that has since handed the shard on can never
+  /// commit behind the back of the new owner's actor, which loaded its figures without it.
+  int32_t shard = 0;
+  std::string owner_node;
+  int64_t owner_epoch = 0;
 
   friend bool operator==(const reservation&, const reservation&) = default;
 };
@@ -55,7 +62,8 @@ ORDERD_INSPECT(product, x.sku, x.name, x.description, x.category, x.price_cents,
                x.updated_at)
 ORDERD_INSPECT(product_details, x.name, x.description, x.category, x.price_cents, x.currency,
                x.low_stock_threshold)
-ORDERD_INSPECT(reservation, x.sku, x.quantity, x.unit_price_cents, x.currency)
+ORDERD_INSPECT(reservation, x.sku, x.quantity, x.unit_price_cents, x.currency, x.shard,
+               x.owner_node, x.owner_epoch)
 ORDERD_INSPECT(change_origin, x.correlation_id, x.message_id)
 
 } // namespace orderd

@@ -51,6 +51,8 @@ using order_status_counts = std::vector<std::pair<order_status, int64_t>>;
 //                                                    seq > after (what the relay has not sent yet)
 //   (backlog_atom)                                -> int64_t     unpublished events
 //   (processed_atom, message_id)                  -> bool        inbound message done already
+//   (charge_atom, order_id)                       -> payment_charge | not_found  the order's
+//                                                    recorded charge (the mock payment service)
 //   (count_atom, order_tag)                       -> order_status_counts
 //   (get_atom, notification_tag, id)              -> notification | not_found
 //   (list_atom, notification_query)               -> page<notification>
@@ -66,6 +68,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::order_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::product>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::page<orderd::order>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::idempotency_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::payment_charge)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::order_status_counts)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::customer_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orderd::persistence::notification_query)

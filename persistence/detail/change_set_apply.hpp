@@ -83,6 +83,7 @@ public:
   virtual refusal run(const append_event& op) = 0;
   virtual void run(const mark_events_published& op) = 0;
   virtual refusal run(const record_message& op) = 0;
+  virtual refusal run(const record_charge& op) = 0;
   virtual refusal run(const insert_customer& op) = 0;
   virtual refusal run(const update_customer& op) = 0;
   virtual refusal run(const delete_customer& op) = 0;

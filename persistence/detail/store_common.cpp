@@ -111,6 +111,10 @@ op_failure message_processed_already(std::string_view id) {
   return {errc::conflict, "message " + std::string{id} + " was processed already"};
 }
 
+op_failure charged_already(std::string_view order_id) {
+  return {errc::conflict, "order " + std::string{order_id} + " was charged already"};
+}
+
 op_failure idempotency_key_exists(std::string_view key) {
   return {errc::conflict, "idempotency key " + std::string{key} + " exists already"};
 }

@@ -42,6 +42,7 @@ op_failure wrong_order_status(std::string_view id, order_status actual, order_st
 op_failure idempotency_key_exists(std::string_view key);
 op_failure event_exists(std::string_view id);
 op_failure message_processed_already(std::string_view id);
+op_failure charged_already(std::string_view order_id);
 op_failure render_failed(std::string_view why);
 op_failure customer_exists(std::string_view id);
 op_failure email_taken(std::string_view email);

@@ -31,6 +31,7 @@ struct memory_database {
   sequenced_rows<order> orders;
   std::map<std::string, idempotency_record> idempotency;
   std::map<std::string, processed_message> processed;
+  std::map<std::string, payment_charge> charges;
   sequenced_rows<event_record> outbox;
   int64_t published_through = 0; ///< the outbox cursor: rows up to this seq are published
   std::map<std::string, customer> customers;                   ///< by id, like SQLite's order
@@ -181,6 +182,10 @@ public:
 
   std::optional<processed_message> find_processed_message(const std::string& id) override {
     return locked([&] { return copy_of(db_->processed, id); });
+  }
+
+  std::optional<payment_charge> find_charge(const std::string& order_id) override {
+    return locked([&] { return copy_of(db_->charges, order_id); });
   }
 
   size_t purge_processed_messages(timestamp_ms cutoff) override {
@@ -485,6 +490,12 @@ private:
   refusal run(const record_message& op) override {
     if (!insert_new(db_->processed, op.message.message_id, op.message))
       return detail::message_processed_already(op.message.message_id);
+    return std::nullopt;
+  }
+
+  refusal run(const record_charge& op) override {
+    if (!insert_new(db_->charges, op.charge.order_id, op.charge))
+      return detail::charged_already(op.charge.order_id);
     return std::nullopt;
   }
 

@@ -106,15 +106,22 @@ std::optional<shard_lease> cluster_directory::acquire(int32_t shard, const std::
 
 std::vector<shard_lease> cluster_directory::renew_all(const std::string& node_id,
                                                       std::chrono::milliseconds ttl) {
-  auto r = c_.run("UPDATE shard_leases SET expires_at = now() + $2 * interval '1 millisecond' "
-                  "WHERE owner = $1 AND expires_at > now() "
-                  "RETURNING shard, owner, epoch, orderd_ms(expires_at), true",
-                  {node_id, ms(ttl)});
+  // One UPDATE per lease, each its own transaction: a renewal then never holds one lease row
+  // while it waits for another. A write transaction holds the fenced rows share-locked until it
+  // commits; an UPDATE of several rows could lock one row the writer still wants and wait for
+  // another the writer holds: a deadlock the database would break by failing one of them.
+  auto held = c_.run("SELECT shard, epoch FROM shard_leases "
+                     "WHERE owner = $1 AND expires_at > now() ORDER BY shard",
+                     {node_id});
   std::vector<shard_lease> out;
-  for (int row = 0; row < r.rows(); ++row)
-    out.push_back(read_lease(r, row));
-  std::sort(out.begin(), out.end(),
-            [](const shard_lease& a, const shard_lease& b) { return a.shard < b.shard; });
+  for (int row = 0; row < held.rows(); ++row) {
+    auto r = c_.run("UPDATE shard_leases SET expires_at = now() + $4 * interval '1 millisecond' "
+                    "WHERE shard = $1 AND owner = $2 AND epoch = $3 AND expires_at > now() "
+                    "RETURNING shard, owner, epoch, orderd_ms(expires_at), true",
+                    {held.text(row, 0), node_id, held.text(row, 1), ms(ttl)});
+    if (r.rows() == 1)
+      out.push_back(read_lease(r, 0));
+  }
   return out;
 }
 

@@ -61,8 +61,8 @@ public:
   std::optional<shard_lease> acquire(int32_t shard, const std::string& node_id,
                                      std::chrono::milliseconds ttl);
 
-  /// Renews every lease `node_id` holds unexpired until now() + `ttl` (one statement; the
-  /// epochs stay): the leases it still holds, by shard. A lease that expired is not renewed:
+  /// Renews every lease `node_id` holds unexpired until now() + `ttl` (one statement per
+  /// lease, never holding one row while waiting for another; the epochs stay): the leases it still holds, by shard. A lease that expired is not renewed:
   /// the node must acquire() it again, with a new epoch.
   std::vector<shard_lease> renew_all(const std::string& node_id, std::chrono::milliseconds ttl);
 

@@ -1,9 +1,12 @@
 #include "persistence/postgres/connection.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 namespace orderd::persistence::postgres {
 
@@ -272,9 +275,36 @@ result connection::take(ticket t) {
   return std::move(std::get<result>(answer));
 }
 
+void connection::await_answer(const std::string& sql) {
+  // A pipeline's answer comes within the time any statement may take here; a session that
+  // stays silent longer is dropped (its transaction rolls back on the server) rather than
+  // holding the writer, and the shard leases it fences, forever.
+  constexpr auto limit = std::chrono::seconds{15};
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (PQisBusy(conn_)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): no answer within "
+                                              + std::to_string(limit.count()) + " s to "
+                                              + sql.substr(0, 80) + "; session dropped");
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
+      throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): cannot wait: "
+                                              + std::strerror(errno));
+    if (PQconsumeInput(conn_) != 1)
+      throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): no answer: " +
+                                              scrub(trimmed(PQerrorMessage(conn_)), password_));
+  }
+}
+
 void connection::read_next_answer() {
   auto next = std::move(due_.front());
   due_.pop_front();
+  await_answer(next.sql);
   pg_result* res = PQgetResult(conn_);
   if (res == nullptr)
     throw pg_error(errc::unavailable, "", "PostgreSQL (" + label_ + "): no answer: " +

@@ -110,6 +110,8 @@ private:
 
   /// Reads the next answer due in the pipeline into answers_.
   void read_next_answer();
+  /// Waits (at most 15 s) until the next answer can be read without blocking.
+  void await_answer(const std::string& sql);
   pg_error error_of(pg_result* res, const std::string& sql);
 
   pg_conn* conn_ = nullptr;

@@ -96,6 +96,10 @@ constexpr std::string_view processed_message_columns
   = "message_id, kind, orderd_ms(processed_at)";
 processed_message read_processed_message(const result& r, int row);
 
+constexpr std::string_view payment_charge_columns
+  = "order_id, succeeded, reason, amount_cents, currency, orderd_ms(charged_at)";
+payment_charge read_payment_charge(const result& r, int row);
+
 /// A multi-row INSERT's shape: `head` up to VALUES, one `row` of `?` placeholders (with casts:
 /// a multi-row VALUES list does not take its types from the columns), and `tail` (conflict
 /// clause, RETURNING the key).
@@ -194,6 +198,7 @@ public:
   size_t purge_idempotency(timestamp_ms cutoff) override;
   std::optional<processed_message> find_processed_message(const std::string& id) override;
   size_t purge_processed_messages(timestamp_ms cutoff) override;
+  std::optional<payment_charge> find_charge(const std::string& order_id) override;
 
 private:
   /// Runs `f` with the session, (re)connecting first if needed. A store_error passes through
@@ -250,6 +255,7 @@ private:
   void run(const mark_events_published& op) override;
   refusal run(const save_idempotency& op) override;
   refusal run(const record_message& op) override;
+  refusal run(const record_charge& op) override;
 
   /// The session inside the batch's transaction (begin() connected it), with every queued row
   /// sent first: statements reach the server in the order the operations ran.

@@ -36,6 +36,15 @@ std::optional<processed_message> postgres_store::find_processed_message(const st
   });
 }
 
+std::optional<payment_charge> postgres_store::find_charge(const std::string& order_id) {
+  if (!uuid_shaped(order_id))
+    return std::nullopt;
+  return guarded("find_charge", [&](connection& c) {
+    static const auto sql = select(payment_charge_columns, "payment_charges WHERE order_id = $1");
+    return find_one(c, sql, order_id, read_payment_charge);
+  });
+}
+
 size_t postgres_store::purge_processed_messages(timestamp_ms cutoff) {
   return guarded("purge_processed_messages", [&](connection& c) {
     return delete_before(c, "DELETE FROM processed_messages WHERE processed_at < orderd_ts($1)",
@@ -67,6 +76,20 @@ refusal postgres_store::run(const record_message& op) {
                   [id = m.message_id](const result& changed) -> refusal {
                     if (changed.affected() == 0)
                       return detail::message_processed_already(id);
+                    return std::nullopt;
+                  });
+}
+
+refusal postgres_store::run(const record_charge& op) {
+  auto& c = op.charge;
+  return deferred("INSERT INTO payment_charges (order_id, succeeded, reason, amount_cents, "
+                  "currency, charged_at) VALUES ($1, $2, $3, $4, $5, orderd_ts($6)) "
+                  "ON CONFLICT (order_id) DO NOTHING",
+                  {c.order_id, std::string{c.succeeded ? "true" : "false"}, c.reason,
+                   num(c.amount_cents), c.currency, num(c.charged_at)},
+                  [id = c.order_id](const result& changed) -> refusal {
+                    if (changed.affected() == 0)
+                      return detail::charged_already(id);
                     return std::nullopt;
                   });
 }

@@ -100,4 +100,9 @@ processed_message read_processed_message(const result& r, int row) {
   return {r.text(row, 0), r.text(row, 1), r.int64(row, 2)};
 }
 
+payment_charge read_payment_charge(const result& r, int row) {
+  return {r.text(row, 0), r.text(row, 1) == "t", r.text(row, 2), r.int64(row, 3),
+          r.text(row, 4), r.int64(row, 5)};
+}
+
 } // namespace orderd::persistence::postgres

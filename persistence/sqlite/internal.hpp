@@ -90,6 +90,7 @@ public:
   // inbound.cpp
   std::optional<processed_message> find_processed_message(const std::string& id) override;
   size_t purge_processed_messages(timestamp_ms cutoff) override;
+  std::optional<payment_charge> find_charge(const std::string& order_id) override;
 
 private:
   // -- change_set_primitives: the transaction (sqlite_store.cpp)
@@ -119,6 +120,7 @@ private:
   void run(const mark_events_published& op) override;
   refusal run(const save_idempotency& op) override;
   refusal run(const record_message& op) override;
+  refusal run(const record_charge& op) override;
 
   std::unique_ptr<connection> c_;
 };

@@ -128,4 +128,8 @@ processed_message read_processed_message(const query& q) {
   return {q.text(0), q.text(1), q.int64(2)};
 }
 
+payment_charge read_payment_charge(const query& q) {
+  return {q.text(0), q.int64(1) != 0, q.text(2), q.int64(3), q.text(4), q.int64(5)};
+}
+
 } // namespace orderd::persistence::sqlite

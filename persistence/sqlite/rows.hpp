@@ -76,4 +76,9 @@ constexpr std::string_view processed_message_columns = "message_id, kind, proces
 
 processed_message read_processed_message(const query& q);
 
+constexpr std::string_view payment_charge_columns
+  = "order_id, succeeded, reason, amount_cents, currency, charged_at";
+
+payment_charge read_payment_charge(const query& q);
+
 } // namespace orderd::persistence::sqlite

@@ -102,14 +102,17 @@ class ClusterTest(OrderdTestCase):
         return {s["shard"] for s in ready["checks"]["cluster"]["served"]}
 
     def wait_for_cluster(self, nodes):
-        """Every shard served by exactly one of `nodes`, and each node able to reach the
-        others (a product write forwarded from every node succeeds)."""
+        """Every shard served by exactly one of `nodes`, every node serving some (the hand-offs
+        to a node that just joined are done: a drill then hits an owner), and each node able to
+        reach the others (a product write forwarded from every node succeeds)."""
         def covered():
-            seen = []
+            seen, each = [], []
             for n in nodes:
-                seen += self.served(n)
-            return len(seen) == SHARDS and len(set(seen)) == SHARDS
-        poll_until(covered, 20, message=f"{SHARDS} shards over {len(nodes)} nodes")
+                mine = self.served(n)
+                seen += mine
+                each.append(len(mine))
+            return len(seen) == SHARDS and len(set(seen)) == SHARDS and min(each) > 0
+        poll_until(covered, 20, message=f"{SHARDS} shards over {len(nodes)} nodes, each some")
 
         def all_reach():
             for i, n in enumerate(nodes):
@@ -226,6 +229,7 @@ class ClusterTest(OrderdTestCase):
         try:
             load.wait_for(40)
             c_shards = self.served(c)
+            self.assertTrue(c_shards, "node-c owns shards when it is killed")
             killed_at = time.monotonic()
             c.kill()
             poll_until(lambda: len(self.served(a) | self.served(b)) == SHARDS, LEASE_TTL_S + 2,
@@ -243,6 +247,7 @@ class ClusterTest(OrderdTestCase):
         skus = self.stocked(a)
         before = {s["shard"]: s["epoch"] for s in
                   self.assert_json(c.get("/ready"), 200)["checks"]["cluster"]["served"]}
+        self.assertTrue(before, "node-c owns shards when it is paused")
         load = OrderLoad([a, b], skus)
         try:
             load.wait_for(30)

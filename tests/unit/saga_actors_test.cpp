@@ -180,6 +180,51 @@ CAF_TEST(the mock charges an order once however often it is asked) {
   CAF_REQUIRE(again);
   CAF_CHECK(again->succeeded);
   CAF_CHECK_EQUAL(payments().charges, 1u);
+  // The outcome is recorded in the store before it is answered.
+  auto recorded = db->find_charge("o-1");
+  CAF_REQUIRE(recorded);
+  CAF_CHECK(recorded->succeeded);
+  CAF_CHECK_EQUAL(recorded->amount_cents, 300);
+  CAF_CHECK_EQUAL(recorded->currency, "USD");
+}
+
+namespace {
+
+persistence::change_set recorded_charge(const std::string& order_id, bool succeeded) {
+  persistence::change_set cs;
+  cs.ops.emplace_back(persistence::record_charge{
+    {order_id, succeeded, succeeded ? "" : "declined elsewhere", 300, "USD", 1000}});
+  return cs;
+}
+
+} // namespace
+
+CAF_TEST(an order charged before a restart or by a former owner is not charged again) {
+  CAF_REQUIRE(db->apply({recorded_charge("o-2", false)}).at(0).ok());
+  boot(saga_options(1.0)); // this node would accept every charge
+  auto answer = submit<payment_result>(payment_service_actor(), charge_atom_v,
+                                       std::string{"o-2"}, int64_t{300}, std::string{"USD"});
+  settle();
+  auto got = reply(answer); // from the store, without the provider's latency
+  CAF_REQUIRE(got);
+  CAF_CHECK(!got->succeeded);
+  CAF_CHECK_EQUAL(got->reason, "declined elsewhere");
+  CAF_CHECK_EQUAL(payments().charges, 0u);
+}
+
+CAF_TEST(two nodes charging one order at once both answer the outcome recorded first) {
+  boot(saga_options(1.0));
+  auto answer = submit<payment_result>(payment_service_actor(), charge_atom_v,
+                                       std::string{"o-3"}, int64_t{300}, std::string{"USD"});
+  settle();
+  CAF_CHECK(!reply(answer));
+  // Another node decides (declined) while this one's charge is still at the provider.
+  CAF_REQUIRE(db->apply({recorded_charge("o-3", false)}).at(0).ok());
+  elapse(200ms);
+  CAF_REQUIRE(reply(answer));
+  CAF_CHECK(!reply(answer)->succeeded);
+  CAF_CHECK_EQUAL(payments().charges, 0u);
+  CAF_CHECK(!db->find_charge("o-3")->succeeded);
 }
 
 CAF_TEST(an external payment result settles a processing order once) {

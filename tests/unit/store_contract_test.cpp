@@ -568,6 +568,36 @@ CAF_TEST(a processed message commits with its change and refuses a second copy) 
   });
 }
 
+// -- payment charges ------------------------------------------------------------------------
+
+CAF_TEST(an order is charged once: the first recorded outcome stands) {
+  for_each_backend([](store_factory& factory) {
+    auto s = factory.open();
+    auto id = make_uuid();
+    CAF_CHECK(!s->find_charge(id));
+    payment_charge declined{id, false, "declined by the mock payment service", 1250, "EUR", 1000};
+    CAF_CHECK(apply_one(*s, {record_charge{declined}}).ok());
+    CAF_CHECK(s->find_charge(id) == declined);
+    // Another node (or an earlier attempt) decided first: a second outcome is refused whole.
+    payment_charge charged{id, true, "", 1250, "EUR", 2000};
+    auto again = apply_one(*s, {record_charge{charged}});
+    CAF_CHECK(again.code == errc::conflict);
+    CAF_CHECK(s->find_charge(id) == declined);
+    // Neighbours in the batch commit.
+    auto other = make_uuid();
+    change_set twice, fresh;
+    twice.ops.emplace_back(record_charge{charged});
+    fresh.ops.emplace_back(record_charge{{other, true, "", 990, "USD", 3000}});
+    auto results = s->apply({twice, fresh});
+    CAF_REQUIRE_EQUAL(results.size(), 2u);
+    CAF_CHECK(results[0].code == errc::conflict);
+    CAF_CHECK(results[1].ok());
+    CAF_CHECK(s->find_charge(other)->succeeded);
+    CAF_CHECK(s->find_charge(other)->currency == "USD");
+    CAF_CHECK(!s->find_charge("not-an-order"));
+  });
+}
+
 // -- the outbox ---------------------------------------------------------------------------------
 
 CAF_TEST(outbox events are appended in seq order and read back unpublished) {
@@ -982,6 +1012,9 @@ public:
   }
   size_t purge_processed_messages(timestamp_ms t) override {
     return inner_->purge_processed_messages(t);
+  }
+  std::optional<payment_charge> find_charge(const std::string& id) override {
+    return inner_->find_charge(id);
   }
   std::optional<customer> find_customer(const std::string& id) override {
     return inner_->find_customer(id);
