@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster_link.hpp"
 #include "domain/ids.hpp"
 #include "events/catalogue.hpp"
 #include "observability/catalogue.hpp"
@@ -175,6 +176,21 @@ using channel_actor = caf::stateful_actor<channel_state>*;
 
 void pump(channel_actor self, const services_ptr& svc);
 
+/// In a cluster each notification belongs to the shard of its id, and only the node serving
+/// that shard delivers it: a PENDING record left by a node that died is found by the shard's
+/// next owner (read_pending), and two nodes never both work through one record. A single node
+/// serves everything.
+bool delivered_here(const services_ptr& svc, const std::string& id) {
+  auto* link = svc->cluster.get();
+  if (!link)
+    return true;
+  auto& table = link->shards();
+  return table.serving_epoch(table.shard_of(id)).has_value();
+}
+
+/// How often a clustered channel looks in the store for PENDING records of shards it took over.
+constexpr auto takeover_scan = std::chrono::seconds{2};
+
 /// Mirrors the breaker into orderd_circuit_breaker_state{breaker="notify-<channel>"} and logs
 /// every change of state, so an open channel is visible in both.
 void show_breaker(channel_actor self) {
@@ -299,7 +315,7 @@ void read_pending(channel_actor self, const services_ptr& svc) {
         size_t fresh = 0;
         for (auto& n : pending)
           if (st.known.size() < limit && !st.settled_while_reading.contains(n.id)
-              && st.known.insert(n.id).second) {
+              && delivered_here(svc, n.id) && st.known.insert(n.id).second) {
             st.ready.push_back(std::move(n));
             ++fresh;
           }
@@ -347,6 +363,12 @@ void pump(channel_actor self, const services_ptr& svc) {
   }
   auto n = std::move(st.ready.front());
   st.ready.pop_front();
+  if (!delivered_here(svc, n.id)) {
+    // Its shard moved to another node, whose channel delivers it from the store from now on.
+    st.known.erase(n.id);
+    self->send(self, tick_atom_v);
+    return;
+  }
   ++n.attempts;
   if (!st.transport) {
     delivered(self, svc, std::move(n));
@@ -384,6 +406,8 @@ caf::behavior channel_impl(caf::stateful_actor<channel_state>* self, services_pt
     opts.jitter ? resilience::jitter_policy::equal : resilience::jitter_policy::none});
   show_breaker(self);
   self->send(self, tick_atom_v); // resume what a previous run left PENDING
+  if (svc->cluster)
+    self->delayed_send(self, takeover_scan, due_atom_v);
   return {
     [=](notify_atom, notification& n) {
       auto& st = self->state;
@@ -405,6 +429,12 @@ caf::behavior channel_impl(caf::stateful_actor<channel_state>* self, services_pt
     [=](retry_atom, notification& n) {
       self->state.ready.push_back(std::move(n));
       pump(self, svc);
+    },
+    [=](due_atom) {
+      // Clustered: shards this node took over may hold PENDING records of another node.
+      self->state.maybe_pending = true;
+      pump(self, svc);
+      self->delayed_send(self, takeover_scan, due_atom_v);
     },
     [=](tick_atom) {
       self->state.wake_scheduled = false;
@@ -435,8 +465,11 @@ void write_and_dispatch(notifier_actor self, const services_ptr& svc,
   for (auto& n : records) {
     // Time-ordered ids: each record lands at the right edge of the primary key instead of on a
     // random page of it (as order ids do), and listing by id is listing by age.
+    // In a cluster, in a shard this node serves, so its own channel delivers it (see
+    // delivered_here); serving none, any id: the shard's owner finds it in the store.
     if (n.id.empty())
-      n.id = make_time_ordered_uuid(now);
+      n.id = make_local_id(svc->cluster.get(), [&] { return make_time_ordered_uuid(now); })
+               .value_or(make_time_ordered_uuid(now));
     n.status = notification_status::pending;
     n.attempts = 0;
     n.created_at = n.updated_at = now;

@@ -21,6 +21,26 @@ SHARDS = 16
 LEASE_TTL_S = 6  # app/cluster_membership.hpp
 
 
+M64 = (1 << 64) - 1
+
+
+def _mix(x):
+    """domain/shard.cpp's finaliser (splitmix64)."""
+    x ^= x >> 30
+    x = (x * 0xbf58476d1ce4e5b9) & M64
+    x ^= x >> 27
+    x = (x * 0x94d049bb133111eb) & M64
+    return x ^ (x >> 31)
+
+
+def shard_of(key, shards=SHARDS):
+    """The shard of a key, as every node computes it (domain/shard.cpp: FNV-1a, then mixed)."""
+    h = 0xcbf29ce484222325
+    for byte in key.encode():
+        h = ((h ^ byte) * 0x100000001b3) & M64
+    return _mix(h) % shards
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,12 +109,12 @@ class ClusterTest(OrderdTestCase):
                       "(ctest -R integration_postgres)")
         self.database = database_for(os.path.join(self.tmp, "cluster"))
 
-    def node(self, name):
+    def node(self, name, *extra):
         data = os.path.join(self.tmp, name)
         os.makedirs(data, exist_ok=True)
         return self.start_server("--store", "postgres", "--database-url", self.database,
                                  "--node-id", name, "--cluster-shards", str(SHARDS),
-                                 "--cluster-advertise", f"127.0.0.1:{free_port()}",
+                                 "--cluster-advertise", f"127.0.0.1:{free_port()}", *extra,
                                  data_dir=data)
 
     def served(self, server):
@@ -126,8 +146,8 @@ class ClusterTest(OrderdTestCase):
             return True
         poll_until(all_reach, 20, interval=0.3, message="every node reaching every shard")
 
-    def start_cluster(self):
-        nodes = [self.node("node-a"), self.node("node-b"), self.node("node-c")]
+    def start_cluster(self, *extra):
+        nodes = [self.node(n, *extra) for n in ("node-a", "node-b", "node-c")]
         self.wait_for_cluster(nodes)
         return nodes
 
@@ -307,3 +327,61 @@ class ClusterTest(OrderdTestCase):
         print(f"2 -> 3 nodes, rolling restart of all three, 3 -> 2: outcomes {load.statuses}; "
               f"503 because {load.unavailable}")
         self.check_invariants(nodes["node-a"], skus, load)
+
+    def notifications(self, server, channel):
+        return self.list_all(server, "/api/v1/notifications", limit=200, channel=channel)
+
+    def test_notifications_are_delivered_once_and_a_dead_nodes_taken_over(self):
+        # Webhooks to a closed port fail and wait a minute before their next attempt (the
+        # breaker stays closed); e-mails go to each node's maildir at once.
+        hook = free_port()
+        a, b, c = self.start_cluster("--webhook-url", f"http://127.0.0.1:{hook}/hook",
+                                     "--webhook-allow", "127.0.0.1", "--notify-backoff-ms",
+                                     "60000", "--notify-breaker-failures", "1000")
+        nodes = {"node-a": a, "node-b": b, "node-c": c}
+        self.create_product(a, "NOTE-1", 100)
+        placed = [self.place_order([a, b, c][i % 3], [("NOTE-1", 1)], f"cust-n{i}",
+                                   f"n{i}@example.com")["id"] for i in range(12)]
+        created = lambda ch: [n for n in self.notifications(a, ch)
+                              if n["event_type"] == "order.created"]
+        mails = poll_until(lambda: (lambda m: m if len(m) == len(placed) and all(
+            n["status"] == "SENT" for n in m) else None)(created("email")), 20,
+            message="an order.created e-mail per order, SENT")
+        # Each mail was written once, by one node (the one serving the record's shard).
+        files = []
+        for name in nodes:
+            new = os.path.join(self.tmp, name, "mail", "new")
+            files += [f[:-len(".eml")] for f in os.listdir(new)] if os.path.isdir(new) else []
+        created_mails = {n["id"] for n in mails}
+        self.assertEqual(sorted(f for f in files if f in created_mails), sorted(created_mails),
+                         "every order.created mail exactly once across the nodes")
+        self.assertEqual(len(files), len(set(files)), "no mail delivered twice")
+        for name in nodes:
+            new = os.path.join(self.tmp, name, "mail", "new")
+            mine = set(os.listdir(new)) if os.path.isdir(new) else set()
+            served = self.served(nodes[name])
+            for f in mine:
+                self.assertIn(shard_of(f[:-len(".eml")]), served, f"{f} on {name}")
+        # Every webhook failed once and waits. The node holding most of them (the relay's
+        # node writes the notifications: its bus is where the events arrive) is killed.
+        hooks = poll_until(lambda: (lambda h: h if len(h) == len(placed) and all(
+            n["attempts"] >= 1 for n in h) else None)(created("webhook")), 20,
+            message="a failed webhook attempt per order")
+        held = {name: [n["id"] for n in hooks if shard_of(n["id"]) in self.served(node)]
+                for name, node in nodes.items()}
+        victim = max(held, key=lambda name: len(held[name]))
+        orphans = held[victim]
+        self.assertTrue(orphans, "some node holds PENDING webhooks")
+        nodes[victim].kill()
+        reader = next(node for name, node in nodes.items() if name != victim)
+
+        # The shards' next owners find them in the store and try again long before the minute.
+        def retried():
+            by_id = {n["id"]: n for n in self.notifications(reader, "webhook")}
+            return all(by_id[i]["attempts"] >= 2 for i in orphans)
+        poll_until(retried, LEASE_TTL_S + 10,
+                   message=f"{victim}'s PENDING webhooks attempted again by their new owners")
+        others = [n for n in self.notifications(reader, "webhook")
+                  if n["event_type"] == "order.created" and n["id"] not in orphans]
+        self.assertTrue(all(n["attempts"] == 1 for n in others),
+                        "the survivors' own records keep their backoff")
