@@ -559,6 +559,19 @@ void start_placement(registry_actor self, const services_ptr& svc, placement_req
       });
 }
 
+/// The order registry of a connected peer that serves shards, when this node serves none and
+/// the placement came from a client here (never passed on twice); null otherwise.
+caf::actor placing_peer(registry_actor self, const services_ptr& svc) {
+  auto* link = svc->cluster.get();
+  if (!link || !link->shards().serving().empty() || from_another_node(self))
+    return {};
+  // A random key's shard names a random owner; a few tries find a connected one.
+  for (int attempt = 0; attempt < 8; ++attempt)
+    if (auto where = route_key(link, make_uuid(), cluster_interface::orders, false); where.remote)
+      return where.remote;
+  return {};
+}
+
 } // namespace
 
 caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* self,
@@ -579,6 +592,13 @@ caf::behavior order_registry_impl(caf::stateful_actor<order_registry_state>* sel
       // so every early refusal below comes before make_response_promise().
       auto& st = self->state;
       if (req.idempotency_key.empty()) {
+        if (auto peer = placing_peer(self, svc)) {
+          // This node serves no shard yet (it just started, or all of its shards are moving):
+          // a node that does makes the order, in one of its own shards.
+          count_forward(cluster_interface::orders);
+          self->delegate(peer, place_atom_v, std::move(req));
+          return caf::delegated<placement_result>{};
+        }
         auto rp = self->make_response_promise<placement_result>();
         start_placement(self, svc, std::move(req), rp);
         return rp;

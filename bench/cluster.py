@@ -78,24 +78,28 @@ class Node:
     def __init__(self, orderd, work, name, url, cluster=True, shards=64):
         self.orderd, self.work, self.name, self.url = orderd, work, name, url
         self.cluster, self.shards = cluster, shards
-        self.proc, self.port = None, None
+        # One HTTP port for the node's life, kept across restarts: HAProxy's backends stay valid.
+        self.proc, self.port, self.http_port = None, None, free_port()
 
     def start(self):
         data = os.path.join(self.work, self.name)
         os.makedirs(data, exist_ok=True)
-        args = [self.orderd, "--host", "127.0.0.1", "--port", "0", "--data-dir", data,
+        args = [self.orderd, "--host", "127.0.0.1", "--port", str(self.http_port), "--data-dir", data,
                 "--store", "postgres", "--database-url", self.url, "--node-id", self.name,
                 "--log-level", "info", "--notifications=false"]
         if self.cluster:
             args += ["--cluster-advertise", f"127.0.0.1:{free_port()}",
                      "--cluster-shards", str(self.shards)]
         self.log_path = os.path.join(self.work, self.name + ".log")
+        # The log is appended across restarts: look for this start's port past what is there.
+        skip = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with open(self.log_path, errors="replace") as f:
+                f.seek(skip)
                 ports = re.findall(r"listening on http://127\.0\.0\.1:(\d+)", f.read())
             if ports:
                 self.port = int(ports[-1])
@@ -107,9 +111,12 @@ class Node:
 
     def served(self):
         try:
-            status, body = request(self.port, "GET", "/ready", timeout=2)
+            # Generous: under the closed-loop load a probe waits in line with the orders.
+            status, body = request(self.port, "GET", "/ready", timeout=10)
+            self.last_ready = f"{status} {body[:300]!r}"
             return {s["shard"] for s in json.loads(body)["checks"]["cluster"]["served"]}
-        except Exception:  # noqa: BLE001 - a node going away
+        except Exception as e:  # noqa: BLE001 - a node going away
+            self.last_ready = f"{type(e).__name__}: {e}"
             return set()
 
     def send(self, sig):
@@ -122,13 +129,16 @@ class Node:
             self.proc.wait(30)
 
 
-def wait_covered(nodes, shards, timeout=30, interval=0.05):
+def wait_covered(nodes, shards, timeout=60, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         seen = [s for n in nodes for s in n.served()]
         if len(seen) == shards and len(set(seen)) == shards:
             return True
         time.sleep(interval)
+    for n in nodes:
+        log(f"{n.name}: last /ready: {getattr(n, 'last_ready', '?')}")
+    log(f"served: {sorted(seen)}")
     try:  # who waits for whom in the database
         with open(os.path.join(nodes[0].work, "pg_activity.txt"), "w") as out:
             out.write(psql("SELECT pid, application_name, state, wait_event_type, wait_event, "

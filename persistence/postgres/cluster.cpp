@@ -83,11 +83,16 @@ std::optional<shard_lease> cluster_directory::acquire(int32_t shard, const std::
   // One statement, on the database's clock: the row lock makes two racing nodes take turns,
   // and the second one finds the first one's unexpired lease. The history row of a change of
   // hands commits with it.
+  // FOR UPDATE first: the one row lock that conflicts with a fence's FOR KEY SHARE, so a
+  // takeover waits until every write fenced under the old lease has committed (a renewal, a
+  // plain UPDATE of expires_at, does not conflict, so renewing never waits for writers).
   auto r = c_.run(
-    "WITH taken AS ("
+    "WITH locked AS (SELECT shard FROM shard_leases WHERE shard = $1 FOR UPDATE), "
+    "taken AS ("
     "  UPDATE shard_leases SET owner = $2, expires_at = now() + $3 * interval '1 millisecond', "
     "  epoch = CASE WHEN owner = $2 AND expires_at > now() THEN epoch ELSE epoch + 1 END "
-    "  WHERE shard = $1 AND (owner IS NULL OR owner = $2 OR expires_at <= now()) "
+    "  WHERE shard = (SELECT shard FROM locked) "
+    "  AND (owner IS NULL OR owner = $2 OR expires_at <= now()) "
     "  RETURNING shard, owner, epoch, expires_at, "
     "  (SELECT epoch FROM shard_leases WHERE shard = $1) AS old_epoch, "
     "  (SELECT owner FROM shard_leases WHERE shard = $1) AS old_owner), "
@@ -106,22 +111,19 @@ std::optional<shard_lease> cluster_directory::acquire(int32_t shard, const std::
 
 std::vector<shard_lease> cluster_directory::renew_all(const std::string& node_id,
                                                       std::chrono::milliseconds ttl) {
-  // One UPDATE per lease, each its own transaction: a renewal then never holds one lease row
-  // while it waits for another. A write transaction holds the fenced rows share-locked until it
-  // commits; an UPDATE of several rows could lock one row the writer still wants and wait for
-  // another the writer holds: a deadlock the database would break by failing one of them.
-  auto held = c_.run("SELECT shard, epoch FROM shard_leases "
-                     "WHERE owner = $1 AND expires_at > now() ORDER BY shard",
-                     {node_id});
+  // One statement (one commit, one WAL flush: under write load a flush can take long, and a
+  // statement per lease made renewals miss the serving margin). It cannot deadlock with the
+  // writers: their fences take FOR KEY SHARE, which an UPDATE of expires_at does not wait for
+  // (see fence_sql); a takeover locks one row at a time.
+  auto r = c_.run("UPDATE shard_leases SET expires_at = now() + $2 * interval '1 millisecond' "
+                  "WHERE owner = $1 AND expires_at > now() "
+                  "RETURNING shard, owner, epoch, orderd_ms(expires_at), true",
+                  {node_id, ms(ttl)});
   std::vector<shard_lease> out;
-  for (int row = 0; row < held.rows(); ++row) {
-    auto r = c_.run("UPDATE shard_leases SET expires_at = now() + $4 * interval '1 millisecond' "
-                    "WHERE shard = $1 AND owner = $2 AND epoch = $3 AND expires_at > now() "
-                    "RETURNING shard, owner, epoch, orderd_ms(expires_at), true",
-                    {held.text(row, 0), node_id, held.text(row, 1), ms(ttl)});
-    if (r.rows() == 1)
-      out.push_back(read_lease(r, 0));
-  }
+  for (int row = 0; row < r.rows(); ++row)
+    out.push_back(read_lease(r, row));
+  std::sort(out.begin(), out.end(),
+            [](const shard_lease& a, const shard_lease& b) { return a.shard < b.shard; });
   return out;
 }
 
@@ -143,8 +145,11 @@ std::vector<shard_lease> cluster_directory::leases() {
 }
 
 const char* cluster_directory::fence_sql() {
+  // FOR KEY SHARE: conflicts only with FOR UPDATE, which acquire() takes, not with the
+  // renewals' UPDATE of expires_at (a stronger lock made every renewal queue behind the
+  // writers, which queue behind the outbox lock: under load leases then ran out).
   return "SELECT epoch FROM shard_leases WHERE shard = $1 AND owner = $2 AND epoch = $3 "
-         "AND expires_at > now() FOR SHARE";
+         "AND expires_at > now() FOR KEY SHARE";
 }
 
 } // namespace orderd::persistence::postgres

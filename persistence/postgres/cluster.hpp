@@ -61,8 +61,8 @@ public:
   std::optional<shard_lease> acquire(int32_t shard, const std::string& node_id,
                                      std::chrono::milliseconds ttl);
 
-  /// Renews every lease `node_id` holds unexpired until now() + `ttl` (one statement per
-  /// lease, never holding one row while waiting for another; the epochs stay): the leases it still holds, by shard. A lease that expired is not renewed:
+  /// Renews every lease `node_id` holds unexpired until now() + `ttl` (one statement; the
+  /// epochs stay): the leases it still holds, by shard. A lease that expired is not renewed:
   /// the node must acquire() it again, with a new epoch.
   std::vector<shard_lease> renew_all(const std::string& node_id, std::chrono::milliseconds ttl);
 
@@ -74,8 +74,9 @@ public:
 
   /// The statement a write transaction runs first for each shard it writes, with
   /// ($1 shard, $2 node, $3 epoch): one row while the writer holds the unexpired lease at that
-  /// epoch, and then share-locked until the commit, so nobody can take the shard over until
-  /// the write is done. No row: the writer is fenced and must roll back.
+  /// epoch, and then key-share-locked until the commit, so nobody can take the shard over
+  /// (acquire() locks the row FOR UPDATE) until the write is done, while renewals go on.
+  /// No row: the writer is fenced and must roll back.
   static const char* fence_sql();
 
   connection& session() noexcept { return c_; }

@@ -297,7 +297,8 @@ class ClusterTest(OrderdTestCase):
     def test_rolling_restart_and_scaling_under_load(self):
         a, b = self.node("node-a"), self.node("node-b")
         self.wait_for_cluster([a, b])
-        skus = self.stocked(a)
+        # Enough stock for the whole drill: sold out, the load would see only 409s.
+        skus = self.stocked(a, units=4000)
         load = OrderLoad([a, b], skus)
         try:
             load.wait_for(20)

@@ -82,8 +82,14 @@ class PostgresOutageTest(OrderdTestCase):
             # Writes resume by themselves: no restart, no operator.
             accepted_after = lambda: sum(1 for p, _, r in outcomes if p == "after" and
                                          not isinstance(r, Exception) and r.status == 201)
-            poll_until(lambda: accepted_after() >= 50, 60,
-                       message="50 orders accepted after the database came back")
+            # 50 more, or as many as the hot SKU has left: how many squeezed in while the
+            # database was shutting down varies, and a sold-out 409 is a committed answer too.
+            sold_out_after = lambda: any(p == "after" and not isinstance(r, Exception) and
+                                         r.status == 409 for p, _, r in outcomes)
+            poll_until(lambda: accepted_after() >= 50 or
+                       (accepted_after() >= 1 and sold_out_after()), 60,
+                       message="50 orders (or the rest of the stock) accepted after the "
+                               "database came back")
         finally:
             stop.set()
             for t in threads:
