@@ -130,10 +130,39 @@
     }) : [el("tr", {}, [el("td", { colspan: "4" }, ["no product is low on stock"])])]);
   }
 
+  // /ready, not an admin route: its cluster check lists the members and this node's shards.
+  // Rendered on its own, so a store outage (/ready 503) never blanks the rest of the page.
+  function renderCluster(ready) {
+    var c = ready && ready.checks && ready.checks.cluster;
+    if (!c) {
+      $("cluster-summary").textContent = "single node (no cluster)";
+      fill($("cluster-members").tBodies[0], []);
+      return;
+    }
+    var served = (c.served || []).length;
+    $("cluster-summary").textContent = "node " + c.node_id + " serves " + served + " of " +
+      c.shards + " shards; " + (c.members || []).length + " live members";
+    fill($("cluster-members").tBodies[0], (c.members || []).map(function (m) {
+      var self = m.node_id === c.node_id;
+      return el("tr", self ? { "class": "self" } : {}, [
+        el("td", { "data-node": m.node_id }, [m.node_id + (self ? " (this node)" : "")]),
+        el("td", {}, [m.advertise]),
+        el("td", { "class": "num" }, [m.heartbeat_age_ms + " ms ago"]),
+        el("td", { "class": "num", "data-shards": m.node_id }, [m.shards_owned])]);
+    }));
+  }
+  function refreshCluster() {
+    return fetch("/ready", { headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (resp) { return resp.json(); })
+      .then(renderCluster)
+      .catch(function () { $("cluster-summary").textContent = "unknown (/ready unreachable)"; });
+  }
+
   var timer = null;
   function refresh() {
     if (timer) { clearTimeout(timer); timer = null; }
-    Promise.all([getJson("/api/v1/admin/actors"), getJson("/api/v1/admin/overview")])
+    Promise.all([getJson("/api/v1/admin/actors"), getJson("/api/v1/admin/overview"),
+                 refreshCluster()])
       .then(function (results) {
         showAuthProblem("");
         renderTree(results[0]);

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 
+import test_dashboard  # the module, not its class: its tests must not run twice
 from harness import (OrderdTestCase, database_for, order_body, poll_until, run_parallel)
 
 SHARDS = 16
@@ -102,6 +103,9 @@ class OrderLoad:
 
 
 class ClusterTest(OrderdTestCase):
+    # Headless Chromium, as test_dashboard drives it.
+    chromium = test_dashboard.DashboardTest.chromium
+    dump_dom_until = test_dashboard.DashboardTest.dump_dom_until
     def setUp(self):
         super().setUp()
         if os.environ.get("ORDERD_TEST_STORE") != "postgres":
@@ -386,3 +390,20 @@ class ClusterTest(OrderdTestCase):
                   if n["event_type"] == "order.created" and n["id"] not in orphans]
         self.assertTrue(all(n["attempts"] == 1 for n in others),
                         "the survivors' own records keep their backoff")
+
+    def test_the_dashboard_shows_the_members_and_their_shards(self):
+        self.browser = test_dashboard.find_browser()
+        self.assertTrue(self.browser, "no chromium found: run scripts/deps.sh")
+        token = test_dashboard.TOKEN
+        a, b, c = self.start_cluster("--admin-token", token)
+        dom = self.dump_dom_until(a.url(f"/dashboard#token={token}"), 'data-loaded="true"',
+                                  "node node-a serves", "3 live members",
+                                  'data-node="node-b"', 'data-node="node-c"',
+                                  "node-a (this node)")
+        served = len(self.served(a))
+        owned = re.search(r'data-shards="node-a">(\d+)<', dom)
+        self.assertTrue(owned, dom[-3000:])
+        self.assertGreater(int(owned.group(1)), 0)
+        self.assertIn(f"of {SHARDS} shards", dom)
+        self.assertGreater(served, 0)
+

@@ -82,7 +82,8 @@ class DashboardTest(OrderdTestCase):
         for text in (">root<", ">inventory<", ">orders<", "order-supervisor",
                      "inventory-supervisor", "store-writer", "event-relay",
                      'class="state-closed">closed<', 'id="dlq">0<', 'id="backlog">',
-                     'class="status ok">live<', "Dashboard widget"):
+                     'class="status ok">live<', "Dashboard widget",
+                     'id="cluster-summary">single node (no cluster)<'):
             self.assertIn(text, dom)
         self.assertNotIn("DASH-OK</td>", dom)  # plenty of stock: not in the low-stock table
 
