@@ -12,6 +12,7 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -227,11 +228,26 @@ class ClusterTest(OrderdTestCase):
             self.assertEqual(o["status"], "PENDING", o)
             for line in o["items"]:
                 held[line["sku"]] += line["quantity"]
+        stored_rows = self.sql("SELECT sku, available, reserved, sold FROM products")
+        in_database = {sku: (int(a), int(r), int(s)) for sku, a, r, s in stored_rows}
         for sku, initial in skus.items():
             available, reserved = self.stock(reader, sku)
             self.assertEqual(reserved, held[sku], sku)
             self.assertEqual(available + reserved, initial, sku)
             self.assertGreaterEqual(available, 0, sku)
+            # The shared database agrees with what the owner's actor answers, and nothing is
+            # lost between available, reserved and sold.
+            db_available, db_reserved, db_sold = in_database[sku]
+            self.assertEqual((db_available, db_reserved), (available, reserved),
+                             f"{sku}: the database and the owner's actor disagree")
+            self.assertEqual(db_available + db_reserved + db_sold, initial, sku)
+
+    def sql(self, query):
+        """Rows of `query` on the cluster's database, straight from PostgreSQL (psql)."""
+        psql = os.path.join(os.environ.get("ORDERD_TEST_PG_BIN", ""), "psql")
+        out = subprocess.run([psql, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", self.database,
+                              "-c", query], check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
 
     def metric(self, server, name):
         total = 0.0
