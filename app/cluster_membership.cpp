@@ -124,6 +124,11 @@ void cluster_membership::beat() {
     if (listener)
       listener(addresses);
     lease_round(live, members);
+    if (audit_keep_.count() > 0 && started >= next_audit_prune_) {
+      next_audit_prune_ = started + std::chrono::minutes{1};
+      if (auto pruned = session_->directory.prune_audited_writes(audit_keep_); pruned > 0)
+        spdlog::debug("cluster: pruned {} audited writes", pruned);
+    }
   } catch (const std::exception& e) {
     error = e.what();
     session_.reset();

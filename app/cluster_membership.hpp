@@ -59,6 +59,10 @@ public:
     listener_ = std::move(listener);
   }
 
+  /// With --cluster-audit-writes: the beat prunes shard_writes rows older than `keep`, at most
+  /// once a minute. Call before start().
+  void prune_audited_writes(std::chrono::milliseconds keep) { audit_keep_ = keep; }
+
   /// Who serves which shard (valid after start()).
   std::shared_ptr<cluster::shard_table> shards() const { return table_; }
 
@@ -73,6 +77,8 @@ private:
   std::string advertise_;
   std::string incarnation_;
   int32_t wanted_shards_;
+  std::chrono::milliseconds audit_keep_{0}; ///< 0: this node writes no audit rows
+  std::chrono::steady_clock::time_point next_audit_prune_{};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -51,6 +51,7 @@ std::shared_ptr<persistence::store_factory> make_store(const config::settings& s
   if (s.store == "postgres") {
     persistence::postgres_options opts;
     opts.conninfo = s.database_url;
+    opts.audit_fenced_writes = s.cluster_audit_writes;
     auto factory = std::make_shared<persistence::postgres_store_factory>(opts);
     spdlog::info("store: PostgreSQL at {}", factory->label());
     return factory;
@@ -282,6 +283,8 @@ int run(const config::settings& s, const std::optional<messaging::amqp_url>& amq
   if (clustered) {
     membership = std::make_unique<app::cluster_membership>(
       s.database_url, options.node_id, s.cluster_advertise, static_cast<int32_t>(s.cluster_shards));
+    if (s.cluster_audit_writes)
+      membership->prune_audited_writes(std::chrono::hours{24});
     membership->start();
     svc->cluster = std::make_shared<cluster_link>(membership->shards());
   }

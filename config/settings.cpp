@@ -268,6 +268,11 @@ constexpr std::array options{
   option{.name = "cluster-shards", .metavar = "N", .section = messaging,
          .meaning = "shards that keys map to, fixed by the first node that creates the cluster",
          .field = &settings::cluster_shards, .min = 1, .max = 4096},
+  option{.name = "cluster-audit-writes", .section = messaging,
+         .meaning = "record the shard, epoch and node of every fenced write in shard_writes "
+                    "(drills: proves no two owners' writes interleaved; one row per shard "
+                    "written, kept a day)",
+         .field = &settings::cluster_audit_writes},
   option{.name = "amqp-url", .metavar = "URL", .section = messaging,
          .meaning = "RabbitMQ to publish events to, amqp://user:pass@host:port/vhost; empty "
                     "publishes on the in-process bus only",
@@ -762,6 +767,9 @@ parse_result parse(int argc, const char* const* argv, const char* const* environ
   if (!v.cluster_advertise.empty() && v.store != "postgres")
     return failure("--cluster-advertise needs --store postgres: the nodes of a cluster share "
                    "its database");
+  if (v.cluster_audit_writes && v.cluster_advertise.empty())
+    return failure("--cluster-audit-writes needs --cluster-advertise: only the writes of a "
+                   "cluster's nodes are fenced");
   auto has_port = [](const std::string& hp) {
     auto colon = hp.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == hp.size())

@@ -57,6 +57,7 @@ struct settings {
   std::string cluster_advertise;           ///< --cluster-advertise: join the cluster as HOST:PORT
   std::string cluster_listen;              ///< --cluster-listen: the cluster port's HOST:PORT
   uint32_t cluster_shards = 64;            ///< --cluster-shards: shards, when creating the cluster
+  bool cluster_audit_writes = false;       ///< --cluster-audit-writes: record fenced writes
   std::string amqp_url;                    ///< --amqp-url: empty = in-process bus only
   std::string amqp_exchange = "orderd.events"; ///< --amqp-exchange: durable topic exchange
   size_t relay_batch = 500;                ///< --relay-batch: events per publish

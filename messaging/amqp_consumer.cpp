@@ -1,6 +1,8 @@
 #include "messaging/amqp_consumer.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <set>
 
@@ -191,12 +193,25 @@ void decide(consumer_actor self, const services_ptr& svc, const amqp_consumer_op
   }
 }
 
+/// Fault injection (--enable-fault-injection): the command's effect is durable and its ack not
+/// sent, the worst moment for a node to die. The broker redelivers the message to another
+/// consumer, which must find it processed. Exits at once, as kill -9 would: no clean-up runs.
+[[noreturn]] void exit_before_ack(const inbound_command& cmd) {
+  spdlog::critical("fault injection: exiting after {} {} committed, before its ack", cmd.command,
+                   cmd.message_id);
+  spdlog::default_logger()->flush();
+  std::fflush(nullptr);
+  std::_Exit(70);
+}
+
 /// The actors answered. A failure may still have committed (a lost reply, or a redelivered copy
 /// that lost the race to its twin): the processed record decides before anything is retried.
 void settle(consumer_actor self, const services_ptr& svc, const amqp_consumer_options& o,
             uint64_t generation, delivery_ptr d, inbound_command cmd, errc code,
             std::string detail) {
   --self->state.status.in_flight;
+  if (code == errc::ok && self->state.exit_after_commit)
+    exit_before_ack(cmd);
   if (code == errc::ok)
     return ack(self, svc, o, generation, *d);
   self->request(svc->readers.next(), o.command_timeout, processed_atom_v, cmd.message_id)
@@ -361,6 +376,11 @@ caf::behavior amqp_consumer_impl(caf::stateful_actor<amqp_consumer_state>* self,
       self->send(self, tick_atom_v); // after the answers already in the mailbox
     },
     [=](status_atom) { return self->state.status; },
+    [=](crash_atom, commit_atom) {
+      spdlog::warn("fault injection: the process exits after the next command commits");
+      self->state.exit_after_commit = true;
+      return true;
+    },
     [=](crash_atom, uint32_t failures) {
       spdlog::warn("fault injection: the next {} commands fail", failures);
       self->state.failures_to_inject = failures;

@@ -58,6 +58,7 @@ struct amqp_consumer_state {
   std::optional<resilience::backoff> reconnect;
   uint32_t connect_failures = 0; ///< in a row, for the reconnect backoff
   uint32_t failures_to_inject = 0; ///< fault injection: fail this many next commands
+  bool exit_after_commit = false;  ///< fault injection: die between a commit and its ack
   std::chrono::steady_clock::time_point next_dlq_depth{}; ///< when to read the DLQ depth again
   /// Message ids being handled, with copies of the same id that arrived meanwhile (and their
   /// connection generation). A copy waits for the first to finish, then finds it processed:

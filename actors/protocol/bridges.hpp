@@ -34,6 +34,9 @@ struct inbound_status {
 // inbound command bridge (RabbitMQ consumer, only with --amqp-url; messaging/amqp_consumer.hpp):
 //   (status_atom)                                 -> inbound_status
 //   (crash_atom, uint32 n)                        -> bool  fault injection: the next n commands fail
+//   (crash_atom, commit_atom)                     -> bool  fault injection: the process exits
+//                                                    once the next command has committed, before
+//                                                    its ack (a node killed mid-flight)
 //   (list_atom, dlq_atom, size_t limit)           -> std::vector<dead_letter>
 //   (replay_atom, dlq_atom, message_id)           -> dead_letter (the one replayed)
 //                                                    | not_found | unavailable (no broker)

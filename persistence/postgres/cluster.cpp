@@ -144,12 +144,26 @@ std::vector<shard_lease> cluster_directory::leases() {
   return out;
 }
 
-const char* cluster_directory::fence_sql() {
+const char* cluster_directory::fence_sql(bool audit) {
   // FOR KEY SHARE: conflicts only with FOR UPDATE, which acquire() takes, not with the
   // renewals' UPDATE of expires_at (a stronger lock made every renewal queue behind the
   // writers, which queue behind the outbox lock: under load leases then ran out).
-  return "SELECT epoch FROM shard_leases WHERE shard = $1 AND owner = $2 AND epoch = $3 "
-         "AND expires_at > now() FOR KEY SHARE";
+  if (!audit)
+    return "SELECT epoch FROM shard_leases WHERE shard = $1 AND owner = $2 AND epoch = $3 "
+           "AND expires_at > now() FOR KEY SHARE";
+  // The audit row draws its number (the column default) from the locked row's output, so
+  // after the lock is held.
+  return "WITH fence AS (SELECT shard, epoch FROM shard_leases WHERE shard = $1 AND owner = $2 "
+         "AND epoch = $3 AND expires_at > now() FOR KEY SHARE) "
+         "INSERT INTO shard_writes (shard, epoch, node) SELECT shard, epoch, $2 FROM fence "
+         "RETURNING epoch";
+}
+
+int64_t cluster_directory::prune_audited_writes(std::chrono::milliseconds keep) {
+  return c_.run("DELETE FROM shard_writes WHERE committed_at < now() - $1 * interval "
+                "'1 millisecond'",
+                {ms(keep)})
+    .affected();
 }
 
 } // namespace orderd::persistence::postgres

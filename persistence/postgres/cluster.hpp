@@ -76,8 +76,13 @@ public:
   /// ($1 shard, $2 node, $3 epoch): one row while the writer holds the unexpired lease at that
   /// epoch, and then key-share-locked until the commit, so nobody can take the shard over
   /// (acquire() locks the row FOR UPDATE) until the write is done, while renewals go on.
-  /// No row: the writer is fenced and must roll back.
-  static const char* fence_sql();
+  /// No row: the writer is fenced and must roll back. With `audit`, the passing fence also
+  /// records (shard, epoch, node) in shard_writes, numbered while the row is locked (see
+  /// persistence/schema/postgres/004_shard_writes.sql for the proof this makes possible).
+  static const char* fence_sql(bool audit = false);
+
+  /// Deletes shard_writes rows older than `keep` (on the database's clock); returns how many.
+  int64_t prune_audited_writes(std::chrono::milliseconds keep);
 
   connection& session() noexcept { return c_; }
 

@@ -19,6 +19,9 @@ struct postgres_options {
   /// How long a writer whose connection broke during COMMIT keeps trying to read back whether
   /// the transaction committed, before it reports the outcome unknown.
   std::chrono::milliseconds commit_resolve_timeout{30000};
+  /// Cluster drills (--cluster-audit-writes): every fenced write also records its shard, epoch
+  /// and node in shard_writes, so a checker can prove no two owners' writes interleaved.
+  bool audit_fenced_writes = false;
 };
 
 /// Opens connections to one PostgreSQL database. The first open() connects and brings the

@@ -270,7 +270,7 @@ refusal postgres_store::deferred(const std::string& sql, const args& params,
 refusal postgres_store::fence(const shard_fence& f) {
   // The lease row, key-share-locked until the commit: a takeover waits for this write, and a node
   // that lost the lease (or never had it at this epoch) commits nothing of this change set.
-  return deferred(cluster_directory::fence_sql(),
+  return deferred(cluster_directory::fence_sql(options_.audit_fenced_writes),
                   {std::to_string(f.shard), f.node, std::to_string(f.epoch)},
                   [f](const result& r) -> refusal {
                     if (r.rows() > 0)

@@ -103,10 +103,10 @@ class OrderLoad:
             t.join()
 
 
-class ClusterTest(OrderdTestCase):
-    # Headless Chromium, as test_dashboard drives it.
-    chromium = test_dashboard.DashboardTest.chromium
-    dump_dom_until = test_dashboard.DashboardTest.dump_dom_until
+class ClusterTestCase(OrderdTestCase):
+    """Three nodes on one private database, and the checks every drill ends with. No tests of
+    its own: test_cluster_amqp builds on it too."""
+
     def setUp(self):
         super().setUp()
         if os.environ.get("ORDERD_TEST_STORE") != "postgres":
@@ -119,7 +119,8 @@ class ClusterTest(OrderdTestCase):
         os.makedirs(data, exist_ok=True)
         return self.start_server("--store", "postgres", "--database-url", self.database,
                                  "--node-id", name, "--cluster-shards", str(SHARDS),
-                                 "--cluster-advertise", f"127.0.0.1:{free_port()}", *extra,
+                                 "--cluster-advertise", f"127.0.0.1:{free_port()}",
+                                 "--cluster-audit-writes", *extra,
                                  data_dir=data)
 
     def served(self, server):
@@ -155,6 +156,79 @@ class ClusterTest(OrderdTestCase):
         nodes = [self.node(n, *extra) for n in ("node-a", "node-b", "node-c")]
         self.wait_for_cluster(nodes)
         return nodes
+
+    def check_invariants(self, reader, skus, load):
+        """The cluster's invariants after a load: every 201 order is stored with its lines;
+        per SKU, initial = available + reserved (nothing ships here), reserved = the lines of
+        the stored orders (all PENDING), available never below zero; only 201, 409 and 503
+        (safe to retry) were answered."""
+        self.assertFalse(set(load.statuses) - {201, 409, 503, "refused connection"},
+                         f"only 201, 409 and 503 (retry) are acceptable: {load.statuses}")
+        for order_id, items in load.accepted:
+            got = self.get_order(reader, order_id)
+            self.assertEqual(sorted((i["sku"], i["quantity"]) for i in got["items"]),
+                             sorted(items))
+        stored = self.list_all(reader, "/api/v1/orders", limit=200)
+        self.assertTrue({o for o, _ in load.accepted} <= {o["id"] for o in stored})
+        held = {sku: 0 for sku in skus}
+        for o in stored:
+            self.assertEqual(o["status"], "PENDING", o)
+            for line in o["items"]:
+                held[line["sku"]] += line["quantity"]
+        stored_rows = self.sql("SELECT sku, available, reserved, sold FROM products")
+        in_database = {sku: (int(a), int(r), int(s)) for sku, a, r, s in stored_rows}
+        for sku, initial in skus.items():
+            available, reserved = self.stock(reader, sku)
+            self.assertEqual(reserved, held[sku], sku)
+            self.assertEqual(available + reserved, initial, sku)
+            self.assertGreaterEqual(available, 0, sku)
+            # The shared database agrees with what the owner's actor answers, and nothing is
+            # lost between available, reserved and sold.
+            db_available, db_reserved, db_sold = in_database[sku]
+            self.assertEqual((db_available, db_reserved), (available, reserved),
+                             f"{sku}: the database and the owner's actor disagree")
+            self.assertEqual(db_available + db_reserved + db_sold, initial, sku)
+        self.assert_one_owner_at_a_time()
+
+    def assert_one_owner_at_a_time(self):
+        """No shard ever had two owners whose writes both committed: every audited write
+        (--cluster-audit-writes) numbers between its epoch's change of hands and the next one
+        (persistence/schema/postgres/004_shard_writes.sql), by the database's own sequence."""
+        out_of_turn = self.sql("SELECT write_seq, shard, epoch, node, epoch_owner "
+                               "FROM shard_writes_out_of_turn LIMIT 10")
+        self.assertEqual(out_of_turn, [], "writes committed outside their owner's turn")
+        (writes, shards, epochs), = self.sql(
+            "SELECT count(*), count(DISTINCT shard), count(DISTINCT (shard, epoch)) "
+            "FROM shard_writes")
+        self.assertGreater(int(writes), 0, "the nodes audit their writes")
+        print(f"lease history: {writes} audited writes on {shards} shards under {epochs} "
+              "epochs, none out of turn")
+
+    def sql(self, query):
+        """Rows of `query` on the cluster's database, straight from PostgreSQL (psql)."""
+        psql = os.path.join(os.environ.get("ORDERD_TEST_PG_BIN", ""), "psql")
+        out = subprocess.run([psql, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", self.database,
+                              "-c", query], check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def metric(self, server, name):
+        total = 0.0
+        for line in server.get("/metrics").text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.split()[-1])
+        return total
+
+    def stocked(self, server, count=8, units=400):
+        skus = {f"K-{i}": units for i in range(count)}
+        for sku, qty in skus.items():
+            self.create_product(server, sku, qty)
+        return skus
+
+
+class ClusterTest(ClusterTestCase):
+    # Headless Chromium, as test_dashboard drives it.
+    chromium = test_dashboard.DashboardTest.chromium
+    dump_dom_until = test_dashboard.DashboardTest.dump_dom_until
 
     def test_create_on_one_node_read_on_another_cancel_on_a_third(self):
         a, b, c = self.start_cluster()
@@ -209,58 +283,6 @@ class ClusterTest(OrderdTestCase):
             self.assertEqual(self.stock(n, "FLASH-1"), (0, 30))
         for i, order_id in enumerate(sold):
             self.assertEqual(self.get_order(nodes[(i + 1) % 3], order_id)["status"], "PENDING")
-
-    def check_invariants(self, reader, skus, load):
-        """The cluster's invariants after a load: every 201 order is stored with its lines;
-        per SKU, initial = available + reserved (nothing ships here), reserved = the lines of
-        the stored orders (all PENDING), available never below zero; only 201, 409 and 503
-        (safe to retry) were answered."""
-        self.assertFalse(set(load.statuses) - {201, 409, 503, "refused connection"},
-                         f"only 201, 409 and 503 (retry) are acceptable: {load.statuses}")
-        for order_id, items in load.accepted:
-            got = self.get_order(reader, order_id)
-            self.assertEqual(sorted((i["sku"], i["quantity"]) for i in got["items"]),
-                             sorted(items))
-        stored = self.list_all(reader, "/api/v1/orders", limit=200)
-        self.assertTrue({o for o, _ in load.accepted} <= {o["id"] for o in stored})
-        held = {sku: 0 for sku in skus}
-        for o in stored:
-            self.assertEqual(o["status"], "PENDING", o)
-            for line in o["items"]:
-                held[line["sku"]] += line["quantity"]
-        stored_rows = self.sql("SELECT sku, available, reserved, sold FROM products")
-        in_database = {sku: (int(a), int(r), int(s)) for sku, a, r, s in stored_rows}
-        for sku, initial in skus.items():
-            available, reserved = self.stock(reader, sku)
-            self.assertEqual(reserved, held[sku], sku)
-            self.assertEqual(available + reserved, initial, sku)
-            self.assertGreaterEqual(available, 0, sku)
-            # The shared database agrees with what the owner's actor answers, and nothing is
-            # lost between available, reserved and sold.
-            db_available, db_reserved, db_sold = in_database[sku]
-            self.assertEqual((db_available, db_reserved), (available, reserved),
-                             f"{sku}: the database and the owner's actor disagree")
-            self.assertEqual(db_available + db_reserved + db_sold, initial, sku)
-
-    def sql(self, query):
-        """Rows of `query` on the cluster's database, straight from PostgreSQL (psql)."""
-        psql = os.path.join(os.environ.get("ORDERD_TEST_PG_BIN", ""), "psql")
-        out = subprocess.run([psql, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", self.database,
-                              "-c", query], check=True, capture_output=True, text=True).stdout
-        return [line.split("\t") for line in out.splitlines() if line]
-
-    def metric(self, server, name):
-        total = 0.0
-        for line in server.get("/metrics").text.splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                total += float(line.split()[-1])
-        return total
-
-    def stocked(self, server, count=8, units=400):
-        skus = {f"K-{i}": units for i in range(count)}
-        for sku, qty in skus.items():
-            self.create_product(server, sku, qty)
-        return skus
 
     def test_kill_minus_9_under_load_loses_nothing(self):
         a, b, c = self.start_cluster()

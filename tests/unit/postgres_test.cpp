@@ -318,6 +318,57 @@ CAF_TEST(a former owner is fenced and a takeover waits for a write in flight) {
   CAF_CHECK_EQUAL(after->epoch, theirs->epoch + 1);
 }
 
+CAF_TEST(audited writes fall in their owners turns and a write out of turn shows) {
+  auto db = migrated_database();
+  cluster_directory a{db->url()};
+  cluster_directory b{db->url()};
+  using std::chrono::milliseconds;
+  a.ensure_cluster(2);
+  postgres_options audited{db->url()};
+  audited.audit_fenced_writes = true;
+  postgres_store_factory factory{audited};
+  auto store = factory.open();
+  auto product_set = [](const std::string& sku, shard_fence fence) {
+    orderd::product p;
+    p.sku = sku;
+    p.name = sku;
+    p.price_cents = 100;
+    p.currency = "EUR";
+    change_set cs;
+    cs.ops.emplace_back(persistence::insert_product{p});
+    cs.fences = {std::move(fence)};
+    return cs;
+  };
+  auto first = a.acquire(0, "node-a", milliseconds{60000});
+  CAF_REQUIRE(first);
+  CAF_CHECK(store->apply({product_set("T-1", {0, "node-a", first->epoch})})[0].ok());
+  // node-a's lease runs out and node-b takes over: node-b's write passes, node-a's is fenced
+  // and leaves no audit row.
+  a.session().exec("UPDATE shard_leases SET expires_at = now() WHERE shard = 0");
+  auto second = b.acquire(0, "node-b", milliseconds{60000});
+  CAF_REQUIRE(second);
+  auto results = store->apply({product_set("T-2", {0, "node-b", second->epoch}),
+                               product_set("T-3", {0, "node-a", first->epoch})});
+  CAF_CHECK(results[0].ok());
+  CAF_CHECK_EQUAL(results[1].code, errc::unavailable);
+  auto count = [&](const std::string& sql) { return a.session().exec(sql).int64(0, 0); };
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM shard_writes"), 2);
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM shard_writes WHERE node = 'node-a' AND epoch = "
+                        + std::to_string(first->epoch)), 1);
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM shard_writes_out_of_turn"), 0);
+  // Had node-a's write committed after node-b took over (a fence that failed to fence), its
+  // row would number after epoch 2's history row: the checker's view names it.
+  a.session().exec("INSERT INTO shard_writes (shard, epoch, node) VALUES (0, $1, 'node-a')",
+                   {std::to_string(first->epoch)});
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM shard_writes_out_of_turn"), 1);
+  CAF_CHECK_EQUAL(count("SELECT next_acquired_seq FROM shard_writes_out_of_turn"),
+                  count("SELECT write_seq FROM shard_lease_history WHERE shard = 0 AND epoch = "
+                        + std::to_string(second->epoch)));
+  // Audit rows older than what is kept are pruned.
+  a.session().exec("UPDATE shard_writes SET committed_at = now() - interval '2 days'");
+  CAF_CHECK_EQUAL(a.prune_audited_writes(std::chrono::hours{24}), 3);
+}
+
 CAF_TEST(a change set commits only under the fence of a lease its node holds) {
   auto db = migrated_database();
   cluster_directory a{db->url()};

@@ -190,6 +190,15 @@ CAF_TEST(the fault hook needs the admin token) {
                   "run");
 }
 
+CAF_TEST(the write audit needs a cluster) {
+  // Only a cluster's writes are fenced: alone, the flag would silently record nothing.
+  check_error(with_flags({"--cluster-audit-writes"}), {"--cluster-audit-writes", "--cluster-advertise"});
+  auto r = with_flags({"--store", "postgres", "--database-url", "postgresql://h/db",
+                       "--cluster-advertise", "10.0.0.1:7000", "--cluster-audit-writes"});
+  CAF_REQUIRE_EQUAL(to_string(r.what), "run");
+  CAF_CHECK(r.values.cluster_audit_writes);
+}
+
 CAF_TEST(the last of a repeated flag wins) {
   auto r = with_flags({"--port=1", "--port=2"});
   CAF_CHECK_EQUAL(r.values.port, 2u);
