@@ -105,6 +105,7 @@ void cluster_membership::beat() {
   static auto& duration = observability::catalogue::cluster_heartbeat_duration();
   auto started = std::chrono::steady_clock::now();
   std::vector<http::cluster_report::member> members;
+  std::vector<http::cluster_report::change> changes;
   std::string error;
   try {
     if (!session_ || !session_->directory.session().healthy())
@@ -124,6 +125,8 @@ void cluster_membership::beat() {
     if (listener)
       listener(addresses);
     lease_round(live, members);
+    for (auto& h : session_->directory.recent_changes(recent_changes_shown))
+      changes.push_back({h.shard, h.epoch, h.owner, h.previous_owner, h.age_ms});
     if (audit_keep_.count() > 0 && started >= next_audit_prune_) {
       next_audit_prune_ = started + std::chrono::minutes{1};
       if (auto pruned = session_->directory.prune_audited_writes(audit_keep_); pruned > 0)
@@ -152,8 +155,10 @@ void cluster_membership::beat() {
   last_.ok = error.empty();
   last_.last_error = error;
   last_.shards_served = std::move(served);
-  if (last_.ok)
+  if (last_.ok) {
     last_.members = std::move(members);
+    last_.recent_changes = std::move(changes);
+  }
   if (was_ok && !last_.ok)
     spdlog::warn("cluster: heartbeat of node {} failed: {}", node_id_, error);
   else if (!was_ok && last_.ok && !last_.members.empty())

@@ -32,6 +32,8 @@ public:
   /// ...and this node stops serving a shard this long before that (measured from before the
   /// renewing statement was sent, so the database's expiry always comes later).
   static constexpr std::chrono::milliseconds serve_margin{1000};
+  /// Changes of hands /ready lists (and the dashboard shows), newest first.
+  static constexpr int recent_changes_shown = 20;
 
   cluster_membership(std::string conninfo, std::string node_id, std::string advertise,
                      int32_t shards);

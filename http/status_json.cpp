@@ -47,12 +47,22 @@ std::string encode_ready(const ready_report& r) {
     ordered_json served = ordered_json::array();
     for (auto& o : c.shards_served)
       served.push_back({{"shard", o.shard}, {"epoch", o.epoch}});
+    ordered_json changes = ordered_json::array();
+    for (auto& h : c.recent_changes)
+      changes.push_back({{"shard", h.shard},
+                         {"epoch", h.epoch},
+                         {"owner", h.owner},
+                         {"previous_owner", h.previous_owner.empty()
+                                              ? ordered_json(nullptr)
+                                              : ordered_json(h.previous_owner)},
+                         {"age_ms", h.age_ms}});
     auto& cluster = checks["cluster"];
     cluster = {{"ok", c.ok},
                {"node_id", c.node_id},
                {"shards", c.shard_count},
                {"members", std::move(members)},
-               {"served", std::move(served)}};
+               {"served", std::move(served)},
+               {"recent_changes", std::move(changes)}};
     if (!c.last_error.empty())
       cluster["last_error"] = c.last_error;
     if (!c.ok)

@@ -28,12 +28,21 @@ struct cluster_report {
     int32_t shard = 0;
     int64_t epoch = 0;
   };
+  /// A change of hands: who took which shard over from whom, and how long ago.
+  struct change {
+    int32_t shard = 0;
+    int64_t epoch = 0;
+    std::string owner;
+    std::string previous_owner; ///< empty: nobody held it before
+    int64_t age_ms = 0;         ///< by the database's clock, as of the last beat
+  };
   std::string node_id;
   int32_t shard_count = 0;
   std::vector<owned> shards_served; ///< the shards this node serves, with their epochs
   bool ok = false;        ///< the last heartbeat reached the database
   std::string last_error; ///< why not, when !ok
   std::vector<member> members;
+  std::vector<change> recent_changes; ///< newest first (the last beat's reading)
 };
 
 struct ready_report {
@@ -47,7 +56,7 @@ struct ready_report {
 /// `{"status":"ready"|"degraded","checks":{"store":{"backend","ok"},"broker":{"publisher",
 /// "state","backlog","ok"[,"last_error"]}[,"commands":{"ok","queue","received","acked",
 /// "retried","dead_lettered","in_flight"[,"last_error"]}][,"cluster":{"ok","node_id","shards",
-/// "members":[{"node_id","advertise","heartbeat_age_ms","shards_owned"}],"served":[{"shard","epoch"}]
+/// "members":[{"node_id","advertise","heartbeat_age_ms","shards_owned"}],"served":[{"shard","epoch"}],"recent_changes":[{"shard","epoch","owner","previous_owner","age_ms"}]
 /// [,"last_error"]}]}}`. Degraded while the
 /// relay's breaker is not closed, the command consumer has no broker (events and commands wait),
 /// or this node's last cluster heartbeat failed.

@@ -137,6 +137,7 @@
     if (!c) {
       $("cluster-summary").textContent = "single node (no cluster)";
       fill($("cluster-members").tBodies[0], []);
+      fill($("cluster-changes").tBodies[0], []);
       return;
     }
     var served = (c.served || []).length;
@@ -149,6 +150,14 @@
         el("td", {}, [m.advertise]),
         el("td", { "class": "num" }, [m.heartbeat_age_ms + " ms ago"]),
         el("td", { "class": "num", "data-shards": m.node_id }, [m.shards_owned])]);
+    }));
+    fill($("cluster-changes").tBodies[0], (c.recent_changes || []).map(function (h) {
+      return el("tr", {}, [
+        el("td", { "class": "num" }, [h.shard]),
+        el("td", { "class": "num" }, [h.epoch]),
+        el("td", {}, [h.previous_owner === null ? "(nobody)" : h.previous_owner]),
+        el("td", { "data-took": h.owner }, [h.owner]),
+        el("td", { "class": "num" }, [(h.age_ms / 1000).toFixed(1) + " s ago"])]);
     }));
   }
   function refreshCluster() {

@@ -159,6 +159,22 @@ const char* cluster_directory::fence_sql(bool audit) {
          "RETURNING epoch";
 }
 
+std::vector<lease_change> cluster_directory::recent_changes(int limit) {
+  auto r = c_.run(
+    "SELECT h.shard, h.epoch, h.owner, "
+    "  coalesce((SELECT p.owner FROM shard_lease_history p WHERE p.shard = h.shard "
+    "            AND p.epoch < h.epoch ORDER BY p.epoch DESC LIMIT 1), ''), "
+    "  (extract(epoch FROM now() - h.acquired_at) * 1000)::bigint "
+    "FROM (SELECT * FROM shard_lease_history ORDER BY write_seq DESC LIMIT $1) h "
+    "ORDER BY h.write_seq DESC",
+    {std::to_string(limit)});
+  std::vector<lease_change> out;
+  for (int row = 0; row < r.rows(); ++row)
+    out.push_back({static_cast<int32_t>(r.int64(row, 0)), r.int64(row, 1), r.text(row, 2),
+                   r.text(row, 3), r.int64(row, 4)});
+  return out;
+}
+
 int64_t cluster_directory::prune_audited_writes(std::chrono::milliseconds keep) {
   return c_.run("DELETE FROM shard_writes WHERE committed_at < now() - $1 * interval "
                 "'1 millisecond'",

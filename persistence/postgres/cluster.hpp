@@ -35,6 +35,15 @@ struct shard_lease {
   std::string previous_owner; ///< acquire() only: who held the row before (empty: nobody)
 };
 
+/// One change of hands from shard_lease_history.
+struct lease_change {
+  int32_t shard = 0;
+  int64_t epoch = 0;
+  std::string owner;          ///< who took the shard
+  std::string previous_owner; ///< who held the epoch before (empty: nobody, a new cluster)
+  int64_t age_ms = 0;         ///< how long ago, by the database's clock
+};
+
 /// Membership, leases and fencing on one connection (one per caller; not thread-safe).
 class cluster_directory {
 public:
@@ -80,6 +89,9 @@ public:
   /// records (shard, epoch, node) in shard_writes, numbered while the row is locked (see
   /// persistence/schema/postgres/004_shard_writes.sql for the proof this makes possible).
   static const char* fence_sql(bool audit = false);
+
+  /// The newest `limit` changes of hands, newest first.
+  std::vector<lease_change> recent_changes(int limit);
 
   /// Deletes shard_writes rows older than `keep` (on the database's clock); returns how many.
   int64_t prune_audited_writes(std::chrono::milliseconds keep);

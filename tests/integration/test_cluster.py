@@ -300,6 +300,14 @@ class ClusterTest(ClusterTestCase):
             load.wait_for(40)
         finally:
             load.stop()
+
+        # /ready shows who took over what: each of node-c's shards, from node-c, by a or b.
+        def taken_from_c():
+            changes = self.assert_json(a.get("/ready"), 200)["checks"]["cluster"]["recent_changes"]
+            return {h["shard"]: h["owner"] for h in changes if h["previous_owner"] == "node-c"}
+        taken = poll_until(lambda: (lambda t: t if set(t) >= c_shards else None)(taken_from_c()),
+                           5, message="node-c's shards listed as taken over")
+        self.assertLessEqual(set(taken.values()), {"node-a", "node-b"})
         print(f"kill -9 of node-c ({len(c_shards)} shards): served again after "
               f"{takeover_s:.2f} s; outcomes {load.statuses}")
         self.check_invariants(a, skus, load)
@@ -437,7 +445,10 @@ class ClusterTest(ClusterTestCase):
         dom = self.dump_dom_until(a.url(f"/dashboard#token={token}"), 'data-loaded="true"',
                                   "node node-a serves", "3 live members",
                                   'data-node="node-b"', 'data-node="node-c"',
-                                  "node-a (this node)")
+                                  "node-a (this node)", 'data-took="node-b"')
+        # Who took over what: node-b, second to start, got its shards from node-a, which
+        # started first and took them all.
+        self.assertRegex(dom, r'<td>node-a</td><td data-took="node-b">node-b</td>')
         served = len(self.served(a))
         owned = re.search(r'data-shards="node-a">(\d+)<', dom)
         self.assertTrue(owned, dom[-3000:])

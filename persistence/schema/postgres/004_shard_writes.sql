@@ -6,6 +6,8 @@
 CREATE SEQUENCE shard_write_seq;
 ALTER TABLE shard_lease_history
   ADD COLUMN write_seq bigint NOT NULL DEFAULT nextval('shard_write_seq');
+-- The newest changes of hands first (/ready and the dashboard show who took over what).
+CREATE INDEX shard_lease_history_newest ON shard_lease_history (write_seq DESC);
 
 -- Written only by nodes started with --cluster-audit-writes (drills and tests: one row per
 -- shard a change set is fenced on), pruned after a day.

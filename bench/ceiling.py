@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Why creation does not use the two cores (issue 15: "the ceiling is not the CPU; find it").
+
+Runs the create scenario of bench/run.sh (wrk -t1, bench/lua/create.lua, 1,000 SKUs) against a
+fresh orderd per variant and samples, over the same window, the machine's busy share and where
+orderd's threads are (bench/tools/thread_profile.py). The variants change one thing each, so
+what moves the rate and the busy share names the ceiling:
+
+  defaults          the product defaults (SQLite synchronous=FULL, notifications on), 64 conns
+  256 connections   more work offered: if the rate rises, 64 closed-loop clients were the limit
+  synchronous=NORMAL  no fsync per commit: if the rate rises, the commit's fsync was the limit
+  notifications off the notification records and the maildir's fsyncs out of the way
+
+    bench/ceiling.py [--orderd build/app/orderd] [--duration 10] [--variants a,b,...] [--json F]
+
+Results are ratios within one run; run it on a quiet machine (it prints the load average).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "tools"))
+import thread_profile  # noqa: E402
+
+VARIANTS = {
+    "defaults": ([], 64),
+    "256-connections": ([], 256),
+    "sync-normal": (["--sqlite-synchronous", "NORMAL"], 64),
+    "notifications-off": (["--notifications=false"], 64),
+    "notifications-off-256": (["--notifications=false"], 256),
+}
+
+
+def start_orderd(binary, work, args):
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    log_path = os.path.join(work, "orderd.log")
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", "0", "--data-dir", data,
+                             "--grace-period", "3600", "--log-level", "warn", *args],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with open(log_path, "rb") as f:
+            m = re.search(rb"listening on http://[^ ]*:(\d+)", f.read())
+        if m:
+            return proc, f"http://127.0.0.1:{int(m.group(1))}"
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc.kill()
+    raise SystemExit(f"orderd did not start; see {log_path}")
+
+
+def tool(*args):
+    subprocess.run([sys.executable, os.path.join(HERE, "tools", "benchtool.py"), *args],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def run_variant(name, binary, duration, skus, work):
+    args, connections = VARIANTS[name]
+    proc, url = start_orderd(binary, work, args)
+    try:
+        tool("wait-ready", url)
+        tool("load", url, "--count", str(skus))
+        result_file = os.path.join(work, "create.json")
+        env = dict(os.environ, BENCH_RESULT=result_file, BENCH_SKUS=str(skus), BENCH_THREADS="1")
+        wrk = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout",
+                                "10s", "-s", os.path.join(HERE, "lua", "create.lua"),
+                                url + "/api/v1/orders"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+        time.sleep(1)  # past the connection ramp
+        box = {}
+        sampler = threading.Thread(target=lambda: box.update(
+            profile=thread_profile.profile(proc.pid, max(1.0, duration - 2), 0.005),
+            wrk_ticks=None))
+        wrk_t0 = _ticks(wrk.pid)
+        sampler.start()
+        sampler.join()
+        wrk_t1 = _ticks(wrk.pid)
+        out = wrk.communicate()[0].decode(errors="replace")
+        if wrk.returncode != 0:
+            raise SystemExit(f"wrk failed:\n{out}")
+        with open(result_file) as f:
+            r = json.load(f)
+        p = box["profile"]
+        p["wrk_cores"] = round((wrk_t1 - wrk_t0) / thread_profile.TICKS / p["seconds"], 3)
+        created = r["counts"].get("s201", 0)
+        return {"variant": name, "orderd_args": args, "connections": connections,
+                "created_per_s": created / r["seconds"],
+                "p50_ms": round(r["latency_ms"]["p50"], 2),
+                "p99_ms": round(r["latency_ms"]["p99"], 2), "profile": p}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+        fields = s[s.rindex(")") + 2:].split()
+        return int(fields[11]) + int(fields[12])
+    except OSError:
+        return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--orderd", default="build/app/orderd")
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--skus", type=int, default=1000)
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--json")
+    a = p.parse_args()
+    print(f"load average {open('/proc/loadavg').read().split()[:3]}, {os.cpu_count()} CPUs",
+          flush=True)
+    results = []
+    for name in a.variants.split(","):
+        work = tempfile.mkdtemp(prefix=f"orderd-ceiling-{name}-")
+        try:
+            results.append(run_variant(name, os.path.abspath(a.orderd), a.duration, a.skus,
+                                       work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        r = results[-1]
+        pr = r["profile"]
+        print(f"\n== {name} (-c{r['connections']} {' '.join(r['orderd_args'])}): "
+              f"{r['created_per_s']:.0f} created/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
+              f"machine busy {pr['machine_busy']:.0%}, orderd {pr['process_cores']:.2f} cores, "
+              f"wrk {pr['wrk_cores']:.2f} cores", flush=True)
+        for g in pr["groups"][:8]:
+            waits = ", ".join(f"{w} {c}" for w, c in g["top_waits"])
+            print(f"   {g['threads']:<20}{g['count']:>3} {g['cores']:>5.2f} cores  run "
+                  f"{g['running']:>4.0%} sleep {g['sleeping']:>4.0%} disk {g['disk_wait']:>4.0%}"
+                  f"  {waits}", flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
