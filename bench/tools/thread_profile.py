@@ -64,14 +64,20 @@ def profile(pid, seconds, interval):
     states = collections.defaultdict(collections.Counter)
     waits = collections.defaultdict(collections.Counter)
     samples = collections.Counter()
+    tid_running, tid_samples = collections.Counter(), collections.Counter()
+    tid_waits = collections.defaultdict(collections.Counter)
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         for tid, (name, state, _, wchan) in thread_stats(pid).items():
             g = group(name)
             states[g][state] += 1
             samples[g] += 1
+            tid_samples[tid] += 1
             if state != "R":
                 waits[g][wchan] += 1
+                tid_waits[tid][wchan] += 1
+            else:
+                tid_running[tid] += 1
         time.sleep(interval)
     elapsed = time.monotonic() - started
     last = thread_stats(pid)
@@ -83,6 +89,16 @@ def profile(pid, seconds, interval):
         cpu[group(name)] += (ticks - before) / TICKS / elapsed
         threads[group(name)] += 1
     machine_busy = (busy1 - busy0) / max(1, total1 - total0)
+    # The busiest threads one by one: a serial stage shows as one thread near 1.00 core.
+    per_thread = []
+    for tid, (name, _, ticks, _) in last.items():
+        before = first[tid][2] if tid in first else 0
+        n = max(1, tid_samples[tid])
+        per_thread.append({"tid": tid, "name": name,
+                           "cores": round((ticks - before) / TICKS / elapsed, 3),
+                           "running": round(tid_running[tid] / n, 3),
+                           "top_waits": tid_waits[tid].most_common(2)})
+    per_thread.sort(key=lambda t: -t["cores"])
     groups = []
     for g in sorted(cpu, key=lambda k: -cpu[k]):
         n = max(1, samples[g])
@@ -95,7 +111,7 @@ def profile(pid, seconds, interval):
         })
     return {"seconds": round(elapsed, 2), "machine_busy": round(machine_busy, 3),
             "cpus": os.cpu_count(), "process_cores": round(sum(cpu.values()), 3),
-            "groups": groups}
+            "groups": groups, "threads": per_thread[:8]}
 
 
 def main():
@@ -116,6 +132,11 @@ def main():
         waits = ", ".join(f"{w} {c}" for w, c in g["top_waits"])
         print(f"{g['threads']:<22}{g['count']:>3}{g['cores']:>7.2f}{g['running']:>6.0%}"
               f"{g['sleeping']:>7.0%}{g['disk_wait']:>6.0%}  {waits}")
+    print("busiest threads:")
+    for t in result["threads"]:
+        waits = ", ".join(f"{w} {c}" for w, c in t["top_waits"])
+        print(f"  {t['tid']:>8} {t['name']:<18}{t['cores']:>6.2f} cores, running "
+              f"{t['running']:.0%}  {waits}")
     return 0
 
 
