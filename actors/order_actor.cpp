@@ -131,6 +131,11 @@ void publish_view(order_actor self, const services_ptr& svc) {
 void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr<placement> p) {
   auto& id = self->state.id;
   // Every line is held; build the order in request order with the captured prices.
+  static auto& stages = observability::catalogue::order_placement_stage();
+  static auto& holds_stage = stages.with({"holds"});
+  static auto& store_stage = stages.with({"store"});
+  auto holds_done = std::chrono::steady_clock::now();
+  holds_stage.observe(std::chrono::duration<double>(holds_done - p->started).count());
   std::string currency = p->granted.front().held.currency;
   order o;
   o.id = id;
@@ -180,11 +185,14 @@ void commit_placement(order_actor self, const services_ptr& svc, std::shared_ptr
     rec.created_at = o.created_at;
     cs.ops.emplace_back(persistence::save_idempotency{std::move(rec)});
   }
+  auto sent = std::chrono::steady_clock::now();
   self->request(svc->writer.get(), caf::infinite, write_atom_v, std::move(cs))
     .await(
       [=](change_result& res) mutable {
         // Thread: a scheduler worker, running this reply handler to completion.
         observability::log_trace_scope trace{p->trace_id};
+        store_stage.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
         if (!res.ok()) {
           // The store's guard refused (our view of stock was stale) or the key raced: undo.
           observe_placement(*p, outcome::failed);

@@ -33,9 +33,11 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
     return;
   auto batch = std::move(st.batch);
   auto waiting = std::move(st.waiting);
+  auto arrived = std::move(st.arrived);
   auto appended_events = std::exchange(st.appended_events, false);
   st.batch.clear();
   st.waiting.clear();
+  st.arrived.clear();
   std::vector<change_result> results;
   static auto& batch_sizes = observability::catalogue::store_batch_size();
   static auto& commit_time = observability::catalogue::store_commit_duration();
@@ -57,6 +59,11 @@ void flush(caf::stateful_actor<writer_state>* self, const services_ptr& svc) {
   }
   ++st.batches;
   st.change_sets += batch.size();
+  // Each change set's time in the writer: the batch it waited to join, then its commit.
+  static auto& in_writer = observability::catalogue::store_writer_wait();
+  auto committed = std::chrono::steady_clock::now();
+  for (auto& t : arrived)
+    in_writer.observe(std::chrono::duration<double>(committed - t).count());
   // The relay learns of new events before anyone hears of the change: it reads them from the
   // store (committed now), so nothing depends on which message arrives first.
   if (appended_events)
@@ -95,6 +102,7 @@ caf::behavior writer_impl(caf::stateful_actor<writer_state>* self, services_ptr 
         st.appended_events = true;
       st.batch.push_back(std::move(cs));
       st.waiting.push_back(self->make_response_promise());
+      st.arrived.push_back(std::chrono::steady_clock::now());
       auto rp = st.waiting.back();
       if (st.batch.size() >= st.max_batch) {
         flush(self, svc);

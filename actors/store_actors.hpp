@@ -18,6 +18,8 @@ struct writer_state {
   std::unique_ptr<persistence::store> db;
   std::vector<persistence::change_set> batch;
   std::vector<caf::response_promise> waiting;
+  /// When each change set of `batch` reached the writer (orderd_store_writer_wait_seconds).
+  std::vector<std::chrono::steady_clock::time_point> arrived;
   bool flush_scheduled = false;
   bool appended_events = false; ///< the pending batch appends outbox events: nudge the relay
   size_t max_batch = 512;

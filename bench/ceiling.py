@@ -149,9 +149,26 @@ def store_figures(url):
                      "orderd_store_commit_duration_seconds_count"):
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 v[name] = v.get(name, 0.0) + float(line.split()[-1])
+    # Mean time per stage of a request (ms): the server's whole answer, the order actor's
+    # placement, its holds and its store round trip, and one group commit.
+    means = {}
+    for label, prefix in (("http", 'orderd_http_request_duration_seconds_{}{{route="/api/v1/orders"'),
+                          ("placement", 'orderd_order_placement_duration_seconds_{}{{outcome="placed"'),
+                          ("holds", 'orderd_order_placement_stage_seconds_{}{{stage="holds"'),
+                          ("store", 'orderd_order_placement_stage_seconds_{}{{stage="store"'),
+                          ("in_writer", "orderd_store_writer_wait_seconds_{} "),
+                          ("commit", "orderd_store_commit_duration_seconds_{} ")):
+        total = count = 0.0
+        for line in text.splitlines():
+            if line.startswith(prefix.format("sum")):
+                total += float(line.split()[-1])
+            elif line.startswith(prefix.format("count")):
+                count += float(line.split()[-1])
+        if count:
+            means[label] = round(1000 * total / count, 2)
     batches = v.get("orderd_store_batch_size_count", 0) or 1
     commits = v.get("orderd_store_commit_duration_seconds_count", 0) or 1
-    return {"batches": int(batches),
+    return {"mean_ms": means, "batches": int(batches),
             "mean_batch": round(v.get("orderd_store_batch_size_sum", 0) / batches, 1),
             "mean_commit_ms": round(1000 * v.get("orderd_store_commit_duration_seconds_sum", 0)
                                     / commits, 2)}
@@ -198,7 +215,8 @@ def main():
               f"wrk {pr['wrk_cores']:.2f} cores; store: {pr['store']['batches']} batches of "
               f"{pr['store']['mean_batch']} change sets, {pr['store']['mean_commit_ms']} ms "
               f"per commit; per order: {pr['io_per_order']['syscw']} write calls, "
-              f"{pr['io_per_order']['wchar'] / 1024:.1f} KiB written", flush=True)
+              f"{pr['io_per_order']['wchar'] / 1024:.1f} KiB written; mean ms per stage "
+              f"{pr['store']['mean_ms']}", flush=True)
         for t in pr["threads"][:6]:
             waits = ", ".join(f"{w} {c}" for w, c in t["top_waits"])
             print(f"   thread {t['tid']:>7} {t['name']:<16}{t['cores']:>5.2f} cores, running "

@@ -47,6 +47,15 @@ histogram_family& order_placement_duration() {
   return f;
 }
 
+histogram_family& order_placement_stage() {
+  static auto& f = reg().histograms(
+    "orderd_order_placement_stage_seconds",
+    "Where a successful placement's time goes: holds (every line's stock held), store (the "
+    "change set's round trip to the writer: its queue, the group commit, the reply).",
+    latency_buckets(), {"stage"});
+  return f;
+}
+
 counter_family& stock_reservations() {
   static auto& f = reg().counters(
     "orderd_stock_reservations_total",
@@ -173,6 +182,15 @@ counter& cluster_fenced_writes() {
   return c;
 }
 
+histogram& store_writer_wait() {
+  static auto& h = reg().histogram_metric(
+    "orderd_store_writer_wait_seconds",
+    "Time from a change set's arrival in the store writer's handler to its commit: the batch "
+    "it joins, then the commit.",
+    latency_buckets());
+  return h;
+}
+
 histogram& store_commit_duration() {
   static auto& h = reg().histogram_metric("orderd_store_commit_duration_seconds",
                                           "Time the store writer takes to apply and commit a batch.",
@@ -242,11 +260,13 @@ void register_all() {
   http_connection_limit();
   orders_by_status();
   order_placement_duration();
+  order_placement_stage();
   stock_reservations();
   payments();
   low_stock_events();
   store_batch_size();
   store_commit_duration();
+  store_writer_wait();
   cluster_members();
   cluster_heartbeats();
   cluster_heartbeat_duration();

@@ -23,6 +23,7 @@ gauge& http_connection_limit();
 // -- orders and stock (actors/order_actor.cpp, actors/stock_actor.cpp)
 gauge_family& orders_by_status();           ///< orderd_orders{status}, read from the store at scrape
 histogram_family& order_placement_duration(); ///< orderd_order_placement_duration_seconds{outcome}
+histogram_family& order_placement_stage(); ///< orderd_order_placement_stage_seconds{stage}
 counter_family& stock_reservations();       ///< orderd_stock_reservations_total{outcome}
 counter& low_stock_events();                ///< orderd_low_stock_events_total
 
@@ -46,6 +47,7 @@ counter& cluster_fenced_writes(); ///< orderd_cluster_fenced_writes_total: refus
 // -- store writer (actors/store_actors.cpp)
 histogram& store_batch_size();   ///< orderd_store_batch_size (change sets per commit)
 histogram& store_commit_duration(); ///< orderd_store_commit_duration_seconds
+histogram& store_writer_wait(); ///< orderd_store_writer_wait_seconds
 
 // -- outbox and relay (actors/relay.cpp)
 gauge& outbox_backlog();             ///< orderd_outbox_backlog, read from the store at scrape
