@@ -263,6 +263,33 @@ class ClusterTest(ClusterTestCase):
         self.assertEqual(self.assert_json(again, 201)["id"], first["id"])
         self.assertEqual(self.stock(c, "IDEM-1"), (9, 1))
 
+    def test_one_key_racing_on_three_nodes_makes_one_order(self):
+        nodes = self.start_cluster()
+        self.create_product(nodes[0], "IDEM-R", 100)
+        created = set()
+        for round_no in range(4):
+            k = f"race-{round_no}-{random.random()}"
+            body = order_body([("IDEM-R", 1)], f"race-{round_no}")
+
+            def post(i):
+                return nodes[i % 3].post("/api/v1/orders", body, headers={"Idempotency-Key": k})
+            results = run_parallel(post, range(9), 9)
+            self.assertFalse([r for r in results if isinstance(r, Exception)], results)
+            # The key's shard has one owner: the first placement wins there; a request that
+            # meets it in flight gets 409, one that comes after it replays the 201.
+            for r in results:
+                if r.status == 409:
+                    self.assert_problem(r, 409)
+                else:
+                    self.assert_status(r, 201)
+            ids = {r.json()["id"] for r in results if r.status == 201}
+            self.assertEqual(len(ids), 1, f"round {round_no}: orders {ids}")
+            created |= ids
+            replay = nodes[(round_no + 1) % 3].post("/api/v1/orders", body,
+                                                    headers={"Idempotency-Key": k})
+            self.assertEqual(self.assert_json(replay, 201)["id"], ids.pop())
+        self.assertEqual(self.stock(nodes[1], "IDEM-R"), (96, 4), "one order per key")
+
     def test_a_flash_sale_on_all_nodes_sells_exactly_the_stock(self):
         nodes = self.start_cluster()
         self.create_product(nodes[0], "FLASH-1", 30)
@@ -378,6 +405,36 @@ class ClusterTest(ClusterTestCase):
         print(f"2 -> 3 nodes, rolling restart of all three, 3 -> 2: outcomes {load.statuses}; "
               f"503 because {load.unavailable}")
         self.check_invariants(nodes["node-a"], skus, load)
+
+    def test_grace_timers_and_payments_resume_on_the_new_owner(self):
+        a, b, c = self.start_cluster("--grace-period", "3", "--processor-interval-ms", "100",
+                                     "--payment-success-rate", "1", "--payment-latency-ms", "50")
+        skus = self.stocked(a, count=4, units=100)
+        on_c, on_a = [], []
+        for i in range(8):
+            items = [(f"K-{i % 4}", 1), (f"K-{(i + 1) % 4}", 2)]
+            on_c.append(self.place_order(c, items, f"grace-c-{i}")["id"])
+            on_a.append(self.place_order(a, items, f"grace-a-{i}")["id"])
+        # New orders get ids in their node's own shards: node-c's orders die with it, PENDING.
+        self.assertTrue({shard_of(o) for o in on_c} <= self.served(c))
+        c.kill()
+
+        def settled():
+            states = {o: self.get_order(a, o)["status"] for o in on_c + on_a}
+            return states if set(states.values()) == {"CONFIRMED"} else None
+        poll_until(settled, LEASE_TTL_S + 25, interval=0.3,
+                   message="every order confirmed, node-c's by the nodes that took it over")
+        # One charge each, recorded once in the cluster's database.
+        charged = self.sql("SELECT order_id, succeeded FROM payment_charges")
+        self.assertEqual(sorted(o for o, _ in charged), sorted(on_c + on_a))
+        self.assertEqual({ok for _, ok in charged}, {"t"})
+        # Stock: every unit sold, none still held.
+        for sku, initial in skus.items():
+            (available, reserved, sold), = self.sql(
+                f"SELECT available, reserved, sold FROM products WHERE sku = '{sku}'")
+            self.assertEqual((int(reserved), int(available) + int(sold)), (0, initial), sku)
+            self.assertEqual(int(sold), 12, sku)  # 16 orders x 3 units over 4 SKUs
+        self.assert_one_owner_at_a_time()
 
     def notifications(self, server, channel):
         return self.list_all(server, "/api/v1/notifications", limit=200, channel=channel)
