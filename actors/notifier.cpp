@@ -151,8 +151,38 @@ std::vector<notification> render_notifications(const event_record& e,
 // -- transport ----------------------------------------------------------------------------------
 
 caf::behavior transport_impl(caf::stateful_actor<transport_state>* self, delivery_function fn) {
+  return batch_transport_impl(self, std::move(fn), {});
+}
+
+caf::behavior batch_transport_impl(caf::stateful_actor<transport_state>* self,
+                                   delivery_function fn, batch_delivery_function batch) {
   self->state.deliver = std::move(fn);
+  self->state.deliver_batch = std::move(batch);
   return {
+    [=](deliver_atom, const std::vector<notification>& group) -> std::vector<std::string> {
+      auto& st = self->state;
+      if (st.deliver_batch) {
+        try {
+          auto reasons = st.deliver_batch(group);
+          if (reasons.size() == group.size())
+            return reasons;
+          return std::vector<std::string>(group.size(), "the transport answered for "
+                                          + std::to_string(reasons.size()) + " of "
+                                          + std::to_string(group.size()));
+        } catch (const std::exception& ex) {
+          return std::vector<std::string>(group.size(), ex.what());
+        }
+      }
+      std::vector<std::string> reasons;
+      for (auto& n : group) {
+        try {
+          reasons.push_back(st.deliver(n));
+        } catch (const std::exception& ex) {
+          reasons.emplace_back(ex.what());
+        }
+      }
+      return reasons;
+    },
     [=](deliver_atom, const notification& n) -> caf::result<bool> {
       // Thread: a detached transport's own thread in production; blocking is fine here.
       std::string why;
@@ -343,6 +373,46 @@ void read_pending(channel_actor self, const services_ptr& svc) {
       });
 }
 
+/// Hands `first` and up to batch - 1 more ready notifications to the transport in one call
+/// (the maildir then syncs once for all of them); each outcome is then handled as a single
+/// attempt's would be. The breaker was asked once, for the group.
+void attempt_group(channel_actor self, const services_ptr& svc, notification first) {
+  auto& st = self->state;
+  std::vector<notification> group;
+  ++first.attempts;
+  group.push_back(std::move(first));
+  while (group.size() < st.batch && !st.ready.empty()) {
+    auto n = std::move(st.ready.front());
+    st.ready.pop_front();
+    if (!delivered_here(svc, n.id)) {
+      st.known.erase(n.id);
+      continue;
+    }
+    ++n.attempts;
+    group.push_back(std::move(n));
+  }
+  st.busy = true;
+  self->request(st.transport, caf::infinite, deliver_atom_v, group)
+    .then(
+      [self, svc, group](const std::vector<std::string>& reasons) {
+        self->state.busy = false;
+        for (size_t i = 0; i < group.size(); ++i) {
+          if (i < reasons.size() && reasons[i].empty())
+            delivered(self, svc, group[i]);
+          else
+            failed(self, svc, group[i],
+                   i < reasons.size() ? reasons[i] : std::string{"no answer"});
+        }
+        pump(self, svc);
+      },
+      [self, svc, group](caf::error& err) {
+        self->state.busy = false;
+        for (auto& n : group)
+          failed(self, svc, n, detail_of(err));
+        pump(self, svc);
+      });
+}
+
 void pump(channel_actor self, const services_ptr& svc) {
   auto& st = self->state;
   if (st.busy)
@@ -369,6 +439,8 @@ void pump(channel_actor self, const services_ptr& svc) {
     self->send(self, tick_atom_v);
     return;
   }
+  if (st.batch > 1 && st.transport && !st.ready.empty())
+    return attempt_group(self, svc, std::move(n));
   ++n.attempts;
   if (!st.transport) {
     delivered(self, svc, std::move(n));
@@ -399,6 +471,8 @@ caf::behavior channel_impl(caf::stateful_actor<channel_state>* self, services_pt
   st.channel = channel;
   st.transport = std::move(transport);
   st.max_attempts = std::max<uint32_t>(1, opts.max_attempts);
+  if (svc->transport_batch && st.transport)
+    st.batch = std::max<size_t>(1, svc->transport_batch(channel));
   st.breaker.emplace(resilience::breaker_config{std::max<uint32_t>(1, opts.breaker_failures),
                                                opts.breaker_cooldown, 1});
   st.retry_delays.emplace(resilience::backoff_policy{

@@ -66,6 +66,7 @@ struct channel_state {
   std::optional<resilience::backoff> retry_delays;
   uint32_t max_attempts = 5;
   std::deque<notification> ready;         ///< due now, in arrival order
+  size_t batch = 1;                       ///< attempts handed to the transport at once
   std::unordered_set<std::string> known;  ///< ids queued, waiting for a retry or in flight
   bool busy = false;                      ///< an attempt is in flight
   bool wake_scheduled = false;            ///< a tick is scheduled for the breaker's cooldown
@@ -112,11 +113,21 @@ caf::behavior notifier_impl(caf::stateful_actor<notifier_state>* self, services_
 /// it failed. Spawn it detached: the function may block for up to its own timeout.
 using delivery_function = std::function<std::string(const notification&)>;
 
+/// Delivers several at once (one reason per notification, empty: delivered): a transport whose
+/// cost is per call, not per message (the maildir's fsync), does it once for the group.
+using batch_delivery_function
+  = std::function<std::vector<std::string>(const std::vector<notification>&)>;
+
 struct transport_state {
   delivery_function deliver;
+  batch_delivery_function deliver_batch; ///< empty: a batch is delivered one by one
   static inline const char* name = "notification-transport";
 };
 
 caf::behavior transport_impl(caf::stateful_actor<transport_state>* self, delivery_function fn);
+
+/// A transport that delivers a group with `batch` (and single attempts with `fn`).
+caf::behavior batch_transport_impl(caf::stateful_actor<transport_state>* self,
+                                   delivery_function fn, batch_delivery_function batch);
 
 } // namespace orderd

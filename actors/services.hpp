@@ -72,6 +72,8 @@ struct services {
     spawn_consumer;
   /// Set by main: the notification channels' transports (see transport_factory).
   transport_factory spawn_transport;
+  /// Set by main: how many notifications a channel's transport takes at once (unset: 1).
+  std::function<size_t(notification_channel)> transport_batch;
   /// Set by main on a cluster node (--cluster-advertise): who serves which key; null on a
   /// single node, where every key is served here.
   std::shared_ptr<cluster_link> cluster;

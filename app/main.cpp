@@ -211,6 +211,7 @@ void wire_notifications(services& svc, const config::settings& s,
   auto timeout = milliseconds{s.webhook_timeout_ms};
   auto from = s.mail_from;
   delivery_function send_mail;
+  batch_delivery_function send_mails; // the maildir's: one sync per group
   if (auto smtp = notify::parse_smtp_url(s.smtp_url)) {
     send_mail = [server = *smtp, from, timeout](const notification& n) {
       return notify::send_smtp(server, from, n, timeout);
@@ -219,16 +220,25 @@ void wire_notifications(services& svc, const config::settings& s,
   } else {
     auto dir = (std::filesystem::path{s.data_dir} / "mail").string();
     send_mail = [dir, from](const notification& n) { return notify::write_maildir(dir, from, n); };
+    send_mails = [dir, from](const std::vector<notification>& group) {
+      return notify::write_maildir_batch(dir, from, group);
+    };
     spdlog::info("notifications: e-mail into {}/new (no --smtp-url)", dir);
   }
   delivery_function post = [secret = s.webhook_secret, timeout, policy](const notification& n) {
     return notify::post_webhook(n, secret, *policy, timeout);
   };
-  svc.spawn_transport = [send_mail, post](caf::event_based_actor* parent,
-                                         notification_channel channel) -> caf::actor {
+  // The maildir takes up to 64 mails per call and syncs them once; SMTP and webhooks go one at
+  // a time (each attempt has its own timeout, and the breaker counts each failure).
+  svc.transport_batch = [maildir = static_cast<bool>(send_mails)](notification_channel channel) {
+    return channel == notification_channel::email && maildir ? size_t{64} : size_t{1};
+  };
+  svc.spawn_transport = [send_mail, send_mails, post](caf::event_based_actor* parent,
+                                                      notification_channel channel) -> caf::actor {
     switch (channel) {
       case notification_channel::email:
-        return parent->spawn<caf::detached + caf::linked>(transport_impl, send_mail);
+        return parent->spawn<caf::detached + caf::linked>(batch_transport_impl, send_mail,
+                                                          send_mails);
       case notification_channel::webhook:
         return parent->spawn<caf::detached + caf::linked>(transport_impl, post);
       case notification_channel::push:

@@ -168,7 +168,10 @@ def store_figures(url):
             means[label] = round(1000 * total / count, 2)
     batches = v.get("orderd_store_batch_size_count", 0) or 1
     commits = v.get("orderd_store_commit_duration_seconds_count", 0) or 1
-    return {"mean_ms": means, "batches": int(batches),
+    attempts = sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith("orderd_notification_attempts_total{")
+                   and 'outcome="sent"' in line and 'channel="email"' in line)
+    return {"mean_ms": means, "notifications_sent": int(attempts), "batches": int(batches),
             "mean_batch": round(v.get("orderd_store_batch_size_sum", 0) / batches, 1),
             "mean_commit_ms": round(1000 * v.get("orderd_store_commit_duration_seconds_sum", 0)
                                     / commits, 2)}
@@ -215,7 +218,8 @@ def main():
               f"wrk {pr['wrk_cores']:.2f} cores; store: {pr['store']['batches']} batches of "
               f"{pr['store']['mean_batch']} change sets, {pr['store']['mean_commit_ms']} ms "
               f"per commit; per order: {pr['io_per_order']['syscw']} write calls, "
-              f"{pr['io_per_order']['wchar'] / 1024:.1f} KiB written; mean ms per stage "
+              f"{pr['io_per_order']['wchar'] / 1024:.1f} KiB written; "
+              f"{pr['store']['notifications_sent']} e-mails sent; mean ms per stage "
               f"{pr['store']['mean_ms']}", flush=True)
         for t in pr["threads"][:6]:
             waits = ", ".join(f"{w} {c}" for w, c in t["top_waits"])

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -298,7 +299,9 @@ std::string send_smtp(const smtp_target& server, std::string_view from, const no
   return {};
 }
 
-std::string write_maildir(const std::string& dir, std::string_view from, const notification& n) {
+namespace {
+
+std::string make_maildir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (auto sub : {"tmp", "new", "cur"}) {
@@ -306,34 +309,94 @@ std::string write_maildir(const std::string& dir, std::string_view from, const n
     if (ec)
       return "cannot create " + (fs::path{dir} / sub).string() + ": " + ec.message();
   }
-  auto tmp = (fs::path{dir} / "tmp" / (n.id + ".eml")).string();
-  auto final_path = (fs::path{dir} / "new" / (n.id + ".eml")).string();
-  auto text = render_email(n, from, n.created_at);
+  return {};
+}
+
+std::string tmp_path(const std::string& dir, const notification& n) {
+  return (std::filesystem::path{dir} / "tmp" / (n.id + ".eml")).string();
+}
+
+std::string new_path(const std::string& dir, const notification& n) {
+  return (std::filesystem::path{dir} / "new" / (n.id + ".eml")).string();
+}
+
+/// Writes the message into tmp/ and returns its open descriptor (not synced), or -1 and why.
+int write_unsynced(const std::string& tmp, const std::string& text, std::string& why) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return "cannot write " + tmp + ": " + std::strerror(errno);
+  if (fd < 0) {
+    why = "cannot write " + tmp + ": " + std::strerror(errno);
+    return -1;
+  }
   size_t written = 0;
   while (written < text.size()) {
     auto n_written = ::write(fd, text.data() + written, text.size() - written);
     if (n_written < 0) {
       if (errno == EINTR)
         continue;
-      auto why = "cannot write " + tmp + ": " + std::strerror(errno);
+      why = "cannot write " + tmp + ": " + std::strerror(errno);
       ::close(fd);
-      return why;
+      ::unlink(tmp.c_str());
+      return -1;
     }
     written += static_cast<size_t>(n_written);
   }
+  return fd;
+}
+
+} // namespace
+
+std::string write_maildir(const std::string& dir, std::string_view from, const notification& n) {
+  if (auto why = make_maildir(dir); !why.empty())
+    return why;
+  auto tmp = tmp_path(dir, n);
+  std::string why;
+  int fd = write_unsynced(tmp, render_email(n, from, n.created_at), why);
+  if (fd < 0)
+    return why;
   // Synced before the rename, so new/ never shows a half-written message after a crash.
   if (::fsync(fd) != 0) {
-    auto why = "cannot sync " + tmp + ": " + std::strerror(errno);
+    why = "cannot sync " + tmp + ": " + std::strerror(errno);
     ::close(fd);
     return why;
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0)
+  if (::rename(tmp.c_str(), new_path(dir, n).c_str()) != 0)
     return "cannot move " + tmp + " to new/: " + std::strerror(errno);
   return {};
+}
+
+std::vector<std::string> write_maildir_batch(const std::string& dir, std::string_view from,
+                                             const std::vector<notification>& group) {
+  std::vector<std::string> reasons(group.size());
+  if (auto why = make_maildir(dir); !why.empty()) {
+    std::fill(reasons.begin(), reasons.end(), why);
+    return reasons;
+  }
+  std::vector<int> fds(group.size(), -1);
+  int any = -1;
+  for (size_t i = 0; i < group.size(); ++i) {
+    fds[i] = write_unsynced(tmp_path(dir, group[i]),
+                            render_email(group[i], from, group[i].created_at), reasons[i]);
+    if (fds[i] >= 0)
+      any = fds[i];
+  }
+  // One sync for the group, before any rename: new/ never shows a message that a crash could
+  // still lose or tear. syncfs writes back every dirty file of the filesystem (on Linux it
+  // reports their writeback errors since 5.8), one call instead of one fsync per message.
+  std::string sync_failure;
+  if (any >= 0 && ::syncfs(any) != 0)
+    sync_failure = std::string{"cannot sync the maildir: "} + std::strerror(errno);
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (fds[i] < 0)
+      continue;
+    ::close(fds[i]);
+    auto tmp = tmp_path(dir, group[i]);
+    if (!sync_failure.empty())
+      reasons[i] = sync_failure;
+    else if (::rename(tmp.c_str(), new_path(dir, group[i]).c_str()) != 0)
+      reasons[i] = "cannot move " + tmp + " to new/: " + std::strerror(errno);
+  }
+  return reasons;
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view body) {

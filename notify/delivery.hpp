@@ -47,6 +47,13 @@ std::string send_smtp(const smtp_target& server, std::string_view from, const no
 /// Writes `n` as <dir>/new/<id>.eml, atomically: written and synced in <dir>/tmp, then renamed.
 std::string write_maildir(const std::string& dir, std::string_view from, const notification& n);
 
+/// Writes each of `group` as write_maildir does, with one sync for all of them (syncfs on the
+/// maildir's filesystem) instead of one per message: the messages are written into <dir>/tmp,
+/// synced together, then renamed into <dir>/new. Returns one reason per notification, in
+/// order; empty: delivered. A message that could not be written fails alone.
+std::vector<std::string> write_maildir_batch(const std::string& dir, std::string_view from,
+                                             const std::vector<notification>& group);
+
 /// HMAC-SHA256 of `body` with `key`, lower-case hex.
 std::string hmac_sha256_hex(std::string_view key, std::string_view body);
 

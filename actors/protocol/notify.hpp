@@ -25,6 +25,8 @@ namespace orderd {
 //
 // notification transport (email, webhook, push; blocking ones run detached):
 //   (deliver_atom, notification)                  -> bool | unavailable (why it failed)
+//   (deliver_atom, std::vector<notification>)     -> std::vector<std::string>  one reason per
+//                                                    notification, empty: delivered
 
 } // namespace orderd
 

@@ -18,6 +18,7 @@ struct fake_endpoint {
   std::vector<notification> calls;
   int fail_next = 0; ///< the next n deliveries fail
   std::function<void(const notification&)> on_call; ///< a check run at each delivery
+  std::vector<size_t> groups; ///< sizes of the groups a batching channel handed over
 };
 
 caf::behavior fake_transport(caf::event_based_actor*, std::shared_ptr<fake_endpoint> ep) {
@@ -31,6 +32,19 @@ caf::behavior fake_transport(caf::event_based_actor*, std::shared_ptr<fake_endpo
         return fail(errc::unavailable, "connection refused");
       }
       return true;
+    },
+    [=](deliver_atom, const std::vector<notification>& group) {
+      ep->groups.push_back(group.size());
+      std::vector<std::string> reasons;
+      for (auto& n : group) {
+        ep->calls.push_back(n);
+        if (ep->on_call)
+          ep->on_call(n);
+        reasons.emplace_back(ep->fail_next > 0 ? "disk full" : "");
+        if (ep->fail_next > 0)
+          --ep->fail_next;
+      }
+      return reasons;
     },
   };
 }
@@ -53,8 +67,12 @@ struct notify_fixture : fixture {
   std::shared_ptr<fake_endpoint> mail = std::make_shared<fake_endpoint>();
   std::shared_ptr<fake_endpoint> hook = std::make_shared<fake_endpoint>();
 
-  void boot_notifier(runtime_options opts = notify_options_for_tests()) {
+  void boot_notifier(runtime_options opts = notify_options_for_tests(), size_t mail_batch = 1) {
     svc = std::make_shared<services>(opts, factory, [w = wall] { return *w; });
+    if (mail_batch > 1)
+      svc->transport_batch = [mail_batch](notification_channel ch) {
+        return ch == notification_channel::email ? mail_batch : size_t{1};
+      };
     auto mail_ep = mail;
     auto hook_ep = hook;
     svc->spawn_transport = [mail_ep, hook_ep](caf::event_based_actor* parent,
@@ -184,6 +202,34 @@ CAF_TEST(pending notifications are resumed after a restart) {
   CAF_REQUIRE(resumed);
   CAF_CHECK(resumed->status == notification_status::sent);
   CAF_CHECK_EQUAL(resumed->attempts, 2);
+}
+
+CAF_TEST(a batching channel hands its transport several at once and retries a failed one alone) {
+  // Five PENDING e-mails from an earlier run: the channel reads them back together.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    notification n;
+    n.id = make_uuid();
+    n.channel = notification_channel::email;
+    n.recipient = "ada@example.com";
+    n.subject = "Left over " + std::to_string(i);
+    n.created_at = n.updated_at = t0 + i;
+    CAF_REQUIRE(db->apply({{{persistence::insert_notification{n}}}}).front().ok());
+    ids.push_back(n.id);
+  }
+  mail->fail_next = 1; // the first of the group fails, the others go through
+  boot_notifier(notify_options_for_tests(), 4);
+  CAF_REQUIRE(!mail->groups.empty());
+  CAF_CHECK_EQUAL(mail->groups.front(), 4u); // at most the batch, in one call
+  elapse(1s); // past the failed one's retry delay (100 ms)
+  for (auto& id : ids) {
+    auto n = db->find_notification(id);
+    CAF_REQUIRE(n);
+    CAF_CHECK(n->status == notification_status::sent);
+  }
+  // Each delivered once; the failed one twice (its retry), nobody else again.
+  CAF_CHECK_EQUAL(mail->calls.size(), 6u);
+  CAF_CHECK_EQUAL(db->find_notification(mail->calls.front().id)->attempts, 2);
 }
 
 CAF_TEST(a full channel leaves records in the store and reads them back when it drains) {

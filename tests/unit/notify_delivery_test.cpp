@@ -104,6 +104,30 @@ CAF_TEST(maildir writes go through tmp into new) {
   CAF_CHECK_NOT_EQUAL(write_maildir("/proc/orderd-no-such-dir", "shop@example.com", n), "");
 }
 
+CAF_TEST(a maildir batch syncs once and a message that cannot be written fails alone) {
+  auto dir = std::filesystem::temp_directory_path()
+             / ("orderd-maildir-batch-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::vector<orderd::notification> group(3, sample());
+  group[0].id = "first";
+  group[1].id = "no/such/sub/dir"; // its tmp file cannot be created
+  group[2].id = "third";
+  auto reasons = write_maildir_batch(dir.string(), "shop@example.com", group);
+  CAF_REQUIRE_EQUAL(reasons.size(), 3u);
+  CAF_CHECK_EQUAL(reasons[0], "");
+  CAF_CHECK_NOT_EQUAL(reasons[1], "");
+  CAF_CHECK_EQUAL(reasons[2], "");
+  CAF_CHECK(std::filesystem::exists(dir / "new" / "first.eml"));
+  CAF_CHECK(std::filesystem::exists(dir / "new" / "third.eml"));
+  CAF_CHECK(std::filesystem::is_empty(dir / "tmp"));
+  std::filesystem::remove_all(dir);
+  // A maildir that cannot be made fails every message, with the reason.
+  auto failed = write_maildir_batch("/proc/orderd-no-such-dir", "shop@example.com", group);
+  CAF_REQUIRE_EQUAL(failed.size(), 3u);
+  for (auto& why : failed)
+    CAF_CHECK_NOT_EQUAL(why, "");
+}
+
 CAF_TEST(webhook signatures are hmac sha256 in hex) {
   // RFC 4231, test case 2.
   CAF_CHECK_EQUAL(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
