@@ -209,31 +209,21 @@ void inject_fault(const context& c, request&& req, responder reply, const params
       return reply(bad_param("key", "must be an order id"));
     caf::anon_send(svc->orders.get(), crash_atom_v, key);
   } else if (target == "commands") {
+    // Answered once the consumer took it, so commands sent after the answer see the fault.
+    auto injected = [reply, key](bool) {
+      reply(json_response(202, wire::encode_fault_injected("commands", key)));
+    };
     // "exit-after-commit": the process exits once the next command has committed, before its
     // ack (the broker then redelivers it elsewhere: exactly-once drills).
-    if (key == "exit-after-commit") {
-      ask_consumer<bool>(
-        c, reply,
-        [reply, key](bool) {
-          reply(json_response(202, wire::encode_fault_injected("commands", key)));
-        },
-        crash_atom_v, commit_atom_v);
-      return;
-    }
+    if (key == "exit-after-commit")
+      return ask_consumer<bool>(c, reply, injected, crash_atom_v, commit_atom_v);
     // The next N inbound commands fail as if the server could not handle them (retry drills).
     uint32_t n = 0;
     auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), n);
     if (ec != std::errc{} || end != key.data() + key.size() || n == 0 || n > 1000)
       return reply(bad_param("key", "must be how many commands fail next (1-1000) or "
                                           "exit-after-commit"));
-    // Answered once the consumer took it, so commands sent after the answer fail.
-    ask_consumer<bool>(
-      c, reply,
-      [reply, key](bool) {
-        reply(json_response(202, wire::encode_fault_injected("commands", key)));
-      },
-      crash_atom_v, n);
-    return;
+    return ask_consumer<bool>(c, reply, injected, crash_atom_v, n);
   } else if (target == "cart") {
     if (!is_uuid(key))
       return reply(bad_param("key", "must be a customer id"));

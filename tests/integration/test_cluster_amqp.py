@@ -16,10 +16,10 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
 
-import test_cluster  # the module, not its classes: its tests must not run here too
+import test_cluster  # the modules, not their classes: their tests must not run here too
+import test_commands
 from harness import poll_until, random_id
 from rabbitmq_fixture import start_module_node
 from test_cluster import LEASE_TTL_S, SHARDS, OrderLoad, shard_of
@@ -138,15 +138,6 @@ class ClusterBrokerTest(test_cluster.ClusterTestCase):
               f"{len(events)} events, {duplicates} delivered twice (same id); outcomes "
               f"{load.statuses}")
 
-    def send(self, messages):
-        """Publishes (routing_key, body, message_id) tuples to the commands exchange,
-        confirmed by the broker."""
-        lines = [json.dumps({"exchange": self.commands, "routing_key": key, "body": body,
-                             "message_id": message_id}) for key, body, message_id in messages]
-        proc = subprocess.run([AMQP_SEND, "--url", BROKER.url], input="\n".join(lines) + "\n",
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, f"amqp_send failed: {proc.stderr}")
-
     def consuming(self, node):
         cmds = self.assert_json(node.get("/ready"), 200)["checks"].get("commands")
         return cmds if cmds and cmds["ok"] else None
@@ -171,8 +162,10 @@ class ClusterBrokerTest(test_cluster.ClusterTestCase):
                                      {"target": "commands", "key": "exit-after-commit"},
                                      headers={"Authorization": f"Bearer {TOKEN}"}), 202)
         per_sku = 150
-        self.send([("inventory.adjust", {"sku": sku, "delta": 1}, str(uuid.uuid4()))
-                   for _ in range(per_sku) for sku in (sku_victim, sku_other)])
+        test_commands.send_commands(
+            self, BROKER.url, self.commands,
+            *[("inventory.adjust", {"sku": sku, "delta": 1}, str(uuid.uuid4()))
+              for _ in range(per_sku) for sku in (sku_victim, sku_other)])
         try:
             code = victim.proc.wait(60)
         except subprocess.TimeoutExpired:

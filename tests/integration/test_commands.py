@@ -42,6 +42,22 @@ def mid():
     return str(uuid.uuid4())
 
 
+def send_commands(test, url, exchange, *messages):
+    """Publishes (routing_key, body, message_id[, extra properties]) tuples to `exchange` with
+    the amqp_send tool, confirmed by the broker; `test` asserts that it worked."""
+    lines = []
+    for m in messages:
+        key, body, message_id = m[:3]
+        extra = m[3] if len(m) > 3 else {}
+        msg = {"exchange": exchange, "routing_key": key, "body": body, **extra}
+        if message_id is not None:
+            msg["message_id"] = message_id
+        lines.append(json.dumps(msg))
+    proc = subprocess.run([AMQP_SEND, "--url", url], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, timeout=120)
+    test.assertEqual(proc.returncode, 0, f"amqp_send failed: {proc.stderr}")
+
+
 class CommandsTestCase(OrderdTestCase):
     node_id = "it-node"
 
@@ -79,17 +95,7 @@ class CommandsTestCase(OrderdTestCase):
 
     def send(self, *messages):
         """Publishes (routing_key, body, message_id[, extra properties]) tuples, confirmed."""
-        lines = []
-        for m in messages:
-            key, body, message_id = m[:3]
-            extra = m[3] if len(m) > 3 else {}
-            msg = {"exchange": self.commands, "routing_key": key, "body": body, **extra}
-            if message_id is not None:
-                msg["message_id"] = message_id
-            lines.append(json.dumps(msg))
-        proc = subprocess.run([AMQP_SEND, "--url", NODE.url], input="\n".join(lines) + "\n",
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, f"amqp_send failed: {proc.stderr}")
+        send_commands(self, NODE.url, self.commands, *messages)
 
     def admin(self, server, method, path, token=TOKEN):
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -283,6 +283,24 @@ CAF_TEST(a shard has one owner at a time and every change of hands raises its ep
   CAF_CHECK_EQUAL(history.text(3, 2), "node-a"); // shard 3, epoch 2
 }
 
+namespace {
+
+/// A change set that inserts product `sku` (5 available), fenced with `fences`.
+change_set product_set(const std::string& sku, std::vector<shard_fence> fences) {
+  orderd::product p;
+  p.sku = sku;
+  p.name = sku;
+  p.price_cents = 100;
+  p.currency = "EUR";
+  p.available = 5;
+  change_set cs;
+  cs.ops.emplace_back(persistence::insert_product{p});
+  cs.fences = std::move(fences);
+  return cs;
+}
+
+} // namespace
+
 CAF_TEST(a former owner is fenced and a takeover waits for a write in flight) {
   auto db = migrated_database();
   cluster_directory a{db->url()};
@@ -328,27 +346,16 @@ CAF_TEST(audited writes fall in their owners turns and a write out of turn shows
   audited.audit_fenced_writes = true;
   postgres_store_factory factory{audited};
   auto store = factory.open();
-  auto product_set = [](const std::string& sku, shard_fence fence) {
-    orderd::product p;
-    p.sku = sku;
-    p.name = sku;
-    p.price_cents = 100;
-    p.currency = "EUR";
-    change_set cs;
-    cs.ops.emplace_back(persistence::insert_product{p});
-    cs.fences = {std::move(fence)};
-    return cs;
-  };
   auto first = a.acquire(0, "node-a", milliseconds{60000});
   CAF_REQUIRE(first);
-  CAF_CHECK(store->apply({product_set("T-1", {0, "node-a", first->epoch})})[0].ok());
+  CAF_CHECK(store->apply({product_set("T-1", {{0, "node-a", first->epoch}})})[0].ok());
   // node-a's lease runs out and node-b takes over: node-b's write passes, node-a's is fenced
   // and leaves no audit row.
   a.session().exec("UPDATE shard_leases SET expires_at = now() WHERE shard = 0");
   auto second = b.acquire(0, "node-b", milliseconds{60000});
   CAF_REQUIRE(second);
-  auto results = store->apply({product_set("T-2", {0, "node-b", second->epoch}),
-                               product_set("T-3", {0, "node-a", first->epoch})});
+  auto results = store->apply({product_set("T-2", {{0, "node-b", second->epoch}}),
+                               product_set("T-3", {{0, "node-a", first->epoch}})});
   CAF_CHECK(results[0].ok());
   CAF_CHECK_EQUAL(results[1].code, errc::unavailable);
   auto count = [&](const std::string& sql) { return a.session().exec(sql).int64(0, 0); };
@@ -378,18 +385,6 @@ CAF_TEST(a change set commits only under the fence of a lease its node holds) {
   CAF_REQUIRE(held);
   postgres_store_factory factory{postgres_options{db->url()}};
   auto store = factory.open();
-  auto product_set = [](const std::string& sku, std::vector<shard_fence> fences) {
-    orderd::product p;
-    p.sku = sku;
-    p.name = sku;
-    p.price_cents = 100;
-    p.currency = "EUR";
-    p.available = 5;
-    change_set cs;
-    cs.ops.emplace_back(persistence::insert_product{p});
-    cs.fences = std::move(fences);
-    return cs;
-  };
   // One batch: the holder's fence passes, a stale epoch and a node without the lease are
   // refused as unavailable ("fenced:"), and the refused ones spoil nothing of the others.
   auto results = store->apply({product_set("F-1", {{1, "node-a", held->epoch}}),
